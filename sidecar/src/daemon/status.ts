@@ -1,0 +1,60 @@
+import type { Claim } from '../wire/types.js';
+
+/** Heartbeat's `cl_status rscstatus` words. */
+export type RscStatus = 'none' | 'local' | 'foreign' | 'all' | 'transition';
+
+export type PeerLiveness = 'unknown' | 'up' | 'late' | 'dead' | 'left';
+
+export type Role = 'initdead' | 'active' | 'standby' | 'stopping';
+
+export interface PathStatus {
+  readonly path: string;
+  readonly state: PeerLiveness;
+  readonly lastHeardAgoMs: number | null;
+}
+
+export interface PeerStatus {
+  readonly node: string;
+  readonly state: PeerLiveness;
+  readonly lastHeardAgoMs: number | null;
+  readonly rttMs: number | null;
+  readonly generation: number | null;
+  readonly healthy: boolean | null;
+  readonly standby: boolean | null;
+  readonly maintenance: boolean | null;
+  readonly paths: readonly PathStatus[];
+}
+
+export interface GroupStatus {
+  readonly id: string;
+  readonly preferred: string | null;
+  /** The node that holds it as far as this node can tell; null when nobody does. */
+  readonly holder: string | null;
+  readonly localClaim: Claim;
+  readonly vips: readonly { readonly address: string; readonly present: boolean }[];
+}
+
+export interface TransitionRecord {
+  readonly group: string;
+  readonly from: Claim;
+  readonly to: Claim;
+  readonly reason: string;
+  /** Wall-clock time, ISO 8601. */
+  readonly at: string;
+}
+
+/** Everything `/status`, `cl_status` and `heartbeat-sidecar status` show, read at one moment. */
+export interface StatusSnapshot {
+  readonly node: string;
+  readonly role: Role;
+  readonly rscstatus: RscStatus;
+  readonly healthy: boolean;
+  readonly healthReasons: readonly string[];
+  readonly standby: boolean;
+  readonly maintenance: boolean;
+  readonly groups: readonly GroupStatus[];
+  readonly peers: readonly PeerStatus[];
+  readonly lastTransition: TransitionRecord | null;
+  readonly configHash: string;
+  readonly ready: boolean;
+}
