@@ -1,0 +1,346 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SimCluster } from './cluster-sim.js';
+import { createEngine } from './engine.js';
+import type { EngineSettings } from './types.js';
+import type { GroupSpec } from '../config/types.js';
+
+const TIMING = { keepaliveMs: 100, warntimeMs: 400, deadtimeMs: 800, initdeadMs: 3000 };
+
+function group(id: string, preferred: string | null): GroupSpec {
+  return { id, preferred, vips: [{ address: id, prefixLength: 24, iface: 'eth0', label: null, family: 4 }] };
+}
+
+function cluster(opts: {
+  nodes?: { name: string; priority: number }[];
+  groups?: GroupSpec[];
+  autoFailback?: boolean;
+  timing?: typeof TIMING;
+}): EngineSettings[] {
+  const nodes = opts.nodes ?? [
+    { name: 'cookbook', priority: 0 },
+    { name: 'cookbook2', priority: 0 },
+  ];
+  return nodes.map((n) => ({
+    node: n.name,
+    nodes,
+    groups: opts.groups ?? [group('vip', 'cookbook')],
+    timing: opts.timing ?? TIMING,
+    autoFailback: opts.autoFailback ?? true,
+  }));
+}
+
+/** Records the longest time two nodes held the group at once, checked after every event. */
+function doubleHoldWatch(group: string) {
+  let since: number | null = null;
+  let longest = 0;
+  let samples = 0;
+  return {
+    check: (sim: SimCluster) => {
+      if (sim.holders(group).length > 1) {
+        samples++;
+        since ??= sim.now;
+        longest = Math.max(longest, sim.now - since);
+      } else since = null;
+    },
+    get longestMs() {
+      return longest;
+    },
+    get samples() {
+      return samples;
+    },
+  };
+}
+
+/** Advances until `predicate` holds, returning the time it took; fails after `limitMs`. */
+function timeUntil(sim: SimCluster, limitMs: number, predicate: () => boolean, check?: (sim: SimCluster) => void): number {
+  const start = sim.now;
+  while (!predicate()) {
+    if (sim.now - start > limitMs) assert.fail(`condition not met within ${limitMs} ms (claims ${JSON.stringify(sim.claims('vip'))})`);
+    sim.advance(5, check);
+  }
+  return sim.now - start;
+}
+
+function reasons(sim: SimCluster, node: string, type: 'acquire' | 'release'): string[] {
+  return sim.node(node).log.flatMap((a) => (a.type === type ? [a.reason] : []));
+}
+
+test('cold start of both at once: the preferred node holds, the other holds nothing', () => {
+  const sim = new SimCluster(cluster({}));
+  const watch = doubleHoldWatch('vip');
+  const took = timeUntil(sim, 1000, () => sim.holders('vip').length === 1, watch.check);
+  sim.advance(5000, watch.check);
+  assert.deepEqual(sim.holders('vip'), ['cookbook']);
+  assert.equal(sim.node('cookbook2').state.groups['vip']!.claim, 'none');
+  assert.equal(watch.samples, 0);
+  assert.ok(took < 500, `both heard each other, so no need to wait initdead; took ${took} ms`);
+  assert.deepEqual(reasons(sim, 'cookbook', 'acquire'), ['elected']);
+});
+
+test('a node alone waits initdead before it takes anything', () => {
+  const sim = new SimCluster(cluster({}));
+  sim.crash('cookbook');
+  sim.advance(2900);
+  assert.deepEqual(sim.holders('vip'), []);
+  sim.advance(200);
+  assert.deepEqual(sim.holders('vip'), ['cookbook2']);
+});
+
+test('the primary dies: the secondary takes over after deadtime, not before', () => {
+  const sim = new SimCluster(cluster({}));
+  sim.advance(2000);
+  sim.crash('cookbook');
+  const crashAt = sim.now;
+  timeUntil(sim, 3000, () => sim.node('cookbook2').state.groups['vip']!.claim === 'held');
+  const took = sim.now - crashAt;
+  assert.ok(took >= TIMING.deadtimeMs - TIMING.keepaliveMs && took <= TIMING.deadtimeMs + 150, `took ${took} ms`);
+  assert.match(reasons(sim, 'cookbook2', 'acquire').at(-1)!, /^peer-dead:cookbook$/);
+  // The crashed node's VIP lingers only until its kernel lease runs out.
+  sim.advance(2500);
+  assert.deepEqual(sim.holders('vip'), ['cookbook2']);
+});
+
+for (const autoFailback of [true, false]) {
+  test(`the primary returns with auto_failback ${autoFailback ? 'on' : 'off'}`, () => {
+    const sim = new SimCluster(cluster({ autoFailback }));
+    sim.advance(2000);
+    sim.crash('cookbook');
+    sim.advance(3000);
+    assert.deepEqual(sim.holders('vip'), ['cookbook2']);
+    const watch = doubleHoldWatch('vip');
+    sim.restart('cookbook');
+    sim.advance(5000, watch.check);
+    assert.equal(watch.samples, 0, 'a failback never has two holders');
+    if (autoFailback) {
+      assert.deepEqual(sim.holders('vip'), ['cookbook']);
+      assert.deepEqual(reasons(sim, 'cookbook2', 'release'), ['failback:cookbook']);
+    } else {
+      assert.deepEqual(sim.holders('vip'), ['cookbook2']);
+      assert.deepEqual(reasons(sim, 'cookbook2', 'release'), []);
+    }
+  });
+}
+
+test('graceful stop: the peer holds within a few ms, not deadtime, and never both', () => {
+  const sim = new SimCluster(cluster({}));
+  sim.advance(2000);
+  const watch = doubleHoldWatch('vip');
+  sim.send('cookbook', { type: 'shutdown' });
+  const took = timeUntil(sim, 2000, () => sim.holders('vip').join() === 'cookbook2', watch.check);
+  assert.ok(took <= 30, `handover took ${took} ms`);
+  assert.equal(watch.samples, 0);
+  assert.equal(sim.node('cookbook').state.phase, 'stopped');
+  assert.ok(sim.node('cookbook').log.some((a) => a.type === 'send' && a.message.type === 'leave'));
+  assert.match(reasons(sim, 'cookbook2', 'acquire').at(-1)!, /^peer-left:cookbook$/);
+});
+
+test('standby hands over at once and the node stays out; takeover brings the group back', () => {
+  const sim = new SimCluster(cluster({}));
+  sim.advance(2000);
+  const watch = doubleHoldWatch('vip');
+  sim.send('cookbook', { type: 'standby' });
+  const took = timeUntil(sim, 1000, () => sim.holders('vip').join() === 'cookbook2', watch.check);
+  assert.ok(took <= 30, `standby handover took ${took} ms`);
+  sim.advance(3000, watch.check);
+  assert.deepEqual(sim.holders('vip'), ['cookbook2'], 'auto_failback does not undo an operator standby');
+  sim.send('cookbook', { type: 'takeover' });
+  timeUntil(sim, 1000, () => sim.holders('vip').join() === 'cookbook', watch.check);
+  assert.equal(watch.samples, 0);
+  assert.deepEqual(reasons(sim, 'cookbook', 'release'), ['standby']);
+  assert.deepEqual(reasons(sim, 'cookbook2', 'release'), ['takeover:cookbook']);
+});
+
+test('takeover on the secondary wins over auto_failback until the next takeover', () => {
+  const sim = new SimCluster(cluster({}));
+  sim.advance(2000);
+  sim.send('cookbook2', { type: 'takeover' });
+  sim.advance(3000);
+  assert.deepEqual(sim.holders('vip'), ['cookbook2']);
+  sim.send('cookbook', { type: 'takeover' });
+  sim.advance(1000);
+  assert.deepEqual(sim.holders('vip'), ['cookbook']);
+});
+
+test('a standby node still takes over when the holder dies', () => {
+  const sim = new SimCluster(cluster({}));
+  sim.advance(2000);
+  sim.send('cookbook2', { type: 'standby' });
+  sim.advance(500);
+  sim.crash('cookbook');
+  sim.advance(3000);
+  assert.deepEqual(sim.holders('vip'), ['cookbook2']);
+});
+
+test('partition then heal: both hold while cut off, the preferred node alone after, and it re-announces', () => {
+  const sim = new SimCluster(cluster({}));
+  sim.advance(2000);
+  sim.partition('cookbook', 'cookbook2');
+  sim.advance(2000);
+  assert.deepEqual(sim.holders('vip'), ['cookbook', 'cookbook2'], 'two nodes that cannot see each other both hold');
+  sim.heal();
+  const took = timeUntil(sim, 1000, () => sim.holders('vip').length === 1);
+  assert.deepEqual(sim.holders('vip'), ['cookbook']);
+  assert.ok(took <= TIMING.keepaliveMs + 20, `split brain resolved in ${took} ms`);
+  assert.deepEqual(reasons(sim, 'cookbook2', 'release'), ['split-brain:cookbook']);
+  const announces = sim.node('cookbook').log.filter((a) => a.type === 'announce').map((a) => a.reason);
+  assert.deepEqual(announces, ['split-brain', 'split-brain-healed']);
+});
+
+test('asymmetric partition: the holder that is not heard yields, leaving one holder', () => {
+  const sim = new SimCluster(cluster({}));
+  sim.advance(2000);
+  const watch = doubleHoldWatch('vip');
+  // cookbook's datagrams are lost on the way to cookbook2, but cookbook still hears cookbook2.
+  sim.partition('cookbook', 'cookbook2', true);
+  sim.advance(4000, watch.check);
+  assert.deepEqual(sim.holders('vip'), ['cookbook2']);
+  assert.ok(watch.longestMs <= TIMING.warntimeMs + 2 * TIMING.keepaliveMs, `double hold lasted ${watch.longestMs} ms`);
+  assert.deepEqual(reasons(sim, 'cookbook', 'release'), ['unheard-by:cookbook2']);
+  sim.advance(5000);
+  assert.deepEqual(sim.holders('vip'), ['cookbook2'], 'no flapping while the partition lasts');
+  sim.heal();
+  sim.advance(2000);
+  assert.deepEqual(sim.holders('vip'), ['cookbook'], 'after the heal, failback to the preferred node');
+});
+
+test('a stall beyond deadtime: the frozen holder lets go on waking and does not claim again', () => {
+  const sim = new SimCluster(cluster({}));
+  sim.advance(2000);
+  sim.freeze('cookbook', 3000);
+  sim.advance(1500);
+  assert.deepEqual(sim.claims('vip'), { cookbook: 'held', cookbook2: 'held' });
+  // Until its kernel lease lapses, the frozen node's VIP stays: nothing in it runs to remove it.
+  sim.advance(600);
+  assert.deepEqual(sim.holders('vip'), ['cookbook2']);
+  const watch = doubleHoldWatch('vip');
+  sim.advance(1000, watch.check);
+  const stalls = sim.node('cookbook').log.filter((a) => a.type === 'stall');
+  assert.equal(stalls.length, 1);
+  assert.ok(stalls[0]!.type === 'stall' && stalls[0]!.lateMs >= 3000);
+  assert.deepEqual(reasons(sim, 'cookbook', 'release'), ['stall']);
+  // The frozen node's VIP lease lapsed while it was frozen; on waking it never claims it again
+  // before handing over through the ordinary failback handshake.
+  assert.equal(watch.samples, 0);
+  sim.advance(3000);
+  assert.deepEqual(sim.holders('vip'), ['cookbook']);
+});
+
+test('three nodes with priorities: highest priority wins when nobody is preferred, then the next', () => {
+  const nodes = [
+    { name: 'a', priority: 10 },
+    { name: 'b', priority: 30 },
+    { name: 'c', priority: 20 },
+  ];
+  const sim = new SimCluster(cluster({ nodes, groups: [group('vip', null)] }));
+  sim.advance(2000);
+  assert.deepEqual(sim.holders('vip'), ['b']);
+  sim.crash('b');
+  sim.advance(3000);
+  assert.deepEqual(sim.holders('vip'), ['c']);
+  sim.crash('c');
+  sim.advance(3000);
+  assert.deepEqual(sim.holders('vip'), ['a']);
+});
+
+test('equal priorities and no preferred node: the lowest name wins', () => {
+  const nodes = [
+    { name: 'delta', priority: 0 },
+    { name: 'alpha', priority: 0 },
+    { name: 'charlie', priority: 0 },
+  ];
+  const sim = new SimCluster(cluster({ nodes, groups: [group('vip', null)] }));
+  sim.advance(2000);
+  assert.deepEqual(sim.holders('vip'), ['alpha']);
+});
+
+test('two groups active/active: each preferred node holds its own, and takes the other on failure', () => {
+  const groups = [group('web', 'cookbook'), group('db', 'cookbook2')];
+  const sim = new SimCluster(cluster({ groups }));
+  sim.advance(2000);
+  assert.deepEqual(sim.holders('web'), ['cookbook']);
+  assert.deepEqual(sim.holders('db'), ['cookbook2']);
+  sim.crash('cookbook2');
+  sim.advance(3000);
+  assert.deepEqual(sim.holders('db'), ['cookbook']);
+  assert.deepEqual(sim.holders('web'), ['cookbook']);
+});
+
+test('an unhealthy holder hands over; a node with an unhealthy container does not take over', () => {
+  const sim = new SimCluster(cluster({}));
+  sim.advance(2000);
+  sim.send('cookbook', { type: 'health', healthy: false, reasons: ['container web exited'] });
+  sim.advance(100);
+  assert.deepEqual(sim.holders('vip'), ['cookbook2']);
+  assert.deepEqual(reasons(sim, 'cookbook', 'release'), ['unhealthy']);
+  sim.send('cookbook2', { type: 'health', healthy: false, reasons: ['container web exited'] });
+  sim.advance(100);
+  assert.deepEqual(sim.holders('vip'), [], 'nobody healthy, nobody holds');
+  sim.send('cookbook', { type: 'health', healthy: true, reasons: [] });
+  sim.advance(100);
+  assert.deepEqual(sim.holders('vip'), ['cookbook']);
+});
+
+test('maintenance takes a node out even when it is the only one left', () => {
+  const sim = new SimCluster(cluster({}));
+  sim.advance(2000);
+  sim.crash('cookbook2');
+  sim.advance(2000);
+  sim.send('cookbook', { type: 'maintenance', enabled: true });
+  sim.advance(100);
+  assert.deepEqual(sim.holders('vip'), []);
+  sim.send('cookbook', { type: 'maintenance', enabled: false });
+  sim.advance(100);
+  assert.deepEqual(sim.holders('vip'), ['cookbook']);
+});
+
+test('a late heartbeat is reported with its interval, and the peer is not declared dead', () => {
+  let drop = false;
+  const sim = new SimCluster(cluster({}), { lose: (from) => drop && from === 'cookbook' });
+  sim.advance(2000);
+  drop = true;
+  sim.advance(550);
+  drop = false;
+  sim.advance(200);
+  const late = sim.node('cookbook2').log.filter((a) => a.type === 'late');
+  assert.equal(late.length, 1);
+  assert.ok(late[0]!.type === 'late' && late[0]!.intervalMs > TIMING.warntimeMs);
+  const peerEvents = sim.node('cookbook2').log.filter((a) => a.type === 'peer' && a.path === null).map((a) => a.type === 'peer' && a.to);
+  assert.deepEqual(peerEvents, ['up', 'late', 'up']);
+  assert.deepEqual(sim.holders('vip'), ['cookbook']);
+});
+
+test('a peer is dead only when silent on every path', () => {
+  const sim = new SimCluster(cluster({}), {
+    paths: ['ucast:eth0', 'bcast:eth1'],
+    lose: (_from, _to, path) => path === 'ucast:eth0' && sim.now > 2000,
+  });
+  sim.advance(5000);
+  assert.deepEqual(sim.holders('vip'), ['cookbook']);
+  const p = sim.node('cookbook2').state.peers['cookbook']!;
+  assert.equal(p.state, 'up');
+  assert.equal(p.paths['ucast:eth0']!.state, 'dead');
+  assert.equal(p.paths['bcast:eth1']!.state, 'up');
+});
+
+test('step never modifies the state it is given', () => {
+  const [settings] = cluster({});
+  const engine = createEngine(settings!);
+  const s0 = engine.initial(0, 1);
+  const frozen = JSON.stringify(s0);
+  engine.step(s0, { type: 'tick' }, 4000);
+  engine.step(s0, { type: 'shutdown' }, 10);
+  assert.equal(JSON.stringify(s0), frozen);
+});
+
+test('heartbeats carry the view and echo the peer, giving an RTT', () => {
+  const sim = new SimCluster(cluster({}), { latencyMs: 3 });
+  sim.advance(2000);
+  const rtts = sim.node('cookbook').log.flatMap((a) => (a.type === 'rtt' ? [a.rttMs] : []));
+  assert.ok(rtts.length > 5);
+  // Two one-way trips of 3 ms, plus up to one tick the echo waited in the peer before it was sent.
+  for (const r of rtts) assert.ok(r >= 6 && r <= 6 + 50, `rtt ${r}`);
+  const sent = sim.node('cookbook').log.filter((a) => a.type === 'send');
+  const seqs = sent.map((a) => (a.type === 'send' ? a.message.seq : 0));
+  assert.deepEqual(seqs, seqs.map((_, i) => i + 1), 'sequence numbers increase by one');
+});

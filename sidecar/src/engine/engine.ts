@@ -1,0 +1,414 @@
+/**
+ * The pure state machine (DESIGN §4): `step(state, event, now)` returns the next state and the
+ * actions to run. It never touches a socket, a timer, a log or Docker, so every scenario is a
+ * table test driven by a fake clock.
+ *
+ * Every node runs the same deterministic election over the same shared views (each heartbeat
+ * carries the sender's claims and flags), so nodes agree on the winner of each group without a
+ * coordinator. The holder lets go first and says so; the winner acquires only once nobody else
+ * claims the group. That ordering is what keeps a planned move free of double holders.
+ */
+import type { PeerLiveness } from '../daemon/status.js';
+import type { Claim, Message, MessageType } from '../wire/types.js';
+import type { Action, EngineEvent, EngineSettings, EngineState, GroupState, PeerState, StepResult } from './types.js';
+
+const LIVENESS_ORDER: Record<PeerLiveness, number> = { up: 4, late: 3, dead: 2, left: 1, unknown: 0 };
+
+export interface Engine {
+  readonly settings: EngineSettings;
+  initial(now: number, generation: number): EngineState;
+  step(state: EngineState, event: EngineEvent, now: number): StepResult;
+}
+
+export function createEngine(settings: EngineSettings): Engine {
+  const self = settings.node;
+  const peerNames = settings.nodes.map((n) => n.name).filter((n) => n !== self);
+  const priorityOf = new Map(settings.nodes.map((n) => [n.name, n.priority]));
+  const { keepaliveMs, warntimeMs, deadtimeMs, initdeadMs } = settings.timing;
+
+  function initial(now: number, generation: number): EngineState {
+    const peers: Record<string, PeerState> = {};
+    for (const node of peerNames) peers[node] = freshPeer(node);
+    const groups: Record<string, GroupState> = {};
+    for (const g of settings.groups) groups[g.id] = { claim: 'none', since: now, lastOtherHolder: null, contested: false };
+    return {
+      phase: 'initdead',
+      generation,
+      startedAt: now,
+      lastTickAt: now,
+      nextHeartbeatAt: now,
+      seq: 0,
+      healthy: true,
+      healthReasons: [],
+      standby: false,
+      maintenance: false,
+      takeoverEpoch: 0,
+      maxEpochSeen: 0,
+      recheckUntil: null,
+      stallAt: null,
+      peers,
+      groups,
+    };
+  }
+
+  function step(state: EngineState, event: EngineEvent, now: number): StepResult {
+    if (state.phase === 'stopped') return { state, actions: [] };
+    const s = new Draft(state);
+
+    // A timer that fired later than deadtime means we were frozen long enough for a peer to
+    // declare us dead and take over; keepalived added the same guard after split-brain reports.
+    const silentFor = now - state.lastTickAt;
+    if (silentFor > deadtimeMs) onStall(s, now, silentFor);
+
+    switch (event.type) {
+      case 'tick':
+        s.state.lastTickAt = now;
+        break;
+      case 'message':
+        onMessage(s, event.path, event.message, now);
+        break;
+      case 'acquired':
+        if (s.group(event.group)?.claim === 'acquiring') {
+          setClaim(s, event.group, 'held', 'acquired', now);
+          sendNow(s, 'heartbeat', now);
+        }
+        break;
+      case 'released':
+        if (s.group(event.group)?.claim === 'releasing') {
+          setClaim(s, event.group, 'none', 'released', now);
+          // The explicit release lets the next holder acquire at once instead of after deadtime.
+          if (s.state.phase !== 'stopping') sendNow(s, 'release', now);
+        }
+        break;
+      case 'health':
+        s.state.healthy = event.healthy;
+        s.state.healthReasons = [...event.reasons];
+        break;
+      case 'standby':
+        s.state.standby = true;
+        break;
+      case 'takeover':
+        s.state.standby = false;
+        s.state.takeoverEpoch = s.state.maxEpochSeen + 1;
+        s.state.maxEpochSeen = s.state.takeoverEpoch;
+        sendNow(s, 'takeover-request', now);
+        break;
+      case 'maintenance':
+        s.state.maintenance = event.enabled;
+        break;
+      case 'shutdown':
+        if (s.state.phase !== 'stopping') s.state.phase = 'stopping';
+        break;
+    }
+
+    updateMembership(s, now);
+    if (s.state.phase === 'initdead' && initdeadOver(s.state, now)) s.state.phase = 'running';
+    if (s.state.recheckUntil !== null && recheckOver(s.state, now)) s.state.recheckUntil = null;
+    if (s.state.phase === 'running' || s.state.phase === 'stopping') {
+      for (const g of settings.groups) decide(s, g.id, g.preferred, now);
+    }
+    if (s.state.phase === 'stopping' && Object.values(s.state.groups).every((g) => g.claim === 'none')) {
+      // Tell peers we are gone so they elect a new holder now, not after deadtime.
+      sendNow(s, 'leave', now);
+      s.state.phase = 'stopped';
+      s.actions.push({ type: 'stopped' });
+    } else if (now >= s.state.nextHeartbeatAt) {
+      sendNow(s, 'heartbeat', now);
+    }
+    return { state: s.state, actions: s.actions };
+  }
+
+  function onStall(s: Draft, now: number, silentFor: number): void {
+    s.actions.push({ type: 'stall', lateMs: silentFor });
+    s.state.lastTickAt = now;
+    s.state.stallAt = now;
+    s.state.recheckUntil = now + deadtimeMs;
+    // Old hearings prove nothing after a freeze: wait for fresh ones before judging anyone.
+    for (const node of peerNames) {
+      const p = s.state.peers[node]!;
+      s.setPeer({ ...freshPeer(node), generation: p.generation, state: p.state === 'left' ? 'left' : 'unknown' });
+    }
+    for (const g of settings.groups) {
+      const claim = s.group(g.id)!.claim;
+      if (claim === 'held' || claim === 'acquiring') startRelease(s, g.id, 'stall', now);
+    }
+  }
+
+  function onMessage(s: Draft, path: string, message: Message, now: number): void {
+    if (message.node === self) return;
+    const before = s.state.peers[message.node];
+    if (before === undefined) return;
+    const restarted = before.generation !== null && message.generation > before.generation;
+    const previousOnPath = restarted ? undefined : before.paths[path];
+    if (previousOnPath !== undefined && previousOnPath.state !== 'unknown') {
+      const intervalMs = now - previousOnPath.lastHeardAt;
+      if (intervalMs > warntimeMs && intervalMs <= deadtimeMs) s.actions.push({ type: 'late', node: message.node, path, intervalMs });
+    }
+    const echo = message.echoes.find((e) => e.node === self);
+    let rttMs = before.rttMs;
+    if (echo !== undefined) {
+      const measured = now - echo.sentAtMs - echo.heldMs;
+      if (measured >= 0 && echo.sentAtMs <= now) {
+        rttMs = measured;
+        s.actions.push({ type: 'rtt', node: message.node, rttMs: measured });
+      }
+    }
+    const alive = before.state === 'up' || before.state === 'late';
+    const unheardBySince = echo !== undefined ? null : (alive && !restarted ? before.unheardBySince ?? now : null);
+    s.setPeer({
+      ...before,
+      generation: message.generation,
+      paths: { ...(restarted ? {} : before.paths), [path]: { lastHeardAt: now, state: before.paths[path]?.state ?? 'unknown' } },
+      view: message,
+      lastReceivedAt: now,
+      rttMs,
+      unheardBySince,
+      state: message.type === 'leave' ? 'left' : before.state,
+    });
+    if (message.takeoverEpoch > s.state.maxEpochSeen) s.state.maxEpochSeen = message.takeoverEpoch;
+    for (const c of message.groups) {
+      const g = s.group(c.group);
+      if (g !== undefined && claimsGroup(c.claim) && g.lastOtherHolder !== message.node) s.setGroup(c.group, { ...g, lastOtherHolder: message.node });
+    }
+  }
+
+  function updateMembership(s: Draft, now: number): void {
+    for (const node of peerNames) {
+      const p = s.state.peers[node]!;
+      const paths: Record<string, { lastHeardAt: number; state: PeerLiveness }> = {};
+      let best: PeerLiveness = 'unknown';
+      let changed = false;
+      for (const [path, heard] of Object.entries(p.paths)) {
+        const silent = now - heard.lastHeardAt;
+        const state: PeerLiveness = silent > deadtimeMs ? 'dead' : silent > warntimeMs ? 'late' : 'up';
+        if (state !== heard.state) {
+          s.actions.push({ type: 'peer', node, path, from: heard.state, to: state });
+          changed = true;
+        }
+        paths[path] = { lastHeardAt: heard.lastHeardAt, state };
+        if (LIVENESS_ORDER[state] > LIVENESS_ORDER[best]) best = state;
+      }
+      // A leave message outranks the paths until the peer speaks again with something else.
+      const overall: PeerLiveness = p.state === 'left' && p.view?.type === 'leave' ? 'left' : best;
+      if (overall !== p.state) s.actions.push({ type: 'peer', node, path: null, from: p.state, to: overall });
+      if (changed || overall !== p.state) {
+        const alive = overall === 'up' || overall === 'late';
+        s.setPeer({ ...p, paths, state: overall, unheardBySince: alive ? p.unheardBySince : null });
+      }
+    }
+  }
+
+  function initdeadOver(state: EngineState, now: number): boolean {
+    if (now - state.startedAt >= initdeadMs) return true;
+    return peerNames.every((n) => state.peers[n]!.view !== null);
+  }
+
+  function recheckOver(state: EngineState, now: number): boolean {
+    if (state.recheckUntil !== null && now >= state.recheckUntil) return true;
+    return peerNames.every((n) => state.peers[n]!.view !== null);
+  }
+
+  /**
+   * Able to hold, as this node advertises it. A node still in initdead counts: peers must not
+   * grab a group it is about to win, or both would acquire on views one datagram apart.
+   */
+  function advertisedHealthy(state: EngineState): boolean {
+    return state.healthy && state.recheckUntil === null && (state.phase === 'running' || state.phase === 'initdead');
+  }
+
+  function selfEligible(state: EngineState): boolean {
+    return state.phase === 'running' && advertisedHealthy(state) && !state.maintenance;
+  }
+
+  function alive(p: PeerState): boolean {
+    return p.state === 'up' || p.state === 'late';
+  }
+
+  function claimsGroup(claim: Claim | undefined): boolean {
+    return claim === 'held' || claim === 'acquiring' || claim === 'releasing';
+  }
+
+  function peerClaim(p: PeerState, group: string): Claim | undefined {
+    return p.view?.groups.find((c) => c.group === group)?.claim;
+  }
+
+  interface Candidate {
+    readonly node: string;
+    readonly standby: boolean;
+    readonly epoch: number;
+    readonly holder: boolean;
+    readonly priority: number;
+  }
+
+  /**
+   * The election order for one group: operator intent first (standby yields, the newest
+   * takeover wins), then auto_failback's rule (preferred node, else whoever holds), then priority,
+   * then the lowest name so that every node breaks ties the same way.
+   */
+  function outranks(a: Candidate, b: Candidate, preferred: string | null): boolean {
+    const keys = (c: Candidate): number[] => {
+      const isPreferred = c.node === preferred ? 1 : 0;
+      const isHolder = c.holder ? 1 : 0;
+      const stickiness = settings.autoFailback ? [isPreferred, isHolder] : [isHolder, isPreferred];
+      return [c.standby ? 0 : 1, c.epoch, ...stickiness, c.priority];
+    };
+    const ka = keys(a);
+    const kb = keys(b);
+    for (let i = 0; i < ka.length; i++) {
+      if (ka[i]! !== kb[i]!) return ka[i]! > kb[i]!;
+    }
+    return a.node < b.node;
+  }
+
+  function decide(s: Draft, group: string, preferred: string | null, now: number): void {
+    const state = s.state;
+    const mine = state.groups[group]!;
+    const candidates: Candidate[] = [];
+    if (selfEligible(state)) {
+      candidates.push({
+        node: self,
+        standby: state.standby,
+        epoch: state.takeoverEpoch,
+        holder: mine.claim === 'held' || mine.claim === 'acquiring',
+        priority: priorityOf.get(self) ?? 0,
+      });
+    }
+    const otherHolders: PeerState[] = [];
+    for (const node of peerNames) {
+      const p = state.peers[node]!;
+      if (!alive(p) || p.view === null) continue;
+      const claim = peerClaim(p, group);
+      if (claimsGroup(claim)) otherHolders.push(p);
+      const v = p.view;
+      if (v.healthy && !v.maintenance) {
+        candidates.push({ node, standby: v.standby, epoch: v.takeoverEpoch, holder: claim === 'held' || claim === 'acquiring', priority: v.priority });
+      }
+    }
+    let winner: Candidate | null = null;
+    for (const c of candidates) if (winner === null || outranks(c, winner, preferred)) winner = c;
+
+    const holding = mine.claim === 'held' || mine.claim === 'acquiring';
+    if (holding) {
+      const reason = releaseReason(state, winner, otherHolders, preferred, now);
+      if (reason !== null) {
+        startRelease(s, group, reason, now);
+        return;
+      }
+      const contested = otherHolders.length > 0;
+      const g = s.group(group)!;
+      if (contested !== g.contested && mine.claim === 'held') {
+        // Caches may point at the other claimant (it announced itself while we could not see it).
+        s.actions.push({ type: 'announce', group, reason: contested ? 'split-brain' : 'split-brain-healed' });
+      }
+      if (contested !== g.contested) s.setGroup(group, { ...g, contested });
+      return;
+    }
+    if (mine.claim === 'none' && winner?.node === self && otherHolders.length === 0) {
+      const reason = acquireReason(state, s.group(group)!.lastOtherHolder);
+      setClaim(s, group, 'acquiring', reason, now);
+      s.actions.push({ type: 'acquire', group, reason });
+    }
+  }
+
+  function releaseReason(state: EngineState, winner: Candidate | null, otherHolders: PeerState[], preferred: string | null, now: number): string | null {
+    if (state.phase === 'stopping') return 'shutdown';
+    if (state.maintenance) return 'maintenance';
+    if (!state.healthy) return 'unhealthy';
+    // A holder that cannot hear us will never let go; yielding is the only way to one holder.
+    const deaf = otherHolders.find((p) => p.unheardBySince !== null && now - p.unheardBySince >= warntimeMs);
+    if (deaf !== undefined) return `unheard-by:${deaf.node}`;
+    if (winner === null || winner.node === self) return null;
+    if (otherHolders.some((p) => p.node === winner.node)) return `split-brain:${winner.node}`;
+    if (state.standby) return 'standby';
+    if (winner.epoch > state.takeoverEpoch) return `takeover:${winner.node}`;
+    if (settings.autoFailback && winner.node === preferred) return `failback:${winner.node}`;
+    return `outranked:${winner.node}`;
+  }
+
+  function acquireReason(state: EngineState, lastOtherHolder: string | null): string {
+    if (lastOtherHolder === null) return 'elected';
+    const p = state.peers[lastOtherHolder];
+    if (p === undefined) return 'elected';
+    if (p.state === 'left') return `peer-left:${lastOtherHolder}`;
+    if (p.state === 'dead') return `peer-dead:${lastOtherHolder}`;
+    if (p.state === 'unknown') return 'elected';
+    return `handover:${lastOtherHolder}`;
+  }
+
+  function startRelease(s: Draft, group: string, reason: string, now: number): void {
+    setClaim(s, group, 'releasing', reason, now);
+    s.actions.push({ type: 'release', group, reason });
+  }
+
+  function setClaim(s: Draft, group: string, to: Claim, reason: string, now: number): void {
+    const g = s.group(group)!;
+    if (g.claim === to) return;
+    s.actions.push({ type: 'transition', group, from: g.claim, to, reason });
+    s.setGroup(group, { ...g, claim: to, since: now, contested: to === 'held' ? g.contested : false });
+  }
+
+  function sendNow(s: Draft, type: MessageType, now: number): void {
+    const state = s.state;
+    const seq = state.seq + 1;
+    const message: Message = {
+      type,
+      node: self,
+      generation: state.generation,
+      seq,
+      sentAtMs: now,
+      priority: priorityOf.get(self) ?? 0,
+      healthy: advertisedHealthy(state),
+      standby: state.standby,
+      maintenance: state.maintenance,
+      takeoverEpoch: state.takeoverEpoch,
+      groups: settings.groups.map((g) => ({ group: g.id, claim: state.groups[g.id]!.claim })),
+      echoes: peerNames
+        .map((n) => state.peers[n]!)
+        .filter((p) => alive(p) && p.view !== null && p.lastReceivedAt !== null)
+        .map((p) => ({ node: p.node, sentAtMs: p.view!.sentAtMs, heldMs: now - p.lastReceivedAt! })),
+    };
+    state.seq = seq;
+    state.nextHeartbeatAt = now + keepaliveMs;
+    s.actions.push({ type: 'send', message });
+  }
+
+  return { settings, initial, step };
+}
+
+function freshPeer(node: string): PeerState {
+  return { node, generation: null, paths: {}, state: 'unknown', view: null, lastReceivedAt: null, rttMs: null, unheardBySince: null };
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Copy-on-write wrapper: the input state is never modified, only the parts touched are copied. */
+class Draft {
+  readonly state: Mutable<EngineState>;
+  readonly actions: Action[] = [];
+  private peersCopied = false;
+  private groupsCopied = false;
+
+  constructor(input: EngineState) {
+    this.state = { ...input };
+  }
+
+  group(id: string): GroupState | undefined {
+    return this.state.groups[id];
+  }
+
+  setGroup(id: string, value: GroupState): void {
+    if (!this.groupsCopied) {
+      this.state.groups = { ...this.state.groups };
+      this.groupsCopied = true;
+    }
+    (this.state.groups as Record<string, GroupState>)[id] = value;
+  }
+
+  setPeer(value: PeerState): void {
+    if (!this.peersCopied) {
+      this.state.peers = { ...this.state.peers };
+      this.peersCopied = true;
+    }
+    (this.state.peers as Record<string, PeerState>)[value.node] = value;
+  }
+}

@@ -1,0 +1,87 @@
+import type { Config } from '../config/types.js';
+import type { PeerLiveness } from '../daemon/status.js';
+import type { Claim, Message, MessageType } from '../wire/types.js';
+
+/** What the engine needs from the config; a subset so simulations can build it directly. */
+export type EngineSettings = Pick<Config, 'node' | 'nodes' | 'groups' | 'timing' | 'autoFailback'>;
+
+export type Phase = 'initdead' | 'running' | 'stopping' | 'stopped';
+
+export interface PathHeard {
+  readonly lastHeardAt: number;
+  readonly state: PeerLiveness;
+}
+
+export interface PeerState {
+  readonly node: string;
+  readonly generation: number | null;
+  readonly paths: Readonly<Record<string, PathHeard>>;
+  readonly state: PeerLiveness;
+  /** The newest view the peer sent; null until heard (and after it restarts, until heard again). */
+  readonly view: Message | null;
+  readonly lastReceivedAt: number | null;
+  readonly rttMs: number | null;
+  /** Since when the peer's messages have not echoed us although we hear it: it may not hear us. */
+  readonly unheardBySince: number | null;
+}
+
+export interface GroupState {
+  readonly claim: Claim;
+  readonly since: number;
+  /** The last other node seen holding this group, so an acquire can say why it happened. */
+  readonly lastOtherHolder: string | null;
+  /** We hold and win, and another node claims it too: announce again once it lets go. */
+  readonly contested: boolean;
+}
+
+export interface EngineState {
+  readonly phase: Phase;
+  readonly generation: number;
+  readonly startedAt: number;
+  readonly lastTickAt: number;
+  readonly nextHeartbeatAt: number;
+  readonly seq: number;
+  readonly healthy: boolean;
+  readonly healthReasons: readonly string[];
+  readonly standby: boolean;
+  readonly maintenance: boolean;
+  readonly takeoverEpoch: number;
+  /** Highest takeover epoch seen from anyone, so a new `takeover` outranks every earlier one. */
+  readonly maxEpochSeen: number;
+  /** After a stall, hold nothing until every peer is heard again or this time passes. */
+  readonly recheckUntil: number | null;
+  readonly stallAt: number | null;
+  readonly peers: Readonly<Record<string, PeerState>>;
+  readonly groups: Readonly<Record<string, GroupState>>;
+}
+
+export type EngineEvent =
+  | { readonly type: 'tick' }
+  | { readonly type: 'message'; readonly path: string; readonly message: Message }
+  | { readonly type: 'acquired'; readonly group: string }
+  | { readonly type: 'released'; readonly group: string }
+  | { readonly type: 'health'; readonly healthy: boolean; readonly reasons: readonly string[] }
+  | { readonly type: 'standby' }
+  | { readonly type: 'takeover' }
+  | { readonly type: 'maintenance'; readonly enabled: boolean }
+  | { readonly type: 'shutdown' };
+
+export type Action =
+  | { readonly type: 'send'; readonly message: Message }
+  | { readonly type: 'acquire'; readonly group: string; readonly reason: string }
+  | { readonly type: 'release'; readonly group: string; readonly reason: string }
+  | { readonly type: 'announce'; readonly group: string; readonly reason: string }
+  | { readonly type: 'transition'; readonly group: string; readonly from: Claim; readonly to: Claim; readonly reason: string }
+  | { readonly type: 'peer'; readonly node: string; readonly path: string | null; readonly from: PeerLiveness; readonly to: PeerLiveness }
+  | { readonly type: 'late'; readonly node: string; readonly path: string; readonly intervalMs: number }
+  | { readonly type: 'rtt'; readonly node: string; readonly rttMs: number }
+  | { readonly type: 'stall'; readonly lateMs: number }
+  | { readonly type: 'stopped' };
+
+export type ActionType = Action['type'];
+export type { MessageType };
+
+export interface StepResult {
+  readonly state: EngineState;
+  readonly actions: readonly Action[];
+}
