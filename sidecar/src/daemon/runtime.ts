@@ -1,0 +1,387 @@
+/**
+ * The daemon's event loop: feeds ticks, datagrams, health and operator commands to the pure
+ * engine, and runs the actions it returns. Acquire and release go through one queue so only one
+ * apply runs at a time; a reconcile timer compares the VIPs on the interfaces with what the
+ * engine wants and repairs drift, so correctness never rests on transitions alone.
+ */
+import type { Logger } from 'pino';
+import type { AuthKey, Config, GroupSpec } from '../config/types.js';
+import { createEngine } from '../engine/engine.js';
+import type { Action, EngineEvent, EngineState } from '../engine/types.js';
+import type { Metrics } from '../metrics/index.js';
+import type { Announcer } from '../resources/announce.js';
+import type { PresentAddress, VipDriver } from '../resources/ipaddr.js';
+import type { Notifier } from '../resources/notify.js';
+import { decode, encode } from '../wire/codec.js';
+import { ReplayGuard } from '../wire/replay.js';
+import type { Claim, Message, RejectReason } from '../wire/types.js';
+import { describeStatus } from './describe.js';
+import type { StatusSnapshot, TransitionRecord } from './status.js';
+
+export interface Clock {
+  /** Monotonic milliseconds. */
+  now(): number;
+  /** Wall-clock milliseconds, for the boot generation and for timestamps people read. */
+  wallNow(): number;
+}
+
+export interface Timers {
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface DatagramTransport {
+  start(onDatagram: (bytes: Buffer, path: string, from: { address: string; port: number }) => void): Promise<void>;
+  send(bytes: Buffer): Promise<readonly { path: string; ok: boolean; error?: string }[]>;
+  stop(): Promise<void>;
+  readonly pathIds: readonly string[];
+}
+
+export interface RuntimeDeps {
+  readonly config: Config;
+  readonly configHash: string;
+  readonly transport: DatagramTransport;
+  readonly vips: VipDriver;
+  readonly announcer: Announcer;
+  readonly notifier: Notifier;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly timers: Timers;
+}
+
+/** Log each datagram rejection reason at most once per window, with how many were suppressed. */
+const REJECT_LOG_WINDOW_MS = 10_000;
+/** Retry spacing for a failed `ip`/`arping`, doubling up to the cap. */
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 5_000;
+
+export interface Runtime {
+  start(): Promise<void>;
+  /** Planned-move shutdown: release, say goodbye, stop. Resolves when done or after `graceMs`. */
+  stop(graceMs: number): Promise<void>;
+  snapshot(): StatusSnapshot;
+  command(event: Extract<EngineEvent, { type: 'standby' | 'takeover' | 'maintenance' | 'health' }>): void;
+}
+
+export function createRuntime(deps: RuntimeDeps): Runtime {
+  const { config, transport, vips, announcer, notifier, metrics, logger, clock, timers } = deps;
+  const engine = createEngine(config);
+  const replay = new ReplayGuard();
+  const sendKey = config.auth.keys.find((k) => k.id === config.auth.sendKeyId) as AuthKey;
+  const groupsById = new Map(config.groups.map((g) => [g.id, g]));
+  const tickMs = Math.min(250, Math.max(10, Math.floor(config.timing.keepaliveMs / 4)));
+  const log = logger.child({ component: 'runtime' });
+
+  let state: EngineState = engine.initial(clock.now(), clock.wallNow());
+  let present = new Map<string, PresentAddress>();
+  let lastTransition: TransitionRecord | null = null;
+  const acquiringSince = new Map<string, number>();
+  const rejectLog = new Map<string, { at: number; suppressed: number }>();
+  let applyChain: Promise<void> = Promise.resolve();
+  let pendingApplies = 0;
+  let tickHandle: unknown = null;
+  let reconcileHandle: unknown = null;
+  let lastTickAt = clock.now();
+  let onStopped: (() => void) | null = null;
+  const repeatTimers = new Set<unknown>();
+
+  function feed(event: EngineEvent): void {
+    const result = engine.step(state, event, clock.now());
+    state = result.state;
+    for (const action of result.actions) execute(action);
+  }
+
+  /** One executor per action type; the `never` check makes a new action type a compile error. */
+  function execute(action: Action): void {
+    switch (action.type) {
+      case 'send':
+        void sendMessage(action.message);
+        return;
+      case 'acquire':
+        acquiringSince.set(action.group, clock.now());
+        enqueue(`acquire ${action.group}`, () => acquire(groupOf(action.group)));
+        return;
+      case 'release':
+        enqueue(`release ${action.group}`, () => release(groupOf(action.group)));
+        return;
+      case 'announce':
+        log.info({ event: 'announce', group: action.group, reason: action.reason }, 'announcing again');
+        void announceGroup(groupOf(action.group));
+        return;
+      case 'transition':
+        onTransition(action.group, action.from, action.to, action.reason);
+        return;
+      case 'peer':
+        if (action.path === null) {
+          metrics.peerUp.set({ peer: action.node }, action.to === 'up' || action.to === 'late' ? 1 : 0);
+          log.info({ event: 'peer', peer: action.node, from: action.from, to: action.to }, `peer ${action.node} ${action.to}`);
+        } else {
+          log.debug({ event: 'path', peer: action.node, path: action.path, from: action.from, to: action.to }, 'path state');
+        }
+        return;
+      case 'late':
+        metrics.heartbeatsLate.inc({ peer: action.node, path: action.path });
+        log.warn({ event: 'late', peer: action.node, path: action.path, intervalMs: action.intervalMs }, 'late heartbeat');
+        return;
+      case 'rtt':
+        metrics.peerRtt.observe({ peer: action.node }, action.rttMs / 1000);
+        return;
+      case 'stall':
+        metrics.timerStalls.inc();
+        log.warn({ event: 'stall', lateMs: action.lateMs }, 'timers fired later than deadtime: releasing and re-checking peers');
+        return;
+      case 'stopped':
+        onStopped?.();
+        return;
+      default: {
+        const unknown: never = action;
+        throw new Error(`no executor for ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  function groupOf(id: string): GroupSpec {
+    return groupsById.get(id)!;
+  }
+
+  function claimOf(id: string): Claim {
+    return state.groups[id]!.claim;
+  }
+
+  async function sendMessage(message: Message): Promise<void> {
+    const bytes = encode(message, sendKey);
+    const results = await transport.send(bytes);
+    for (const r of results) {
+      if (r.ok) metrics.heartbeatsSent.inc({ path: r.path });
+      else {
+        metrics.sendErrors.inc({ path: r.path });
+        log.debug({ path: r.path, err: r.error }, 'send failed');
+      }
+    }
+  }
+
+  function onDatagram(bytes: Buffer, path: string, from: { address: string; port: number }): void {
+    const decoded = decode(bytes, config.auth.keys);
+    if (!decoded.ok) return reject(decoded.reason, from.address, decoded.detail);
+    const m = decoded.message;
+    if (m.node === config.node) return;
+    if (!config.nodes.some((n) => n.name === m.node)) return reject('unknownNode', from.address, m.node);
+    const verdict = replay.check(m.node, m.generation, m.seq);
+    if (verdict !== 'ok') return reject(verdict, from.address, `${m.node} generation ${m.generation} seq ${m.seq}`);
+    metrics.heartbeatsReceived.inc({ peer: m.node, path });
+    feed({ type: 'message', path, message: m });
+  }
+
+  function reject(reason: RejectReason, from: string, detail: string): void {
+    metrics.datagramsRejected.inc({ reason });
+    const now = clock.now();
+    const last = rejectLog.get(reason);
+    if (last !== undefined && now - last.at < REJECT_LOG_WINDOW_MS) {
+      last.suppressed++;
+      return;
+    }
+    log.warn({ event: 'rejected', reason, from, detail, suppressed: last?.suppressed ?? 0 }, `datagram rejected: ${reason}`);
+    rejectLog.set(reason, { at: now, suppressed: 0 });
+  }
+
+  function enqueue(what: string, work: () => Promise<void>): void {
+    pendingApplies++;
+    applyChain = applyChain
+      .then(work)
+      .catch((err: unknown) => log.error({ err, what }, 'apply failed'))
+      .finally(() => pendingApplies--);
+  }
+
+  /** Retries until it works or the engine no longer wants it; "never crash" includes `ip` failing. */
+  async function retrying(group: string, want: Claim, operation: string, work: () => Promise<void>): Promise<boolean> {
+    let delay = RETRY_MIN_MS;
+    for (;;) {
+      try {
+        await work();
+        return true;
+      } catch (err) {
+        metrics.ipCommandFailures.inc({ operation });
+        log.error({ err, group, operation }, `${operation} failed; retrying in ${delay} ms`);
+      }
+      await new Promise((r) => timers.setTimeout(r as () => void, delay));
+      if (claimOf(group) !== want) return false;
+      delay = Math.min(RETRY_MAX_MS, delay * 2);
+    }
+  }
+
+  async function acquire(group: GroupSpec): Promise<void> {
+    if (claimOf(group.id) !== 'acquiring') return;
+    const ok = await retrying(group.id, 'acquiring', 'assign', () => vips.assign(group.vips, config.vipLeaseSec));
+    if (!ok) return;
+    for (const v of group.vips) present.set(v.address, { iface: v.iface, address: v.address, prefixLength: v.prefixLength, label: v.label, validLifeSec: config.vipLeaseSec });
+    updateVipGauges();
+    feed({ type: 'acquired', group: group.id });
+    void announceGroup(group);
+    if (config.garp.repeatAfterMs > 0) {
+      const handle = timers.setTimeout(() => {
+        repeatTimers.delete(handle);
+        if (claimOf(group.id) === 'held') void announceGroup(group);
+      }, config.garp.repeatAfterMs);
+      repeatTimers.add(handle);
+    }
+  }
+
+  async function release(group: GroupSpec): Promise<void> {
+    if (claimOf(group.id) !== 'releasing') return;
+    const ok = await retrying(group.id, 'releasing', 'remove', () => vips.remove(group.vips));
+    if (!ok) return;
+    for (const v of group.vips) present.delete(v.address);
+    updateVipGauges();
+    feed({ type: 'released', group: group.id });
+  }
+
+  async function announceGroup(group: GroupSpec): Promise<void> {
+    await Promise.all(
+      group.vips.map(async (v) => {
+        try {
+          await announcer.announce(v, config.garp.burst);
+          metrics.garpSent.inc({ address: v.address }, config.garp.burst);
+        } catch (err) {
+          metrics.garpFailed.inc({ address: v.address });
+          log.warn({ err, address: v.address }, 'gratuitous ARP failed');
+        }
+      }),
+    );
+  }
+
+  function onTransition(group: string, from: Claim, to: Claim, reason: string): void {
+    metrics.transitions.inc({ group, from, to, reason: reasonKind(reason) });
+    for (const c of ['none', 'acquiring', 'held', 'releasing'] as const) metrics.groupClaim.set({ group, claim: c }, c === to ? 1 : 0);
+    metrics.groupHeld.set({ group }, to === 'held' ? 1 : 0);
+    if (to === 'held') {
+      const since = acquiringSince.get(group);
+      if (since !== undefined) metrics.takeoverDuration.observe((clock.now() - since) / 1000);
+    }
+    lastTransition = { group, from, to, reason, at: new Date(clock.wallNow()).toISOString() };
+    log.info({ event: 'transition', group, from, to, reason }, `${group}: ${from} -> ${to} (${reason})`);
+    notifier.notify({ group, from, to, reason });
+  }
+
+  function updateVipGauges(): void {
+    for (const g of config.groups) for (const v of g.vips) metrics.vipPresent.set({ group: g.id, address: v.address }, present.has(v.address) ? 1 : 0);
+  }
+
+  /**
+   * Level-triggered repair: whatever happened to the interfaces, make them match the claims.
+   * Also renews the lease of every held VIP, so a frozen or killed daemon's VIP lapses by itself.
+   */
+  async function reconcile(): Promise<void> {
+    try {
+      present = await vips.list();
+    } catch (err) {
+      metrics.ipCommandFailures.inc({ operation: 'list' });
+      log.error({ err }, 'cannot read interface addresses');
+      return;
+    }
+    updateVipGauges();
+    if (pendingApplies > 0) return;
+    for (const g of config.groups) {
+      const claim = claimOf(g.id);
+      const missing = g.vips.filter((v) => !present.has(v.address));
+      if (claim === 'held') {
+        if (missing.length > 0) log.warn({ event: 'drift', group: g.id, missing: missing.map((v) => v.address) }, 'held VIP missing from the interface: restoring');
+        enqueue(`renew ${g.id}`, async () => {
+          if (claimOf(g.id) !== 'held') return;
+          try {
+            await vips.assign(g.vips, config.vipLeaseSec);
+            if (missing.length > 0) await announceGroup(g);
+          } catch (err) {
+            metrics.ipCommandFailures.inc({ operation: 'renew' });
+            log.error({ err, group: g.id }, 'cannot renew VIP lease');
+          }
+        });
+      } else if (claim === 'none' && missing.length < g.vips.length) {
+        const stray = g.vips.filter((v) => present.has(v.address));
+        log.warn({ event: 'drift', group: g.id, stray: stray.map((v) => v.address) }, 'VIP present on a node that does not hold it: removing');
+        enqueue(`remove stray ${g.id}`, async () => {
+          if (claimOf(g.id) !== 'none') return;
+          try {
+            await vips.remove(stray);
+          } catch (err) {
+            metrics.ipCommandFailures.inc({ operation: 'remove' });
+            log.error({ err, group: g.id }, 'cannot remove stray VIP');
+          }
+        });
+      }
+    }
+  }
+
+  function tick(): void {
+    const now = clock.now();
+    const lateMs = Math.max(0, now - lastTickAt - tickMs);
+    lastTickAt = now;
+    metrics.timerLateness.observe(lateMs / 1000);
+    feed({ type: 'tick' });
+    for (const p of Object.values(state.peers)) {
+      if (p.lastReceivedAt !== null) metrics.peerLastHeard.set({ peer: p.node }, (now - p.lastReceivedAt) / 1000);
+    }
+  }
+
+  async function start(): Promise<void> {
+    // A VIP left by an earlier run (a crash, a kill -9) is not ours until we win it again.
+    const all = config.groups.flatMap((g) => g.vips);
+    present = await vips.list();
+    const leftover = all.filter((v) => present.has(v.address));
+    if (leftover.length > 0) {
+      log.warn({ event: 'stale-vip', addresses: leftover.map((v) => v.address) }, 'removing VIPs left by an earlier run');
+      await vips.remove(leftover);
+      present = await vips.list();
+    }
+    for (const g of config.groups) {
+      metrics.groupHeld.set({ group: g.id }, 0);
+      for (const c of ['none', 'acquiring', 'held', 'releasing'] as const) metrics.groupClaim.set({ group: g.id, claim: c }, c === 'none' ? 1 : 0);
+    }
+    for (const n of config.nodes) if (n.name !== config.node) metrics.peerUp.set({ peer: n.name }, 0);
+    updateVipGauges();
+    await transport.start(onDatagram);
+    state = engine.initial(clock.now(), clock.wallNow());
+    lastTickAt = clock.now();
+    feed({ type: 'tick' });
+    tickHandle = timers.setInterval(tick, tickMs);
+    reconcileHandle = timers.setInterval(() => void reconcile(), config.reconcileMs);
+    log.info({ event: 'start', node: config.node, generation: state.generation, paths: transport.pathIds }, 'joined');
+  }
+
+  async function stop(graceMs: number): Promise<void> {
+    const stopped = new Promise<void>((resolve) => (onStopped = resolve));
+    const deadline = new Promise<'timeout'>((resolve) => timers.setTimeout(() => resolve('timeout'), graceMs));
+    feed({ type: 'shutdown' });
+    const outcome = await Promise.race([stopped.then(() => 'stopped' as const), deadline]);
+    timers.clearInterval(tickHandle);
+    timers.clearInterval(reconcileHandle);
+    for (const h of repeatTimers) timers.clearTimeout(h);
+    if (outcome === 'timeout') {
+      // Past the grace period the engine could not finish; never exit with a VIP still assigned.
+      log.error({ event: 'stop-timeout', graceMs }, 'graceful release did not finish in time: removing VIPs directly');
+      await vips.remove(config.groups.flatMap((g) => g.vips)).catch((err: unknown) => log.error({ err }, 'final VIP removal failed'));
+    }
+    await applyChain;
+    await transport.stop();
+    log.info({ event: 'stop', outcome }, 'left');
+  }
+
+  function snapshot(): StatusSnapshot {
+    return describeStatus({ config, configHash: deps.configHash, state, present, lastTransition, now: clock.now(), pathIds: transport.pathIds });
+  }
+
+  function command(event: Extract<EngineEvent, { type: 'standby' | 'takeover' | 'maintenance' | 'health' }>): void {
+    if (event.type === 'health') metrics.healthy.set(event.healthy ? 1 : 0);
+    else log.info({ event: 'command', command: event.type, ...(event.type === 'maintenance' ? { enabled: event.enabled } : {}) }, `operator: ${event.type}`);
+    feed(event);
+  }
+
+  return { start, stop, snapshot, command };
+}
+
+/** Transition reasons name a peer (`failback:cookbook`); metrics keep only the kind to bound labels. */
+function reasonKind(reason: string): string {
+  return reason.split(':')[0]!;
+}

@@ -1,0 +1,98 @@
+/**
+ * The VIP on the host interface, through iproute2. State is read from `ip -j` JSON, never by
+ * matching text. Changes go through one `ip -batch` call so that a group of 100 VIPs costs one
+ * process, not 100.
+ */
+import type { Vip } from '../config/types.js';
+import { CommandError, type RunCommand } from './command.js';
+
+export interface PresentAddress {
+  readonly iface: string;
+  readonly address: string;
+  readonly prefixLength: number;
+  readonly label: string | null;
+  /** Seconds left of the kernel lifetime; null when it is permanent. */
+  readonly validLifeSec: number | null;
+}
+
+export interface VipDriver {
+  /** Every address on the host's interfaces, keyed by address. */
+  list(): Promise<Map<string, PresentAddress>>;
+  /** Adds or renews: each VIP ends up present with a fresh lease. "Already there" is success. */
+  assign(vips: readonly Vip[], leaseSec: number): Promise<void>;
+  /** Removes; "not there" is success. */
+  remove(vips: readonly Vip[]): Promise<void>;
+}
+
+interface IpAddrInfo {
+  family?: string;
+  local?: string;
+  prefixlen?: number;
+  label?: string;
+  valid_life_time?: number;
+}
+
+interface IpLink {
+  ifname?: string;
+  addr_info?: IpAddrInfo[];
+}
+
+/** The kernel reports a permanent address with this lifetime (INFINITY_LIFE_TIME). */
+const INFINITE_LIFETIME = 4294967295;
+
+export function parseIpAddrJson(json: string): Map<string, PresentAddress> {
+  const out = new Map<string, PresentAddress>();
+  const links = JSON.parse(json) as IpLink[];
+  for (const link of links) {
+    for (const info of link.addr_info ?? []) {
+      if (info.local === undefined || link.ifname === undefined) continue;
+      const life = info.valid_life_time;
+      out.set(info.local, {
+        iface: link.ifname,
+        address: info.local,
+        prefixLength: info.prefixlen ?? 0,
+        label: info.label ?? null,
+        validLifeSec: life === undefined || life >= INFINITE_LIFETIME ? null : life,
+      });
+    }
+  }
+  return out;
+}
+
+function assignLine(vip: Vip, leaseSec: number): string {
+  const words = ['address', 'replace', `${vip.address}/${vip.prefixLength}`, 'dev', vip.iface];
+  if (vip.family === 4 && vip.label !== null) words.push('label', vip.label);
+  words.push('valid_lft', String(leaseSec), 'preferred_lft', String(leaseSec));
+  // No duplicate address detection: the address is ours by election, and DAD would hold it
+  // "tentative" (unusable) for a second or more right when clients need it.
+  if (vip.family === 6) words.push('nodad');
+  return words.join(' ');
+}
+
+function removeLine(vip: Vip): string {
+  return ['address', 'del', `${vip.address}/${vip.prefixLength}`, 'dev', vip.iface].join(' ');
+}
+
+export function createIpVipDriver(run: RunCommand): VipDriver {
+  async function list(): Promise<Map<string, PresentAddress>> {
+    const r = await run('ip', ['-j', 'address', 'show']);
+    if (r.code !== 0) throw new CommandError('ip -j address show', r);
+    return parseIpAddrJson(r.stdout);
+  }
+
+  /** Runs a batch, then checks the outcome against the kernel's own view, not the exit text. */
+  async function batch(lines: string[], wantPresent: boolean, vips: readonly Vip[]): Promise<void> {
+    if (lines.length === 0) return;
+    const r = await run('ip', ['-force', '-batch', '-'], lines.join('\n') + '\n');
+    if (r.code === 0) return;
+    const present = await list();
+    const wrong = vips.filter((v) => present.has(v.address) !== wantPresent);
+    if (wrong.length > 0) throw new CommandError(`ip -batch (${wantPresent ? 'assign' : 'remove'} ${wrong.map((v) => v.address).join(', ')})`, r);
+  }
+
+  return {
+    list,
+    assign: (vips, leaseSec) => batch(vips.map((v) => assignLine(v, leaseSec)), true, vips),
+    remove: (vips) => batch(vips.map(removeLine), false, vips),
+  };
+}

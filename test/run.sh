@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The README's test command: type-check, then every unit and lab test in one node:test run.
+# Lab tests need root; with CI=true a suite that cannot run fails instead of skipping.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash test/setup.sh
+npx tsc -p tsconfig.json --noEmit
+mapfile -t files < <(find sidecar test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+exec node --import tsx --test --test-concurrency=1 "${files[@]}"

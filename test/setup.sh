@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what the demo and the tests need, only when something is missing, so both README
+# commands work on a fresh Debian machine. Debian packages need root; the lab needs root anyway.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have ip        || need_pkgs+=(iproute2)
+have arping    || need_pkgs+=(iputils-arping)
+have iptables  || need_pkgs+=(iptables)
+have busybox   || need_pkgs+=(busybox-static)
+have promtool  || need_pkgs+=(prometheus)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing ${need_pkgs[*]}; run as root (sudo) so they can be installed" >&2
+    exit 1
+  fi
+  echo "setup: installing ${need_pkgs[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+
+# npm ci only when the lock file changed since the last install, so repeat runs stay fast.
+stamp=node_modules/.package-lock.stamp
+if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json "$stamp"
+fi
