@@ -22,9 +22,8 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
 fi
 
-# npm ci only when the lock file changed since the last install, so repeat runs stay fast.
-stamp=node_modules/.package-lock.stamp
-if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
+# npm writes node_modules/.package-lock.json on every install; newer than the lock file means
+# the install is current, so repeat runs skip npm ci.
+if [ ! node_modules/.package-lock.json -nt package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
-  cp package-lock.json "$stamp"
 fi

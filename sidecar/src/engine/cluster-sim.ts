@@ -4,7 +4,7 @@
  * acquire/release against a model of the VIP (present or not, with a kernel lease that lapses
  * when nobody renews it).
  */
-import { createEngine, type Engine } from './engine.js';
+import { createEngine, nextClaimDeadline, type Engine } from './engine.js';
 import type { Action, EngineEvent, EngineSettings, EngineState } from './types.js';
 import type { Message } from '../wire/types.js';
 
@@ -32,6 +32,8 @@ interface Scheduled {
   readonly effect?: (node: SimNode) => void;
   /** Events of a process that has since been restarted must not reach the new one. */
   readonly incarnation: number;
+  /** A wake-up at a claim deadline, outside the regular tick chain. */
+  readonly wake?: boolean;
 }
 
 export interface SimNode {
@@ -48,8 +50,12 @@ export interface SimNode {
 
 export class SimCluster {
   now = 0;
+  /** Every group transition any node made, for flapping checks without scanning the logs. */
+  transitions = 0;
   readonly nodes = new Map<string, SimNode>();
-  private readonly queue: Scheduled[] = [];
+  private readonly queue = new EventHeap();
+  /** receiver>sender → newest generation and sequence accepted, as the runtime's replay guard does. */
+  private readonly newest = new Map<string, { generation: number; seq: number }>();
   private order = 0;
   private generationClock = 1;
   private readonly blocked = new Set<string>();
@@ -64,7 +70,7 @@ export class SimCluster {
     private readonly options: SimOptions = {},
   ) {
     const ka = settings[0]!.timing.keepaliveMs;
-    this.tickMs = options.tickMs ?? Math.max(1, Math.min(50, Math.floor(ka / 2)));
+    this.tickMs = options.tickMs ?? Math.max(1, Math.min(25, Math.floor(ka / 4)));
     this.latencyMs = options.latencyMs ?? 1;
     this.applyMs = options.applyMs ?? 5;
     this.leaseMs = options.leaseMs ?? Math.max(2000, Math.ceil(settings[0]!.timing.deadtimeMs / 1000) * 1000);
@@ -73,6 +79,7 @@ export class SimCluster {
   }
 
   private boot(s: EngineSettings): void {
+    for (const key of [...this.newest.keys()]) if (key.startsWith(`${s.node}>`)) this.newest.delete(key);
     const engine = createEngine(s);
     const previous = this.nodes.get(s.node);
     const node: SimNode = {
@@ -82,7 +89,8 @@ export class SimCluster {
       running: true,
       frozenUntil: null,
       incarnation: (previous?.incarnation ?? 0) + 1,
-      vipLeaseEnds: previous?.vipLeaseEnds ?? new Map(),
+      // A starting daemon removes any VIP an earlier run left behind.
+      vipLeaseEnds: new Map(),
       log: previous?.log ?? [],
     };
     this.nodes.set(s.node, node);
@@ -103,6 +111,10 @@ export class SimCluster {
       if (ends !== undefined && ends > this.now) out.push(n.name);
     }
     return out.sort();
+  }
+
+  running(name: string): boolean {
+    return this.node(name).running;
   }
 
   claims(group: string): Record<string, string> {
@@ -144,10 +156,9 @@ export class SimCluster {
   advance(ms: number, check?: (sim: SimCluster) => void): void {
     const until = this.now + ms;
     for (;;) {
-      this.queue.sort((x, y) => x.at - y.at || x.order - y.order);
-      const next = this.queue[0];
+      const next = this.queue.peek();
       if (next === undefined || next.at > until) break;
-      this.queue.shift();
+      this.queue.pop();
       this.now = next.at;
       const node = this.nodes.get(next.node)!;
       if (!node.running || node.incarnation !== next.incarnation) continue;
@@ -156,7 +167,7 @@ export class SimCluster {
         continue;
       }
       node.frozenUntil = null;
-      if (next.event.type === 'tick') {
+      if (next.event.type === 'tick' && next.wake !== true) {
         this.schedule(node, this.now + this.tickMs, { type: 'tick' });
         // The runtime renews the lease of every VIP it has while it runs.
         for (const group of node.vipLeaseEnds.keys()) {
@@ -164,16 +175,32 @@ export class SimCluster {
         }
       }
       next.effect?.(node);
+      if (next.event.type === 'message' && !this.fresh(node.name, next.event.message)) continue;
       this.deliver(node, next.event);
       check?.(this);
     }
     this.now = until;
   }
 
+  /** Datagrams that arrive late or twice are dropped, as the runtime's ReplayGuard drops them. */
+  private fresh(receiver: string, m: Message): boolean {
+    const key = `${receiver}>${m.node}`;
+    const seen = this.newest.get(key);
+    if (seen !== undefined && (m.generation < seen.generation || (m.generation === seen.generation && m.seq <= seen.seq))) return false;
+    this.newest.set(key, { generation: m.generation, seq: m.seq });
+    return true;
+  }
+
   private deliver(node: SimNode, event: EngineEvent): void {
     const { state, actions } = node.engine.step(node.state, event, this.now);
+    const hadDeadline = nextClaimDeadline(node.state);
     node.state = state;
+    const deadline = nextClaimDeadline(state);
+    if (deadline !== null && deadline !== hadDeadline) {
+      this.queue.push({ at: deadline, order: this.order++, node: node.name, event: { type: 'tick' }, incarnation: node.incarnation, wake: true });
+    }
     for (const a of actions) {
+      if (a.type === 'transition') this.transitions++;
       node.log.push(a);
       this.run(node, a);
     }
@@ -217,4 +244,50 @@ export class SimCluster {
   private schedule(node: SimNode, at: number, event: EngineEvent, effect?: (node: SimNode) => void): void {
     this.queue.push({ at, order: this.order++, node: node.name, event, incarnation: node.incarnation, ...(effect ? { effect } : {}) });
   }
+}
+
+/** A binary min-heap on (at, order): the simulator's event queue. */
+class EventHeap {
+  private readonly items: Scheduled[] = [];
+
+  peek(): Scheduled | undefined {
+    return this.items[0];
+  }
+
+  push(item: Scheduled): void {
+    const a = this.items;
+    a.push(item);
+    let i = a.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(a[i]!, a[parent]!)) break;
+      [a[i], a[parent]] = [a[parent]!, a[i]!];
+      i = parent;
+    }
+  }
+
+  pop(): Scheduled | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last !== undefined) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && before(a[l]!, a[m]!)) m = l;
+        if (r < a.length && before(a[r]!, a[m]!)) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m]!, a[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+function before(x: Scheduled, y: Scheduled): boolean {
+  return x.at < y.at || (x.at === y.at && x.order < y.order);
 }

@@ -25,12 +25,14 @@ export function createEngine(settings: EngineSettings): Engine {
   const peerNames = settings.nodes.map((n) => n.name).filter((n) => n !== self);
   const priorityOf = new Map(settings.nodes.map((n) => [n.name, n.priority]));
   const { keepaliveMs, warntimeMs, deadtimeMs, initdeadMs } = settings.timing;
+  /** Longer than a round trip plus a busy event loop on a LAN, short next to a failover. */
+  const claimWindowMs = Math.min(20, keepaliveMs / 5);
 
   function initial(now: number, generation: number): EngineState {
     const peers: Record<string, PeerState> = {};
     for (const node of peerNames) peers[node] = freshPeer(node);
     const groups: Record<string, GroupState> = {};
-    for (const g of settings.groups) groups[g.id] = { claim: 'none', since: now, lastOtherHolder: null, contested: false };
+    for (const g of settings.groups) groups[g.id] = { claim: 'none', since: now, lastOtherHolder: null, contested: false, applyAt: null };
     return {
       phase: 'initdead',
       generation,
@@ -81,11 +83,13 @@ export function createEngine(settings: EngineSettings): Engine {
         }
         break;
       case 'health':
+        if (event.healthy !== s.state.healthy) sendSoon(s);
         s.state.healthy = event.healthy;
         s.state.healthReasons = [...event.reasons];
         break;
       case 'standby':
         s.state.standby = true;
+        sendSoon(s);
         break;
       case 'takeover':
         s.state.standby = false;
@@ -95,6 +99,7 @@ export function createEngine(settings: EngineSettings): Engine {
         break;
       case 'maintenance':
         s.state.maintenance = event.enabled;
+        sendSoon(s);
         break;
       case 'shutdown':
         if (s.state.phase !== 'stopping') s.state.phase = 'stopping';
@@ -190,7 +195,10 @@ export function createEngine(settings: EngineSettings): Engine {
       }
       // A leave message outranks the paths until the peer speaks again with something else.
       const overall: PeerLiveness = p.state === 'left' && p.view?.type === 'leave' ? 'left' : best;
-      if (overall !== p.state) s.actions.push({ type: 'peer', node, path: null, from: p.state, to: overall });
+      if (overall !== p.state) {
+        s.actions.push({ type: 'peer', node, path: null, from: p.state, to: overall });
+        if (p.state === 'dead' && (overall === 'up' || overall === 'late')) s.peerReturned = true;
+      }
       if (changed || overall !== p.state) {
         const alive = overall === 'up' || overall === 'late';
         s.setPeer({ ...p, paths, state: overall, unheardBySince: alive ? p.unheardBySince : null });
@@ -246,18 +254,19 @@ export function createEngine(settings: EngineSettings): Engine {
    * then the lowest name so that every node breaks ties the same way.
    */
   function outranks(a: Candidate, b: Candidate, preferred: string | null): boolean {
-    const keys = (c: Candidate): number[] => {
-      const isPreferred = c.node === preferred ? 1 : 0;
-      const isHolder = c.holder ? 1 : 0;
-      const stickiness = settings.autoFailback ? [isPreferred, isHolder] : [isHolder, isPreferred];
-      return [c.standby ? 0 : 1, c.epoch, ...stickiness, c.priority];
-    };
-    const ka = keys(a);
-    const kb = keys(b);
+    const ka = rankKey(a, preferred);
+    const kb = rankKey(b, preferred);
     for (let i = 0; i < ka.length; i++) {
       if (ka[i]! !== kb[i]!) return ka[i]! > kb[i]!;
     }
     return a.node < b.node;
+  }
+
+  function rankKey(c: Candidate, preferred: string | null): number[] {
+    const isPreferred = c.node === preferred ? 1 : 0;
+    const isHolder = c.holder ? 1 : 0;
+    const stickiness = settings.autoFailback ? [isPreferred, isHolder] : [isHolder, isPreferred];
+    return [c.standby ? 0 : 1, c.epoch, ...stickiness, c.priority];
   }
 
   function decide(s: Draft, group: string, preferred: string | null, now: number): void {
@@ -287,6 +296,19 @@ export function createEngine(settings: EngineSettings): Engine {
     let winner: Candidate | null = null;
     for (const c of candidates) if (winner === null || outranks(c, winner, preferred)) winner = c;
 
+    if (mine.claim === 'acquiring' && mine.applyAt !== null) {
+      // Only a claim so far: stand down if someone else wins or already has the VIP.
+      const blocker = otherHolders.find((p) => peerClaim(p, group) !== 'acquiring') ?? (winner !== null && winner.node !== self ? winner : null);
+      if (blocker !== null) {
+        setClaim(s, group, 'none', `contended:${blocker.node}`, now);
+        return;
+      }
+      if (now >= mine.applyAt) {
+        s.setGroup(group, { ...mine, applyAt: null });
+        s.actions.push({ type: 'acquire', group, reason: acquireReason(state, mine.lastOtherHolder) });
+      }
+      return;
+    }
     const holding = mine.claim === 'held' || mine.claim === 'acquiring';
     if (holding) {
       const reason = releaseReason(state, winner, otherHolders, preferred, now);
@@ -296,6 +318,11 @@ export function createEngine(settings: EngineSettings): Engine {
       }
       const contested = otherHolders.length > 0;
       const g = s.group(group)!;
+      if (s.peerReturned && !contested && mine.claim === 'held') {
+        // A peer back from the dead may have held this group and announced itself meanwhile,
+        // even if it let go before we saw its claim: point every cache back at us.
+        s.actions.push({ type: 'announce', group, reason: 'peer-returned' });
+      }
       if (contested !== g.contested && mine.claim === 'held') {
         // Caches may point at the other claimant (it announced itself while we could not see it).
         s.actions.push({ type: 'announce', group, reason: contested ? 'split-brain' : 'split-brain-healed' });
@@ -304,9 +331,9 @@ export function createEngine(settings: EngineSettings): Engine {
       return;
     }
     if (mine.claim === 'none' && winner?.node === self && otherHolders.length === 0) {
-      const reason = acquireReason(state, s.group(group)!.lastOtherHolder);
-      setClaim(s, group, 'acquiring', reason, now);
-      s.actions.push({ type: 'acquire', group, reason });
+      setClaim(s, group, 'acquiring', acquireReason(state, s.group(group)!.lastOtherHolder), now);
+      s.setGroup(group, { ...s.group(group)!, applyAt: now + claimWindowMs });
+      sendSoon(s);
     }
   }
 
@@ -344,7 +371,12 @@ export function createEngine(settings: EngineSettings): Engine {
     const g = s.group(group)!;
     if (g.claim === to) return;
     s.actions.push({ type: 'transition', group, from: g.claim, to, reason });
-    s.setGroup(group, { ...g, claim: to, since: now, contested: to === 'held' ? g.contested : false });
+    s.setGroup(group, { ...g, claim: to, since: now, contested: to === 'held' ? g.contested : false, applyAt: null });
+  }
+
+  /** Peers learn of a changed claim or flag with the next message, sent at the end of this step. */
+  function sendSoon(s: Draft): void {
+    s.state.nextHeartbeatAt = Math.min(s.state.nextHeartbeatAt, s.state.lastTickAt);
   }
 
   function sendNow(s: Draft, type: MessageType, now: number): void {
@@ -375,6 +407,15 @@ export function createEngine(settings: EngineSettings): Engine {
   return { settings, initial, step };
 }
 
+/** The earliest moment a claim window ends, so the runtime can wake then instead of on a later tick. */
+export function nextClaimDeadline(state: EngineState): number | null {
+  let earliest: number | null = null;
+  for (const g of Object.values(state.groups)) {
+    if (g.applyAt !== null && (earliest === null || g.applyAt < earliest)) earliest = g.applyAt;
+  }
+  return earliest;
+}
+
 function freshPeer(node: string): PeerState {
   return { node, generation: null, paths: {}, state: 'unknown', view: null, lastReceivedAt: null, rttMs: null, unheardBySince: null };
 }
@@ -385,6 +426,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 class Draft {
   readonly state: Mutable<EngineState>;
   readonly actions: Action[] = [];
+  /** A peer came back from dead during this step. */
+  peerReturned = false;
   private peersCopied = false;
   private groupsCopied = false;
 

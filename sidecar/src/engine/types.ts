@@ -32,6 +32,12 @@ export interface GroupState {
   readonly lastOtherHolder: string | null;
   /** We hold and win, and another node claims it too: announce again once it lets go. */
   readonly contested: boolean;
+  /**
+   * While `acquiring` and not yet applied: when the VIP may be assigned. The claim is advertised
+   * first, so two nodes that both think they win see each other and one stands down before
+   * either touches the interface.
+   */
+  readonly applyAt: number | null;
 }
 
 export interface EngineState {
