@@ -13,22 +13,13 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { requireLab } from './guard.js';
-import { createLab, listNetns, waitFor, type Lab } from './netns.js';
+import { createLab, listNetns, pidDead as pidGone, waitFor, type Lab } from './netns.js';
 import { failures, firstAnswerFrom, longestGap, servedBy } from './analysis.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const VIP = '10.77.0.100';
 const UDP_PORT = 7777;
 const since = (t0: number): string => (performance.now() - t0).toFixed(0);
-
-/** Dead, or a zombie nobody has reaped yet: either way it runs no more. */
-const pidGone = (pid: number): boolean => {
-  try {
-    return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').startsWith('Z');
-  } catch {
-    return true;
-  }
-};
 
 async function sh(lab: Lab, where: string, ...argv: string[]): Promise<string> {
   return (await lab.exec(where, argv, { check: true })).stdout;

@@ -159,22 +159,30 @@ export async function listNetns(): Promise<string[]> {
 }
 
 /**
- * Deletes lab namespaces left by runs whose process is gone (killed with SIGKILL, so no exit
- * hook ran). Opt-in, for CI preambles: it never touches namespaces of a live process.
+ * Deletes lab namespaces and tmp dirs left by runs whose process is gone (SIGKILLed, so no exit
+ * hook ran; its spawned processes died with it through PDEATHSIG). Opt-in, for CI preambles:
+ * it never touches what belongs to a live process. Returns the namespaces it deleted.
  */
 export async function sweepStale(): Promise<string[]> {
-  const stale = (await listNetns()).filter((ns) => {
-    const pid = Number(NS_PATTERN.exec(ns)?.[1] ?? NaN);
-    if (!Number.isInteger(pid)) return false;
-    try {
-      process.kill(pid, 0);
-      return false;
-    } catch (e) {
-      return (e as NodeJS.ErrnoException).code === 'ESRCH';
-    }
-  });
+  const deadRun = (re: RegExp, name: string): boolean => {
+    const pid = re.exec(name)?.[1];
+    return pid !== undefined && pidDead(Number(pid));
+  };
+  const stale = (await listNetns()).filter((ns) => deadRun(NS_PATTERN, ns));
   await Promise.all(stale.map((ns) => run(['ip', 'netns', 'del', ns])));
+  for (const d of fs.readdirSync(os.tmpdir()).filter((d) => deadRun(/^hbs-(\d+)-[0-9a-z]{2}-/, d))) {
+    fs.rmSync(path.join(os.tmpdir(), d), { recursive: true, force: true });
+  }
   return stale;
+}
+
+/** No such process, or a zombie (kill(pid, 0) would still succeed on one). */
+export function pidDead(pid: number): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').startsWith('Z');
+  } catch {
+    return true;
+  }
 }
 
 // ---- process-wide cleanup -------------------------------------------------------------------
@@ -263,7 +271,8 @@ export class Lab {
       hosts.map((h, i) => [h, { ns: `${prefix}h${i}`, address: `10.77.0.${11 + i}`, mac: macFor(11 + i) }]),
     );
     this.client = { ns: `${prefix}cl`, address: '10.77.0.200', mac: macFor(200) };
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-${name ?? 'lab'}-`));
+    const label = (name ?? 'lab').replace(/[^\w.-]/g, '_');
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-${label}-`));
     fs.mkdirSync(path.join(this.dir, 'logs'));
   }
 
@@ -543,7 +552,12 @@ export class Lab {
     let onReady!: () => void;
     const ready = new Promise<void>((r) => (onReady = r));
     lines.on('line', (line) => {
-      const msg = JSON.parse(line) as ProbeRecord | { ready: true };
+      let msg: ProbeRecord | { ready: true };
+      try {
+        msg = JSON.parse(line) as typeof msg;
+      } catch {
+        return; // not ours (stray output); a throw here would be an uncaught exception
+      }
       if ('ready' in msg) return onReady();
       records.push(msg);
       for (const w of waiters) if (w.match(msg)) (waiters.delete(w), w.resolve(msg));

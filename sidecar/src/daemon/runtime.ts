@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { AuthKey, Config, GroupSpec } from '../config/types.js';
-import { createEngine } from '../engine/engine.js';
+import { createEngine, nextClaimDeadline } from '../engine/engine.js';
 import type { Action, EngineEvent, EngineState } from '../engine/types.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Announcer } from '../resources/announce.js';
@@ -88,10 +88,22 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   let onStopped: (() => void) | null = null;
   const repeatTimers = new Set<unknown>();
 
+  let claimWake: { at: number; handle: unknown } | null = null;
+
   function feed(event: EngineEvent): void {
     const result = engine.step(state, event, clock.now());
     state = result.state;
     for (const action of result.actions) execute(action);
+    // Wake exactly when a claim window ends rather than on a later tick: it is on the failover path.
+    const deadline = nextClaimDeadline(state);
+    if (deadline !== null && claimWake?.at !== deadline) {
+      if (claimWake !== null) timers.clearTimeout(claimWake.handle);
+      const handle = timers.setTimeout(() => {
+        claimWake = null;
+        feed({ type: 'tick' });
+      }, Math.max(0, deadline - clock.now()));
+      claimWake = { at: deadline, handle };
+    }
   }
 
   /** One executor per action type; the `never` check makes a new action type a compile error. */

@@ -1,0 +1,103 @@
+/**
+ * Native defaults on real processes: a YAML config with no timing keys, two hosts, a client
+ * probing the VIP every 10 ms. Crash and planned-stop failovers, five of each, with the
+ * client-seen figures printed; the assertions are generous bounds only (a busy 2-core machine).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createLab, type Lab, type Prober } from './netns.js';
+import { labUnavailable, requireLab } from './guard.js';
+import { longestGap } from './analysis.js';
+import { LAB_VIP, startSidecar, waitHolders, waitReady, watchDoubleHolders, type Sidecar } from './sidecar.js';
+
+const HOSTS = ['alpha', 'beta'];
+const PORT = 8080;
+const ROUNDS = 5;
+
+export function nativeYaml(lab: Lab, hosts: readonly string[], extra = ''): string {
+  const peers = hosts.map((h) => lab.hosts[h]!.address);
+  return [
+    `nodes: [${hosts.map((h) => `{name: ${h}}`).join(', ')}]`,
+    'paths:',
+    `  - ucast: {iface: eth0, peers: [${peers.join(', ')}]}`,
+    'groups:',
+    `  - name: web`,
+    `    preferred: ${hosts[0]}`,
+    `    vips: ["${LAB_VIP}/24/eth0"]`,
+    'auth:',
+    '  send_key: 1',
+    '  keys: [{id: 1, method: sha256, secret: lab-secret-not-for-production}]',
+    extra,
+  ].join('\n');
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+describe('native defaults', { concurrency: false }, () => {
+  let lab: Lab;
+  let prober: Prober;
+  let config: string;
+  const sidecars = new Map<string, Sidecar>();
+  const start = (h: string) => sidecars.set(h, startSidecar(lab, h, ['--config', config]));
+
+  before(async () => {
+    if (labUnavailable() !== null) return;
+    lab = await createLab({ hosts: HOSTS, name: 'native' });
+    config = path.join(lab.dir, 'sidecar.yaml');
+    fs.writeFileSync(config, nativeYaml(lab, HOSTS));
+    for (const h of HOSTS) await lab.startResponder(h, PORT);
+    for (const h of HOSTS) start(h);
+    await Promise.all(HOSTS.map((h) => waitReady(lab, h)));
+    prober = await lab.startProber(`http://${LAB_VIP}:${PORT}/`);
+  });
+
+  after(async () => {
+    await prober?.stop();
+    await lab?.destroy();
+  });
+
+  test(`kill -9 of the active, ${ROUNDS} times: served by the peer within 2 s`, async (t) => {
+    if (!requireLab(t)) return;
+    const took: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      await waitHolders(lab, ['alpha'], 10_000);
+      await prober.waitFor((r) => r.host === 'alpha' && r.sentAt > lab.now() - 50, 3000);
+      const at = prober.mark(`kill -9 alpha #${i}`);
+      lab.kill(sidecars.get('alpha')!.child, 'SIGKILL');
+      const served = await prober.waitFor((r) => r.host === 'beta' && r.sentAt >= at, 5000);
+      took.push(served.sentAt - at);
+      start('alpha');
+    }
+    t.diagnostic(`kill -9 → served by the peer (ms): ${took.map((x) => x.toFixed(0)).join(', ')}; median ${median(took).toFixed(0)}`);
+    for (const x of took) assert.ok(x <= 2000, `failover took ${x} ms`);
+  });
+
+  test(`SIGTERM of the active, ${ROUNDS} times: handover gap well under deadtime, never two holders`, async (t) => {
+    if (!requireLab(t)) return;
+    const gaps: number[] = [];
+    let doubles = 0;
+    let samples = 0;
+    for (let i = 0; i < ROUNDS; i++) {
+      await waitHolders(lab, ['alpha'], 10_000);
+      await prober.waitFor((r) => r.host === 'alpha' && r.sentAt > lab.now() - 50, 3000);
+      const watch = watchDoubleHolders(lab, 5);
+      const at = prober.mark(`SIGTERM alpha #${i}`);
+      lab.kill(sidecars.get('alpha')!.child, 'SIGTERM');
+      const served = await prober.waitFor((r) => r.host === 'beta' && r.sentAt >= at, 5000);
+      await lab.waitExit(sidecars.get('alpha')!.child, 5000);
+      const w = await watch.stop();
+      doubles += w.double;
+      samples += w.samples;
+      gaps.push(longestGap(prober.records, at, served.sentAt).ms);
+      start('alpha');
+    }
+    t.diagnostic(`SIGTERM → client-seen gap (ms): ${gaps.map((x) => x.toFixed(0)).join(', ')}; median ${median(gaps).toFixed(0)}; double-holder samples ${doubles}/${samples}`);
+    assert.equal(doubles, 0);
+    for (const g of gaps) assert.ok(g < 800, `gap ${g} ms is not a planned move`);
+  });
+});

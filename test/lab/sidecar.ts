@@ -1,0 +1,120 @@
+/**
+ * Runs heartbeat-sidecar daemons on lab hosts: writes their configuration (the recipe's
+ * Heartbeat files with only the addresses rewritten, or a native YAML), starts the compiled
+ * daemon inside the host's namespace, and reads its surfaces from inside that namespace.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
+import { waitFor, type Lab } from './netns.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const REPO = path.resolve(HERE, '../..');
+export const RECIPE_DIR = path.resolve(REPO, '../shared/fixtures/seed-recipe');
+export const MAIN = path.join(REPO, 'dist/sidecar/src/main.js');
+export const LAB_VIP = '10.77.0.100';
+export const API_PORT = 9694;
+
+export function requireBuild(): void {
+  if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npx tsc -p tsconfig.json\` (npm test does it)`);
+}
+
+/**
+ * The recipe's three files for one lab host, unchanged but for addresses: each `ucast` address
+ * becomes the matching lab host's, the VIP becomes LAB_VIP. Nothing else is touched.
+ */
+export function writeRecipe(lab: Lab, dir: string, edit: (haCf: string) => string = (s) => s): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const haCf = fs.readFileSync(path.join(RECIPE_DIR, 'ha.cf'), 'utf8');
+  const ucast = [...haCf.matchAll(/^ucast\s+\S+\s+(\S+)/gm)].map((m) => m[1]!);
+  const hostAddresses = Object.values(lab.hosts).map((h) => h.address);
+  const rewrite = (text: string): string => {
+    let out = text;
+    ucast.forEach((addr, i) => (out = out.split(addr).join(hostAddresses[i]!)));
+    return out;
+  };
+  const haresources = fs.readFileSync(path.join(RECIPE_DIR, 'haresources'), 'utf8');
+  const vip = /IPaddr2?::([0-9.]+)/.exec(haresources)![1]!;
+  fs.writeFileSync(path.join(dir, 'ha.cf'), edit(rewrite(haCf)));
+  fs.writeFileSync(path.join(dir, 'haresources'), haresources.split(vip).join(LAB_VIP));
+  fs.copyFileSync(path.join(RECIPE_DIR, 'authkeys'), path.join(dir, 'authkeys'));
+  // git does not keep file modes, and Heartbeat (and we) refuse an authkeys others can read.
+  fs.chmodSync(path.join(dir, 'authkeys'), 0o600);
+  return dir;
+}
+
+export interface Sidecar {
+  readonly host: string;
+  readonly child: ChildProcess;
+  readonly log: string;
+}
+
+export function startSidecar(lab: Lab, host: string, args: string[], env: Record<string, string> = {}): Sidecar {
+  requireBuild();
+  const child = lab.spawn(host, [process.execPath, MAIN, 'run', ...args], { env: { HB_NODE: host, ...env }, cwd: REPO });
+  return { host, child, log: lab.logOf(child) ?? '' };
+}
+
+/** GET on the sidecar's own API from inside its namespace (busybox wget: no tools needed there). */
+export async function api(lab: Lab, host: string, route: string): Promise<string> {
+  const r = await lab.exec(host, ['busybox', 'wget', '-q', '-O', '-', `http://127.0.0.1:${API_PORT}${route}`], { timeoutMs: 5000 });
+  if (r.code !== 0) throw new Error(`GET ${route} on ${host} failed: ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+export async function cli(lab: Lab, host: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return lab.exec(host, [process.execPath, MAIN, ...args], { timeoutMs: 10_000 });
+}
+
+export async function waitReady(lab: Lab, host: string, timeoutMs = 30_000): Promise<void> {
+  await waitFor(
+    async () => {
+      try {
+        return (await api(lab, host, '/healthz')).length > 0;
+      } catch {
+        return false;
+      }
+    },
+    { what: `${host} API answering`, timeoutMs },
+  );
+}
+
+export async function waitHolders(lab: Lab, expected: string[], timeoutMs: number): Promise<number> {
+  const start = lab.now();
+  await waitFor(async () => (await lab.holders(LAB_VIP)).join() === expected.join(), { what: `VIP held by [${expected.join(', ')}]`, timeoutMs });
+  return lab.now() - start;
+}
+
+/** Samples who holds the VIP every few ms until stopped; reports any moment with two holders. */
+export function watchDoubleHolders(lab: Lab, everyMs = 20): { stop(): Promise<{ samples: number; double: number }> } {
+  let running = true;
+  let samples = 0;
+  let double = 0;
+  const loop = (async () => {
+    while (running) {
+      const h = await lab.holders(LAB_VIP);
+      samples++;
+      if (h.length > 1) double++;
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { samples, double };
+    },
+  };
+}
+
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number | null {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (m === null || m[1] !== name) continue;
+    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
+  }
+  return null;
+}
