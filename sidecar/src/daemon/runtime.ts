@@ -86,6 +86,8 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   let reconcileHandle: unknown = null;
   let lastTickAt = clock.now();
   let onStopped: (() => void) | null = null;
+  /** Set when shutdown ran out of grace: retries stop so the process can exit. */
+  let abandoned = false;
   const repeatTimers = new Set<unknown>();
 
   let claimWake: { at: number; handle: unknown } | null = null;
@@ -219,7 +221,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
         log.error({ err, group, operation }, `${operation} failed; retrying in ${delay} ms`);
       }
       await new Promise((r) => timers.setTimeout(r as () => void, delay));
-      if (claimOf(group) !== want) return false;
+      if (claimOf(group) !== want || abandoned) return false;
       delay = Math.min(RETRY_MAX_MS, delay * 2);
     }
   }
@@ -371,6 +373,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     timers.clearInterval(reconcileHandle);
     for (const h of repeatTimers) timers.clearTimeout(h);
     if (outcome === 'timeout') {
+      abandoned = true;
       // Past the grace period the engine could not finish; never exit with a VIP still assigned.
       log.error({ event: 'stop-timeout', graceMs }, 'graceful release did not finish in time: removing VIPs directly');
       await vips.remove(config.groups.flatMap((g) => g.vips)).catch((err: unknown) => log.error({ err }, 'final VIP removal failed'));

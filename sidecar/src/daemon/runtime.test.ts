@@ -1,0 +1,271 @@
+/**
+ * The runtime in process: two runtimes joined by an in-memory datagram link, a fake clock and
+ * timers, and an in-memory interface, so the loop (decode, replay guard, apply queue, reconcile,
+ * shutdown) is exercised without sockets, `ip` or sleeping.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import type { Config, Vip } from '../config/types.js';
+import { createMetrics } from '../metrics/index.js';
+import type { Announcer } from '../resources/announce.js';
+import type { PresentAddress, VipDriver } from '../resources/ipaddr.js';
+import { createRuntime, type DatagramTransport, type Runtime, type Timers } from './runtime.js';
+
+const VIP: Vip = { address: '10.77.0.100', prefixLength: 24, iface: 'eth0', label: 'eth0:1', family: 4 };
+const KEY = { id: 1, method: 'sha256' as const, secret: 's3cret' };
+
+function configFor(node: string): Config {
+  return {
+    source: { kind: 'yaml', files: [] },
+    node,
+    nodes: [
+      { name: 'alpha', priority: 0 },
+      { name: 'beta', priority: 0 },
+    ],
+    port: 694,
+    paths: [{ kind: 'ucast', iface: 'eth0', peers: [] }],
+    timing: { keepaliveMs: 100, warntimeMs: 400, deadtimeMs: 800, initdeadMs: 3000 },
+    autoFailback: true,
+    groups: [{ id: 'web', preferred: 'alpha', vips: [VIP] }],
+    auth: { sendKeyId: 1, keys: [KEY] },
+    pingNodes: [],
+    api: { host: '127.0.0.1', port: 0, tokenFile: null },
+    vipLeaseSec: 2,
+    reconcileMs: 500,
+    garp: { burst: 3, repeatAfterMs: 1000, refreshMs: 0 },
+    notifyCommand: null,
+    log: { level: 'fatal', file: null },
+  };
+}
+
+/** Fake time: timers fire in order as the test advances the clock; promise chains run in between. */
+class FakeTime implements Timers {
+  now = 1000;
+  private seq = 0;
+  private readonly pending = new Map<number, { at: number; fn: () => void; every: number | null }>();
+  setInterval(fn: () => void, ms: number): unknown {
+    const id = ++this.seq;
+    this.pending.set(id, { at: this.now + ms, fn, every: ms });
+    return id;
+  }
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = ++this.seq;
+    this.pending.set(id, { at: this.now + ms, fn, every: null });
+    return id;
+  }
+  clearInterval(h: unknown): void {
+    this.pending.delete(h as number);
+  }
+  clearTimeout(h: unknown): void {
+    this.pending.delete(h as number);
+  }
+  async advance(ms: number): Promise<void> {
+    const until = this.now + ms;
+    for (;;) {
+      await flush();
+      let next: [number, { at: number; fn: () => void; every: number | null }] | undefined;
+      for (const e of this.pending) if (e[1].at <= until && (next === undefined || e[1].at < next[1].at)) next = e;
+      if (next === undefined) break;
+      const [id, t] = next;
+      this.now = t.at;
+      if (t.every === null) this.pending.delete(id);
+      else t.at += t.every;
+      t.fn();
+    }
+    this.now = until;
+    await flush();
+  }
+}
+
+/** Lets queued promise callbacks (the apply queue, fake I/O) run; not a sleep. */
+async function flush(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+}
+
+class FakeInterface implements VipDriver {
+  readonly addresses = new Map<string, PresentAddress>();
+  assigns = 0;
+  failNext = 0;
+  async list(): Promise<Map<string, PresentAddress>> {
+    return new Map(this.addresses);
+  }
+  async assign(vips: readonly Vip[], leaseSec: number): Promise<void> {
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new Error('RTNETLINK answers: Operation not permitted');
+    }
+    this.assigns++;
+    for (const v of vips) this.addresses.set(v.address, { iface: v.iface, address: v.address, prefixLength: v.prefixLength, label: v.label, validLifeSec: leaseSec });
+  }
+  async remove(vips: readonly Vip[]): Promise<void> {
+    for (const v of vips) this.addresses.delete(v.address);
+  }
+}
+
+interface Host {
+  runtime: Runtime;
+  iface: FakeInterface;
+  announced: string[];
+  registry: Registry;
+  inject: (bytes: Buffer) => void;
+  sent: Buffer[];
+}
+
+function pair(time: FakeTime, opts: { staleOn?: string } = {}): Record<'alpha' | 'beta', Host> {
+  const receivers = new Map<string, (bytes: Buffer) => void>();
+  const hosts = {} as Record<'alpha' | 'beta', Host>;
+  for (const node of ['alpha', 'beta'] as const) {
+    const other = node === 'alpha' ? 'beta' : 'alpha';
+    const iface = new FakeInterface();
+    if (opts.staleOn === node) iface.addresses.set(VIP.address, { iface: 'eth0', address: VIP.address, prefixLength: 24, label: null, validLifeSec: 1 });
+    const announced: string[] = [];
+    const sent: Buffer[] = [];
+    const transport: DatagramTransport = {
+      pathIds: ['ucast:eth0'],
+      async start(on) {
+        receivers.set(node, (b) => on(b, 'ucast:eth0', { address: '10.77.0.1', port: 694 }));
+      },
+      async send(bytes) {
+        sent.push(bytes);
+        receivers.get(other)?.(bytes);
+        return [{ path: 'ucast:eth0', ok: true }];
+      },
+      async stop() {
+        receivers.delete(node);
+      },
+    };
+    const announcer: Announcer = { announce: async (v) => void announced.push(v.address) };
+    const registry = new Registry();
+    const runtime = createRuntime({
+      config: configFor(node),
+      configHash: 'test',
+      transport,
+      vips: iface,
+      announcer,
+      notifier: { notify: () => {} },
+      metrics: createMetrics(registry, { version: 'test', node }),
+      logger: pino({ level: 'silent' }),
+      clock: { now: () => time.now, wallNow: () => 1_700_000_000_000 + time.now },
+      timers: time,
+    });
+    hosts[node] = { runtime, iface, announced, registry, sent, inject: (b) => receivers.get(node)?.(b) };
+  }
+  return hosts;
+}
+
+async function metric(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const m = await registry.getSingleMetric(name)?.get();
+  const v = m?.values.find((x) => Object.entries(labels).every(([k, val]) => String(x.labels[k]) === val));
+  return v?.value ?? 0;
+}
+
+test('a VIP left by an earlier run is removed before joining, then the preferred node acquires and announces', async () => {
+  const time = new FakeTime();
+  const h = pair(time, { staleOn: 'beta' });
+  await h.alpha.runtime.start();
+  await h.beta.runtime.start();
+  assert.equal(h.beta.iface.addresses.has(VIP.address), false);
+  await time.advance(500);
+  assert.equal(h.alpha.iface.addresses.get(VIP.address)?.validLifeSec, 2, 'assigned with the kernel lease');
+  assert.equal(h.beta.iface.addresses.has(VIP.address), false);
+  assert.deepEqual(h.alpha.announced, [VIP.address]);
+  await time.advance(1000);
+  assert.deepEqual(h.alpha.announced, [VIP.address, VIP.address], 'the repeat burst after repeat_after');
+  const s = h.beta.runtime.snapshot();
+  assert.equal(s.groups[0]!.holder, 'alpha');
+  assert.equal(s.rscstatus, 'none');
+  assert.equal(h.alpha.runtime.snapshot().rscstatus, 'all');
+});
+
+test('reconcile restores a VIP someone deleted, and removes one someone added on the standby', async () => {
+  const time = new FakeTime();
+  const h = pair(time);
+  await h.alpha.runtime.start();
+  await h.beta.runtime.start();
+  await time.advance(1000);
+  h.alpha.iface.addresses.delete(VIP.address);
+  h.beta.iface.addresses.set(VIP.address, { iface: 'eth0', address: VIP.address, prefixLength: 24, label: null, validLifeSec: null });
+  await time.advance(500);
+  assert.ok(h.alpha.iface.addresses.has(VIP.address), 'restored within one reconcile period');
+  assert.equal(h.beta.iface.addresses.has(VIP.address), false, 'stray removed within one reconcile period');
+  assert.ok(h.alpha.announced.length >= 2, 'announced again after the restore');
+});
+
+test('the lease is renewed while held', async () => {
+  const time = new FakeTime();
+  const h = pair(time);
+  await h.alpha.runtime.start();
+  await h.beta.runtime.start();
+  await time.advance(1000);
+  const before = h.alpha.iface.assigns;
+  await time.advance(2000);
+  assert.ok(h.alpha.iface.assigns >= before + 3, `renewed ${h.alpha.iface.assigns - before} times in 2 s`);
+});
+
+test('an ip failure is retried, counted, and the VIP ends up assigned', async () => {
+  const time = new FakeTime();
+  const h = pair(time);
+  h.alpha.iface.failNext = 2;
+  await h.alpha.runtime.start();
+  await h.beta.runtime.start();
+  await time.advance(2000);
+  assert.ok(h.alpha.iface.addresses.has(VIP.address));
+  assert.equal(await metric(h.alpha.registry, 'heartbeat_ip_command_failures_total', { operation: 'assign' }), 2);
+});
+
+test('garbage, forged and replayed datagrams are counted by reason and change nothing', async () => {
+  const time = new FakeTime();
+  const h = pair(time);
+  await h.alpha.runtime.start();
+  await h.beta.runtime.start();
+  await time.advance(1000);
+  const before = JSON.stringify(h.beta.runtime.snapshot().groups);
+  const captured = h.alpha.sent.at(-1)!;
+  h.beta.inject(Buffer.from('not a heartbeat'));
+  h.beta.inject(captured);
+  const forged = Buffer.from(captured);
+  forged[forged.length - 1]! ^= 0xff;
+  h.beta.inject(forged);
+  h.beta.inject(Buffer.alloc(2000));
+  await time.advance(50);
+  assert.equal(await metric(h.beta.registry, 'heartbeat_datagrams_rejected_total', { reason: 'malformed' }), 1);
+  assert.equal(await metric(h.beta.registry, 'heartbeat_datagrams_rejected_total', { reason: 'replay' }), 1);
+  assert.equal(await metric(h.beta.registry, 'heartbeat_datagrams_rejected_total', { reason: 'badAuth' }), 1);
+  assert.equal(await metric(h.beta.registry, 'heartbeat_datagrams_rejected_total', { reason: 'tooBig' }), 1);
+  assert.equal(JSON.stringify(h.beta.runtime.snapshot().groups), before);
+});
+
+test('stop releases the VIP before the goodbye, and the peer takes over at once', async () => {
+  const time = new FakeTime();
+  const h = pair(time);
+  await h.alpha.runtime.start();
+  await h.beta.runtime.start();
+  await time.advance(1000);
+  const stopping = h.alpha.runtime.stop(5000);
+  await time.advance(60);
+  await stopping;
+  assert.equal(h.alpha.iface.addresses.has(VIP.address), false);
+  assert.ok(h.beta.iface.addresses.has(VIP.address), 'beta holds within 60 ms, long before deadtime');
+  assert.equal(h.beta.runtime.snapshot().peers[0]!.state, 'left');
+});
+
+test('a stop that cannot finish in the grace period still removes the VIP', async () => {
+  const time = new FakeTime();
+  const h = pair(time);
+  await h.alpha.runtime.start();
+  await h.beta.runtime.start();
+  await time.advance(1000);
+  // Removal through the engine keeps failing; the final direct removal must still happen.
+  const remove = h.alpha.iface.remove.bind(h.alpha.iface);
+  let calls = 0;
+  h.alpha.iface.remove = async (v) => {
+    if (++calls <= 3) throw new Error('busy');
+    return remove(v);
+  };
+  const stopping = h.alpha.runtime.stop(300);
+  await time.advance(1000);
+  await stopping;
+  assert.equal(h.alpha.iface.addresses.has(VIP.address), false);
+});
