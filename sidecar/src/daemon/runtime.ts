@@ -183,7 +183,8 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     const m = decoded.message;
     if (m.node === config.node) return;
     if (!config.nodes.some((n) => n.name === m.node)) return reject('unknownNode', from.address, m.node);
-    const verdict = replay.check(m.node, m.generation, m.seq);
+    // Per path: every path carries its own copy of each message, and each copy proves its path alive.
+    const verdict = replay.check(`${m.node}\u0000${path}`, m.generation, m.seq);
     if (verdict !== 'ok') return reject(verdict, from.address, `${m.node} generation ${m.generation} seq ${m.seq}`);
     metrics.heartbeatsReceived.inc({ peer: m.node, path });
     feed({ type: 'message', path, message: m });

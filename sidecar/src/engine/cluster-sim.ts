@@ -175,7 +175,7 @@ export class SimCluster {
         }
       }
       next.effect?.(node);
-      if (next.event.type === 'message' && !this.fresh(node.name, next.event.message)) continue;
+      if (next.event.type === 'message' && !this.fresh(`${node.name}>${next.event.path}`, next.event.message)) continue;
       this.deliver(node, next.event);
       check?.(this);
     }
@@ -183,8 +183,8 @@ export class SimCluster {
   }
 
   /** Datagrams that arrive late or twice are dropped, as the runtime's ReplayGuard drops them. */
-  private fresh(receiver: string, m: Message): boolean {
-    const key = `${receiver}>${m.node}`;
+  private fresh(receiverPath: string, m: Message): boolean {
+    const key = `${receiverPath}>${m.node}`;
     const seen = this.newest.get(key);
     if (seen !== undefined && (m.generation < seen.generation || (m.generation === seen.generation && m.seq <= seen.seq))) return false;
     this.newest.set(key, { generation: m.generation, seq: m.seq });

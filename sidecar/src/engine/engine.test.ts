@@ -346,3 +346,32 @@ test('heartbeats carry the view and echo the peer, giving an RTT', () => {
   const seqs = sent.map((a) => (a.type === 'send' ? a.message.seq : 0));
   assert.deepEqual(seqs, seqs.map((_, i) => i + 1), 'sequence numbers increase by one');
 });
+
+test('two nodes that both think they win after a holder leaves: the claim window lets only one acquire', () => {
+  // c holds. a (highest priority) recovers from a health flap at the moment c goes into
+  // maintenance, and the datagram telling b that a is healthy again is lost: b still thinks a
+  // cannot hold, so on c's release both a and b believe they win.
+  const nodes = [
+    { name: 'a', priority: 2 },
+    { name: 'b', priority: 1 },
+    { name: 'c', priority: 0 },
+  ];
+  let dropAToB = false;
+  const sim = new SimCluster(cluster({ nodes, groups: [group('vip', 'c')] }), { latencyMs: 5, lose: (from, to) => dropAToB && from === 'a' && to === 'b' });
+  sim.advance(2000);
+  sim.send('a', { type: 'health', healthy: false, reasons: ['flap'] });
+  sim.advance(1000);
+  assert.deepEqual(sim.holders('vip'), ['c']);
+  const watch = doubleHoldWatch('vip');
+  dropAToB = true;
+  sim.send('a', { type: 'health', healthy: true, reasons: [] });
+  sim.send('c', { type: 'maintenance', enabled: true });
+  // Only the health datagram is lost; the claims that follow 10 ms later get through.
+  sim.advance(8, watch.check);
+  dropAToB = false;
+  sim.advance(2000, watch.check);
+  assert.equal(watch.samples, 0, 'never two holders');
+  assert.deepEqual(sim.holders('vip'), ['a']);
+  assert.deepEqual(reasons(sim, 'b', 'acquire'), [], 'b stood down before touching the interface');
+  assert.ok(sim.node('b').log.some((x) => x.type === 'transition' && x.reason === 'contended:a'));
+});

@@ -144,6 +144,14 @@ export function createEngine(settings: EngineSettings): Engine {
     const before = s.state.peers[message.node];
     if (before === undefined) return;
     const restarted = before.generation !== null && message.generation > before.generation;
+    // The same message arrives once per path, and a slow path may deliver an older one after a
+    // newer one: each proves the path alive, but only the newest may change the peer's view.
+    const newest = before.view === null || restarted || message.generation > before.view.generation || message.seq > before.view.seq;
+    if (!newest) {
+      const heard = before.paths[path];
+      s.setPeer({ ...before, paths: { ...before.paths, [path]: { lastHeardAt: now, state: heard?.state ?? 'unknown' } } });
+      return;
+    }
     const previousOnPath = restarted ? undefined : before.paths[path];
     if (previousOnPath !== undefined && previousOnPath.state !== 'unknown') {
       const intervalMs = now - previousOnPath.lastHeardAt;
@@ -180,30 +188,35 @@ export function createEngine(settings: EngineSettings): Engine {
   function updateMembership(s: Draft, now: number): void {
     for (const node of peerNames) {
       const p = s.state.peers[node]!;
-      const paths: Record<string, { lastHeardAt: number; state: PeerLiveness }> = {};
       let best: PeerLiveness = 'unknown';
       let changed = false;
-      for (const [path, heard] of Object.entries(p.paths)) {
-        const silent = now - heard.lastHeardAt;
-        const state: PeerLiveness = silent > deadtimeMs ? 'dead' : silent > warntimeMs ? 'late' : 'up';
-        if (state !== heard.state) {
-          s.actions.push({ type: 'peer', node, path, from: heard.state, to: state });
-          changed = true;
-        }
-        paths[path] = { lastHeardAt: heard.lastHeardAt, state };
+      for (const path in p.paths) {
+        const heard = p.paths[path]!;
+        const state = pathLiveness(now - heard.lastHeardAt);
+        if (state !== heard.state) changed = true;
         if (LIVENESS_ORDER[state] > LIVENESS_ORDER[best]) best = state;
       }
       // A leave message outranks the paths until the peer speaks again with something else.
       const overall: PeerLiveness = p.state === 'left' && p.view?.type === 'leave' ? 'left' : best;
+      if (!changed && overall === p.state) continue;
+      const paths: Record<string, { lastHeardAt: number; state: PeerLiveness }> = {};
+      for (const path in p.paths) {
+        const heard = p.paths[path]!;
+        const state = pathLiveness(now - heard.lastHeardAt);
+        if (state !== heard.state) s.actions.push({ type: 'peer', node, path, from: heard.state, to: state });
+        paths[path] = { lastHeardAt: heard.lastHeardAt, state };
+      }
       if (overall !== p.state) {
         s.actions.push({ type: 'peer', node, path: null, from: p.state, to: overall });
         if (p.state === 'dead' && (overall === 'up' || overall === 'late')) s.peerReturned = true;
       }
-      if (changed || overall !== p.state) {
-        const alive = overall === 'up' || overall === 'late';
-        s.setPeer({ ...p, paths, state: overall, unheardBySince: alive ? p.unheardBySince : null });
-      }
+      const alive = overall === 'up' || overall === 'late';
+      s.setPeer({ ...p, paths, state: overall, unheardBySince: alive ? p.unheardBySince : null });
     }
+  }
+
+  function pathLiveness(silentMs: number): PeerLiveness {
+    return silentMs > deadtimeMs ? 'dead' : silentMs > warntimeMs ? 'late' : 'up';
   }
 
   function initdeadOver(state: EngineState, now: number): boolean {

@@ -18,8 +18,8 @@ import type { GroupSpec, Timing } from '../config/types.js';
 
 export const SIM_TIMING: Timing = { keepaliveMs: 100, warntimeMs: 400, deadtimeMs: 800, initdeadMs: 3000 };
 const LEASE_MS = 2000;
-const CHAOS_MS = 20_000;
-const QUIET_MS = 10_000;
+const CHAOS_MS = 15_000;
+const QUIET_MS = 8_000;
 /** How long after the last change the cluster must have settled: initdead + lease + deadtime + margin. */
 export const SETTLE_MS = SIM_TIMING.initdeadMs + LEASE_MS + SIM_TIMING.deadtimeMs + 4 * SIM_TIMING.keepaliveMs;
 /** How long two holders may overlap after a heal: the split-brain handshake, one keepalive and an apply. */
@@ -82,16 +82,20 @@ export function simulate(seed: number, opts: { trace?: boolean } = {}): SimRepor
 
   let lossP = 0;
   let dupP = 0;
-  let jitterMs = 0;
+  // A LAN's latency plus a busy event loop's: every datagram is late by a different amount.
+  const latencyMs = between(1, 15);
+  const baseJitterMs = between(0, 10);
+  let jitterMs = baseJitterMs;
   const sim = new SimCluster(settings, {
     leaseMs: LEASE_MS,
+    latencyMs,
     lose: () => lossP > 0 && random() < lossP,
     duplicate: () => dupP > 0 && random() < dupP,
     jitter: () => (jitterMs > 0 ? random() * jitterMs : 0),
   });
 
   const faults: Fault[] = [];
-  const faultCount = between(4, 12);
+  const faultCount = between(5, 14);
   for (let i = 0; i < faultCount; i++) {
     const at = between(1000, CHAOS_MS - 3000);
     const duration = between(300, 4000);
@@ -128,7 +132,7 @@ export function simulate(seed: number, opts: { trace?: boolean } = {}): SimRepor
           at,
           describe: `duplicate 20% and jitter 30 ms for ${duration} ms`,
           apply: () => ((dupP = 0.2), (jitterMs = 30)),
-          end: { at: at + duration, apply: () => ((dupP = 0), (jitterMs = 0)) },
+          end: { at: at + duration, apply: () => ((dupP = 0), (jitterMs = baseJitterMs)) },
           disruptive: false,
           settleAfterEndMs: 0,
         });
@@ -182,7 +186,8 @@ export function simulate(seed: number, opts: { trace?: boolean } = {}): SimRepor
     describe: 'quiet: heal, restore every node',
     apply: (s) => {
       s.heal();
-      lossP = dupP = jitterMs = 0;
+      lossP = dupP = 0;
+      jitterMs = baseJitterMs;
       for (const n of names) {
         if (!s.running(n) || s.node(n).state.phase === 'stopped') s.restart(n);
         s.send(n, { type: 'health', healthy: true, reasons: [] });

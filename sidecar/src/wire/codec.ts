@@ -58,9 +58,10 @@ const FLAG_MAINTENANCE = 0b100;
 const KNOWN_FLAGS = FLAG_HEALTHY | FLAG_STANDBY | FLAG_MAINTENANCE;
 
 /**
- * Heartbeat's authkeys methods. sha1 and md5 become HMACs (RFC 2104) rather than Heartbeat's
- * keyed hashes, so the MAC resists length extension. crc ignores the secret, exactly as
- * Heartbeat's crc does: it detects corruption and authenticates nothing.
+ * Heartbeat's authkeys methods, plus the native sha256. Every hash is used as an HMAC
+ * (RFC 2104), never as hash(secret + data), which length extension would defeat. crc ignores
+ * the secret: it detects corruption and authenticates nothing, which is why Heartbeat reserves
+ * it for links nobody else can reach.
  */
 const MACS: Readonly<Record<AuthMethod, { readonly bytes: number; readonly compute: (data: Buffer, secret: string) => Buffer }>> = {
   sha256: { bytes: 32, compute: (data, secret) => createHmac('sha256', secret).update(data).digest() },

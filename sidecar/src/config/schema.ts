@@ -1,0 +1,327 @@
+/**
+ * The native YAML form, as one zod schema: the single source of the keys, their types, defaults,
+ * `HB_*` environment names, validation messages and the README table (`describeConfig`).
+ * The Heartbeat files are translated into this same document shape, so both forms share every
+ * rule written here.
+ *
+ * Values arrive from YAML, from Heartbeat directives and from environment variables, so every
+ * scalar also accepts its text form ("694", "on", "2s"). Each scalar is a `leaf` that says what
+ * it expected and how to fix it, because zod's generic messages ("Invalid input") name no fix.
+ */
+import { SocketAddress, isIP, isIPv4 } from 'node:net';
+import { z } from 'zod';
+import { formatDuration, parseDurationMs } from './duration.js';
+import type { AuthMethod, Config, GroupSpec, PathSpec, Vip } from './types.js';
+
+/** One key's documentation. */
+export interface FieldDoc {
+  readonly description: string;
+  /** The key can be overridden by `HB_<PATH>`, the path upper-cased and joined by `_`. */
+  readonly env?: true;
+  /** For defaults that are derived or host-dependent; plain defaults are read from the schema. */
+  readonly default?: string;
+}
+
+/** A key that has no secret yet: YAML may name a `secret_file` that the loader reads. */
+export type DraftKey = { readonly id: number; readonly method: AuthMethod } & ({ readonly secret: string; readonly secretFile: null } | { readonly secret: null; readonly secretFile: string });
+
+/** The schema's output: the Config less what only the loader knows (source, secret files). */
+export type Draft = Omit<Config, 'source' | 'auth'> & { readonly auth: { readonly sendKeyId: number; readonly keys: readonly DraftKey[] } };
+
+const docs = z.registry<FieldDoc>();
+function documented<T extends z.ZodType>(schema: T, doc: FieldDoc): T {
+  docs.add(schema as z.ZodType, doc);
+  return schema;
+}
+
+interface Rejected {
+  readonly rejected: string;
+  readonly fix?: string;
+}
+const reject = (rejected: string, fix?: string): Rejected => ({ rejected, fix });
+const isRejected = (v: unknown): v is Rejected => typeof v === 'object' && v !== null && 'rejected' in v;
+
+/** A short, safe rendering of any input, for messages (YAML aliases can make cyclic objects). */
+export function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object' && v !== null) return 'a mapping';
+  return String(v);
+}
+
+/**
+ * A scalar key. `check` returns the value, a specific rejection, or undefined for
+ * "not <expected>". Missing required keys land here too, as undefined.
+ */
+function leaf<T>(expected: string, check: (input: Exclude<unknown, undefined>) => T | Rejected | undefined) {
+  return z.unknown().transform((input, ctx): T => {
+    const r = input === undefined ? reject('is missing', `add it: ${expected}`) : check(input);
+    if (r !== undefined && !isRejected(r)) return r;
+    const why = r as Rejected | undefined;
+    ctx.addIssue({ code: 'custom', message: why?.rejected ?? `${show(input)} is not ${expected}`, params: { fix: why?.fix ?? `write ${expected}` }, input });
+    return z.NEVER;
+  });
+}
+
+const DURATION = 'a duration such as 500ms, 1.5s or 2 (seconds)';
+function duration(minMs: number) {
+  return leaf(DURATION, (v) => {
+    const ms = parseDurationMs(v);
+    if (ms === null) return undefined;
+    return ms >= minMs ? ms : reject(`${show(v)} is too short`, `use ${formatDuration(minMs)} or more`);
+  });
+}
+
+/** Kernel address lifetimes (`ip addr ... valid_lft`) count whole seconds. */
+const wholeSeconds = leaf('a whole number of seconds such as 2 or 10s', (v) => {
+  const ms = parseDurationMs(v);
+  return ms !== null && ms > 0 && ms % 1000 === 0 ? ms / 1000 : undefined;
+});
+
+function integer(min: number, max: number) {
+  return leaf(`a whole number from ${min} to ${max}`, (v) => {
+    const n = typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v;
+    return typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max ? n : undefined;
+  });
+}
+
+// Heartbeat's cl_str_to_boolean accepts these words, case-insensitively.
+const TRUE_WORDS = new Set(['true', 'on', 'yes', 'y', '1']);
+const FALSE_WORDS = new Set(['false', 'off', 'no', 'n', '0']);
+export function parseFlag(v: unknown): boolean | undefined {
+  if (typeof v === 'boolean') return v;
+  const word = String(v).trim().toLowerCase();
+  return TRUE_WORDS.has(word) ? true : FALSE_WORDS.has(word) ? false : undefined;
+}
+const flag = leaf('on or off (or yes/no, true/false)', (v) => (typeof v === 'object' ? undefined : parseFlag(v)));
+
+function oneOf<const T extends string>(values: readonly T[]) {
+  return leaf(`one of ${values.join(', ')}`, (v) => values.find((x) => x === v));
+}
+
+const nonEmpty = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
+const text = leaf('a non-empty string', nonEmpty);
+const textOrNull = leaf('a non-empty string or null', (v) => (v === null ? null : nonEmpty(v)));
+
+const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const NODE_TEXT = "a node name such as alpha (letters, digits, '.', '-', '_')";
+const nodeNameOf = (v: unknown) => (typeof v === 'string' && NODE_NAME.test(v) ? v : undefined);
+const nodeName = leaf(NODE_TEXT, nodeNameOf);
+
+/** Linux dev_valid_name(): under 16 bytes, no '/', ':' or white space, not "." or "..". */
+const IFACE_TEXT = "an interface name such as eth0 (at most 15 characters, no ':' or '/')";
+const ifaceOf = (v: unknown) => (typeof v === 'string' && /^[^\s/:]{1,15}$/.test(v) && v !== '.' && v !== '..' ? v : undefined);
+const iface = leaf(IFACE_TEXT, ifaceOf);
+
+// The UDP transport is IPv4 only, as Heartbeat's media are.
+const ipv4 = leaf('an IPv4 address such as 10.0.0.2', (v) => (typeof v === 'string' && isIPv4(v) ? v : undefined));
+const ip = leaf('an IPv4 or IPv6 address', (v) => (typeof v === 'string' && isIP(v) !== 0 ? v : undefined));
+const mcastGroup = leaf('an IPv4 multicast group from 224.0.0.0 to 239.255.255.255', (v) => {
+  const first = typeof v === 'string' && isIPv4(v) ? Number(v.split('.')[0]) : 0;
+  return first >= 224 && first <= 239 ? (v as string) : undefined;
+});
+
+const VIP_TEXT = 'address/prefix/interface[:label] such as 10.0.0.100/24/eth0:1, or {address, prefix, iface, label}';
+const VIP_KEYS = new Set(['address', 'prefix', 'iface', 'label']);
+
+/**
+ * One VIP from `10.0.2.100/24/eth0:1` (haresources' IPaddr argument, also accepted in YAML) or
+ * from a mapping. A label is Linux's IPv4 alias name; it must start with the interface name.
+ * IPv6 addresses are kept in the canonical form `ip -j` reports, so they compare equal.
+ */
+function vipOf(input: unknown): Vip | Rejected | undefined {
+  let f: Record<string, unknown>;
+  if (typeof input === 'string') {
+    const [address, prefix, ifaceLabel, ...extra] = input.split('/');
+    if (extra.length > 0) return reject(`${show(input)} has more than three '/'-separated parts`, 'write address/prefix/interface[:label]; the broadcast address follows from the prefix');
+    const labelled = ifaceLabel?.includes(':') === true;
+    f = { address, prefix, iface: labelled ? ifaceLabel!.slice(0, ifaceLabel!.indexOf(':')) : ifaceLabel, label: labelled ? ifaceLabel : null };
+  } else if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
+    f = input as Record<string, unknown>;
+    const unknown = Object.keys(f).filter((k) => !VIP_KEYS.has(k));
+    if (unknown.length > 0) return reject(`unknown key ${show(unknown[0])} in a VIP`, 'use only address, prefix, iface and label');
+  } else return undefined;
+  const address = f['address'];
+  // A zone (fe80::1%eth0) is not part of an address one can assign.
+  if (typeof address !== 'string' || address.includes('%') || isIP(address) === 0) return reject(`${show(address)} is not an IP address`, `write ${VIP_TEXT}`);
+  const family = isIP(address) === 4 ? 4 : 6;
+  const example = family === 4 ? `${address}/24/eth0` : `${address}/64/eth0`;
+  const prefix = typeof f['prefix'] === 'string' && /^\d+$/.test(f['prefix']) ? Number(f['prefix']) : f['prefix'];
+  const maxPrefix = family === 4 ? 32 : 128;
+  if (prefix === undefined || prefix === '') return reject(`VIP ${address} has no prefix length`, `write ${example}: the prefix length and the interface cannot be guessed`);
+  if (typeof prefix !== 'number' || !Number.isInteger(prefix) || prefix < 1 || prefix > maxPrefix) return reject(`VIP ${address}: prefix length ${show(f['prefix'])} is not from 1 to ${maxPrefix}`, `write ${example}`);
+  const dev = f['iface'];
+  if (dev === undefined || dev === '') return reject(`VIP ${address}/${prefix} names no interface`, `write ${example}: name the interface it goes on`);
+  if (ifaceOf(dev) === undefined) return reject(`VIP ${address}/${prefix}: ${show(dev)} is not ${IFACE_TEXT}`, `write ${example}`);
+  const label = f['label'] ?? null;
+  if (label !== null && family === 6) return reject(`VIP ${address}: IPv6 addresses have no labels`, `drop the label: ${address}/${prefix}/${dev}`);
+  if (label !== null && (typeof label !== 'string' || !label.startsWith(`${dev}:`) || label.length > 15 || /[\s/]/.test(label))) {
+    return reject(`VIP ${address}: label ${show(label)} must be the interface name, ':' and a suffix, at most 15 characters`, `write ${address}/${prefix}/${dev}:1`);
+  }
+  const canonical = family === 6 ? new SocketAddress({ address, family: 'ipv6' }).address : address;
+  return { address: canonical, prefixLength: prefix, iface: dev as string, label: label as string | null, family };
+}
+const vip = leaf(VIP_TEXT, vipOf);
+
+const AUTH_METHODS = ['sha256', 'sha1', 'md5', 'crc'] as const satisfies readonly AuthMethod[];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const satisfies readonly Config['log']['level'][];
+
+const nodeEntry = z.preprocess(
+  (v) => (typeof v === 'string' ? { name: v } : v),
+  z.strictObject({
+    name: nodeName,
+    priority: integer(0, 65535).prefault(0),
+  }),
+);
+
+const pathEntry = z
+  .strictObject({
+    ucast: z.strictObject({ iface, peers: z.array(ipv4) }).optional(),
+    mcast: z.strictObject({ iface, group: mcastGroup, ttl: integer(1, 255).prefault(1), loop: flag.prefault(false) }).optional(),
+    bcast: z.strictObject({ iface }).optional(),
+  })
+  .transform((p, ctx): PathSpec => {
+    const media: PathSpec[] = [];
+    if (p.ucast) media.push({ kind: 'ucast', ...p.ucast });
+    if (p.mcast) media.push({ kind: 'mcast', ...p.mcast });
+    if (p.bcast) media.push({ kind: 'bcast', ...p.bcast });
+    if (media.length === 1) return media[0]!;
+    ctx.addIssue({ code: 'custom', message: media.length === 0 ? 'a path needs a medium' : 'a path has exactly one medium', params: { fix: 'write one of ucast:, mcast: or bcast: in each list entry' }, input: p });
+    return z.NEVER;
+  });
+
+const groupEntry = z
+  .strictObject({
+    name: leaf("a group name (letters, digits, '.', ':', '-', '_')", (v) => (typeof v === 'string' && /^[A-Za-z0-9._:-]{1,64}$/.test(v) ? v : undefined)),
+    preferred: leaf(`${NODE_TEXT}, or null`, (v) => (v === null ? null : nodeNameOf(v))).prefault(null),
+    vips: z.array(vip),
+  })
+  .transform((g): GroupSpec => ({ id: g.name, preferred: g.preferred, vips: g.vips }));
+
+const keyEntry = z
+  .strictObject({
+    id: integer(0, 255),
+    method: oneOf(AUTH_METHODS).prefault('sha256'),
+    secret: leaf('a non-empty secret string (quote it if it looks like a number)', nonEmpty).optional(),
+    secret_file: text.optional(),
+  })
+  .transform((k, ctx): DraftKey => {
+    const fail = (message: string, fix: string) => {
+      ctx.addIssue({ code: 'custom', message: `key ${k.id}: ${message}`, params: { fix }, input: k });
+      return z.NEVER;
+    };
+    // crc ignores any secret, so a secret there would only suggest protection that is not there.
+    if (k.method === 'crc') return k.secret === undefined && k.secret_file === undefined ? { id: k.id, method: k.method, secret: '', secretFile: null } : fail('crc takes no secret', 'remove the secret, or better, use sha256 with a secret');
+    if (k.secret !== undefined && k.secret_file !== undefined) return fail('has both secret and secret_file', 'keep one of them');
+    if (k.secret !== undefined) return { id: k.id, method: k.method, secret: k.secret, secretFile: null };
+    if (k.secret_file !== undefined) return { id: k.id, method: k.method, secret: null, secretFile: k.secret_file };
+    return fail(`${k.method} needs a secret`, 'add secret_file: /run/secrets/... (or secret: ...)');
+  });
+
+export const configSchema = z
+  .strictObject({
+    node: documented(nodeName, { description: "This node's name; must be one of `nodes`.", env: true, default: 'host name' }),
+    nodes: documented(z.array(nodeEntry), { description: 'Every node of the cluster: a name, or {name, priority}. Higher priority wins when no preferred node or holder decides.' }),
+    udpport: documented(integer(1, 65535).prefault(694), { description: 'UDP port of every path.', env: true }),
+    paths: documented(z.array(pathEntry), { description: 'Heartbeat paths, each {ucast: {iface, peers}}, {mcast: {iface, group, ttl, loop}} or {bcast: {iface}}. A peer is dead only when silent on all of them.' }),
+    keepalive: documented(duration(1).prefault('100ms'), { description: 'Interval between heartbeats.', env: true }),
+    warntime: documented(duration(1).prefault('400ms'), { description: 'Silence after which a heartbeat counts as late (logged and counted).', env: true }),
+    deadtime: documented(duration(1).prefault('800ms'), { description: 'Silence on every path after which a peer is dead. Must exceed 2 × keepalive.', env: true }),
+    initdead: documented(duration(1).prefault('3s'), { description: 'At start, wait this long (or until every peer is heard) before acquiring anything.', env: true }),
+    auto_failback: documented(flag.prefault(true), { description: 'On: a group returns to its preferred node. Off: the current holder keeps it.', env: true }),
+    groups: documented(z.array(groupEntry).prefault([]), { description: 'Resource groups: {name, preferred, vips}; a VIP is address/prefix/iface[:label] or {address, prefix, iface, label}.' }),
+    auth: z.strictObject({
+      send_key: documented(integer(0, 255), { description: 'Id of the key this node signs with.', env: true }),
+      keys: documented(z.array(keyEntry), { description: 'Accepted keys: {id, method (sha256, sha1, md5, crc), secret or secret_file}. Several allow rotation.' }),
+    }),
+    ping_nodes: documented(z.array(ip).prefault([]), { description: 'Addresses proving outside reachability; a node reaching none is ineligible.' }),
+    api: z
+      .strictObject({
+        host: documented(text.prefault('0.0.0.0'), { description: 'Address the HTTP API binds to; all interfaces so Prometheus can scrape.', env: true }),
+        port: documented(integer(1, 65535).prefault(9694), { description: 'HTTP API port.', env: true }),
+        token_file: documented(textOrNull.prefault(null), { description: 'File holding the bearer token for admin actions (mode 600); without it they are refused.', env: true }),
+      })
+      .prefault({}),
+    vip_lease: documented(wholeSeconds.optional(), { description: 'Kernel lifetime of a VIP, renewed while held, so a crashed holder’s VIP vanishes by itself.', env: true, default: 'max(2 s, deadtime rounded up to seconds)' }),
+    reconcile: documented(duration(10).prefault('500ms'), { description: 'How often actual VIPs are compared with desired ones and leases renewed.', env: true }),
+    garp: z
+      .strictObject({
+        burst: documented(integer(1, 100).prefault(3), { description: 'Gratuitous ARP / unsolicited NA sent at once on acquire.', env: true }),
+        repeat_after: documented(duration(0).prefault('1s'), { description: 'One more burst this long after acquire; 0 turns it off.', env: true }),
+        refresh: documented(duration(0).prefault(0), { description: 'Re-announce this often while holding; 0 turns it off.', env: true }),
+      })
+      .prefault({}),
+    notify: documented(textOrNull.prefault(null), { description: 'Command run on every transition with from, to and reason as arguments.', env: true }),
+    log: z
+      .strictObject({
+        level: documented(oneOf(LOG_LEVELS).prefault('info'), { description: 'Log level; logs are JSON lines on stdout.', env: true }),
+        file: documented(textOrNull.prefault(null), { description: 'Also write the logs to this file.', env: true }),
+      })
+      .prefault({}),
+  })
+  .transform(
+    (c): Draft => ({
+      node: c.node,
+      nodes: c.nodes,
+      port: c.udpport,
+      paths: c.paths,
+      timing: { keepaliveMs: c.keepalive, warntimeMs: c.warntime, deadtimeMs: c.deadtime, initdeadMs: c.initdead },
+      autoFailback: c.auto_failback,
+      groups: c.groups,
+      auth: { sendKeyId: c.auth.send_key, keys: c.auth.keys },
+      pingNodes: c.ping_nodes,
+      api: { host: c.api.host, port: c.api.port, tokenFile: c.api.token_file },
+      vipLeaseSec: c.vip_lease ?? Math.max(2, Math.ceil(c.deadtime / 1000)),
+      reconcileMs: c.reconcile,
+      garp: { burst: c.garp.burst, repeatAfterMs: c.garp.repeat_after, refreshMs: c.garp.refresh },
+      notifyCommand: c.notify,
+      log: c.log,
+    }),
+  );
+
+/** One row of the configuration reference; `default` is null for required keys. */
+export interface ConfigRow {
+  readonly key: string;
+  readonly env: string | null;
+  readonly default: string | null;
+  readonly description: string;
+}
+
+/** Every documented key, in schema order, for the README table and `check-config --help`. */
+export function describeConfig(): ConfigRow[] {
+  return rowsOf(configSchema, []);
+}
+
+/** The `HB_*` variables and the key path each overrides. */
+export function envBindings(): { readonly env: string; readonly path: readonly string[] }[] {
+  return describeConfig().flatMap((row) => (row.env === null ? [] : [{ env: row.env, path: row.key.split('.') }]));
+}
+
+function rowsOf(schema: z.core.$ZodType, path: readonly string[]): ConfigRow[] {
+  const object = objectInside(schema);
+  if (object === null) return [];
+  return Object.entries(object._zod.def.shape).flatMap(([key, field]) => {
+    const at = [...path, key];
+    const nested = rowsOf(field, at);
+    if (nested.length > 0) return nested;
+    const doc = docs.get(field);
+    if (doc === undefined) return [];
+    return [{ key: at.join('.'), env: doc.env ? `HB_${at.join('_').toUpperCase()}` : null, default: doc.default ?? defaultOf(field), description: doc.description }];
+  });
+}
+
+/** The object a section wraps (through defaults, optionals and transforms), if it is one. */
+function objectInside(schema: z.core.$ZodType): z.core.$ZodObject | null {
+  const def = schema._zod.def;
+  if (def.type === 'object') return schema as z.core.$ZodObject;
+  if (def.type === 'pipe') return objectInside((def as z.core.$ZodPipeDef).in);
+  if (def.type === 'prefault' || def.type === 'optional') return objectInside((def as z.core.$ZodPrefaultDef | z.core.$ZodOptionalDef).innerType);
+  return null;
+}
+
+function defaultOf(field: z.core.$ZodType): string | null {
+  const def = field._zod.def;
+  if (def.type !== 'prefault') return null;
+  const value = (def as z.core.$ZodPrefaultDef).defaultValue;
+  return Array.isArray(value) ? '[]' : String(value);
+}

@@ -1,0 +1,182 @@
+/**
+ * Every Prometheus metric the daemon exports, registered on the registry it is given (one per
+ * process, made in main.ts) so two daemons can run in one test process without colliding.
+ *
+ * Naming follows the Prometheus conventions: the `heartbeat_` prefix, base units (seconds),
+ * `_total` on counters, and help texts that say what a value means, not how it is computed.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { REJECT_REASONS } from '../wire/types.js';
+
+/** Round trips on a LAN or between racks: 100 µs to 1 s. */
+const RTT_BUCKETS_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+/** `ip addr add` plus the first GARP take milliseconds; the tail shows retries of a failing `ip`. */
+const TAKEOVER_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** From "on time" to a stall past the largest deadtime anyone configures. */
+const LATENESS_BUCKETS_SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** Docker unpause is milliseconds; start and restart wait for the process, and sometimes stop timeouts. */
+const CONTAINER_ACTION_BUCKETS_SECONDS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export interface BuildInfo {
+  readonly version: string;
+  readonly node: string;
+}
+
+export function createMetrics(registry: Registry, build: BuildInfo) {
+  const registers = [registry];
+  const metrics = {
+    buildInfo: new Gauge({
+      name: 'heartbeat_build_info',
+      help: 'Always 1; the labels name the heartbeat-sidecar version and this node.',
+      labelNames: ['version', 'node'] as const,
+      registers,
+    }),
+
+    groupHeld: new Gauge({
+      name: 'heartbeat_group_held',
+      help: '1 while this node holds the resource group (its VIPs are assigned here), else 0.',
+      labelNames: ['group'] as const,
+      registers,
+    }),
+    groupClaim: new Gauge({
+      name: 'heartbeat_group_claim',
+      help: "1 for this node's current claim on the resource group (none, acquiring, held, releasing), 0 for the others.",
+      labelNames: ['group', 'claim'] as const,
+      registers,
+    }),
+    transitions: new Counter({
+      name: 'heartbeat_transitions_total',
+      help: "Changes of this node's claim on a resource group, by old and new claim and the kind of reason.",
+      labelNames: ['group', 'from', 'to', 'reason'] as const,
+      registers,
+    }),
+
+    heartbeatsSent: new Counter({
+      name: 'heartbeat_heartbeats_sent_total',
+      help: 'Datagrams (heartbeats and release, takeover and leave messages) this node sent, by path.',
+      labelNames: ['path'] as const,
+      registers,
+    }),
+    heartbeatsReceived: new Counter({
+      name: 'heartbeat_heartbeats_received_total',
+      help: 'Authenticated, new datagrams accepted from a peer, by peer and path.',
+      labelNames: ['peer', 'path'] as const,
+      registers,
+    }),
+    heartbeatsLate: new Counter({
+      name: 'heartbeat_heartbeats_late_total',
+      help: "Times a peer's heartbeat on a path arrived later than warntime (Heartbeat's \"late heartbeat\" warning).",
+      labelNames: ['peer', 'path'] as const,
+      registers,
+    }),
+    peerUp: new Gauge({
+      name: 'heartbeat_peer_up',
+      help: '1 while the peer is heard on at least one path within deadtime, 0 when it is dead, gone or not yet heard.',
+      labelNames: ['peer'] as const,
+      registers,
+    }),
+    peerLastHeard: new Gauge({
+      name: 'heartbeat_peer_last_heard_seconds',
+      help: 'Seconds since the last accepted datagram from the peer on any path (an age, not a timestamp).',
+      labelNames: ['peer'] as const,
+      registers,
+    }),
+    peerRtt: new Histogram({
+      name: 'heartbeat_peer_rtt_seconds',
+      help: 'Round-trip time to the peer, measured from the timestamp it echoes back in its heartbeats.',
+      labelNames: ['peer'] as const,
+      buckets: RTT_BUCKETS_SECONDS,
+      registers,
+    }),
+    datagramsRejected: new Counter({
+      name: 'heartbeat_datagrams_rejected_total',
+      help: 'Received datagrams dropped without effect, by reason (malformed, bad MAC, replay, unknown node, ...).',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    sendErrors: new Counter({
+      name: 'heartbeat_send_errors_total',
+      help: 'Datagrams the kernel refused to send, by path.',
+      labelNames: ['path'] as const,
+      registers,
+    }),
+
+    vipPresent: new Gauge({
+      name: 'heartbeat_vip_present',
+      help: "1 while the VIP is assigned to this host's interface, as last read with `ip -j addr`, else 0.",
+      labelNames: ['group', 'address'] as const,
+      registers,
+    }),
+    garpSent: new Counter({
+      name: 'heartbeat_garp_sent_total',
+      help: 'Gratuitous ARP (IPv4) or unsolicited neighbour advertisement (IPv6) packets sent for the VIP.',
+      labelNames: ['address'] as const,
+      registers,
+    }),
+    garpFailed: new Counter({
+      name: 'heartbeat_garp_failed_total',
+      help: 'Announcements of the VIP (arping or NA) that failed; neighbours may keep the old MAC until their cache expires.',
+      labelNames: ['address'] as const,
+      registers,
+    }),
+    ipCommandFailures: new Counter({
+      name: 'heartbeat_ip_command_failures_total',
+      help: 'Failed `ip` commands, by operation (assign, remove, renew, list); each is retried.',
+      labelNames: ['operation'] as const,
+      registers,
+    }),
+    takeoverDuration: new Histogram({
+      name: 'heartbeat_takeover_duration_seconds',
+      help: 'Time from the decision to acquire a resource group to its VIPs being up on this host.',
+      buckets: TAKEOVER_BUCKETS_SECONDS,
+      registers,
+    }),
+
+    timerLateness: new Histogram({
+      name: 'heartbeat_timer_lateness_seconds',
+      help: "How late the daemon's tick fired; large values mean a blocked event loop, a paused VM or SIGSTOP.",
+      buckets: LATENESS_BUCKETS_SECONDS,
+      registers,
+    }),
+    timerStalls: new Counter({
+      name: 'heartbeat_timer_stalls_total',
+      help: 'Ticks that fired later than deadtime; each makes this node stop claiming and re-check its peers.',
+      registers,
+    }),
+
+    healthy: new Gauge({
+      name: 'heartbeat_healthy',
+      help: '1 while local health (protected container, HTTP check, ping nodes) allows this node to hold resources, else 0.',
+      registers,
+    }),
+    healthChecks: new Counter({
+      name: 'heartbeat_health_checks_total',
+      help: 'Local health-check runs, by check and result.',
+      labelNames: ['check', 'result'] as const,
+      registers,
+    }),
+    containerActions: new Counter({
+      name: 'heartbeat_container_actions_total',
+      help: 'Docker actions on the protected container (start, stop, pause, unpause, restart), by action and result.',
+      labelNames: ['action', 'result'] as const,
+      registers,
+    }),
+    containerActionDuration: new Histogram({
+      name: 'heartbeat_container_action_duration_seconds',
+      help: 'Time a Docker action on the protected container took, success or not.',
+      labelNames: ['action'] as const,
+      buckets: CONTAINER_ACTION_BUCKETS_SECONDS,
+      registers,
+    }),
+  };
+
+  metrics.buildInfo.set({ version: build.version, node: build.node }, 1);
+  // A series that appears only on the first bad datagram defeats `rate()` and `increase()`
+  // alerts, so every reason is exported as 0 from the start.
+  for (const reason of REJECT_REASONS) metrics.datagramsRejected.inc({ reason }, 0);
+  // The engine starts healthy and only a failing check lowers it; 0 here would read as "unhealthy".
+  metrics.healthy.set(1);
+  return metrics;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
