@@ -1,26 +1,14 @@
 /**
  * The seeded fault simulation (sidecar/src/engine/simulate.ts) over 10,000 seeds, split across
- * two processes for this 2-core machine, plus the seeds that once found bugs, kept as regressions.
+ * two processes for this 2-core machine. A seed's schedule depends on the generator, so the bugs
+ * seeds found are kept as explicit scenarios in sidecar/src/engine/engine.test.ts instead.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { simulate } from '../../sidecar/src/engine/simulate.js';
 
 const SEEDS = Number(process.env.HB_SIM_SEEDS ?? 10_000);
 const WORKERS = 2;
-
-/** Seeds that exposed a bug, with what it was. */
-const REGRESSIONS: Record<number, string> = {
-  62: 'two nodes acquired at once after a holder went into maintenance: one still saw the other as unhealthy',
-};
-
-for (const [seed, bug] of Object.entries(REGRESSIONS)) {
-  test(`regression seed ${seed}: ${bug}`, () => {
-    const report = simulate(Number(seed));
-    assert.equal(report.violation, null, JSON.stringify(report.violation));
-  });
-}
 
 function runSeeds(from: number, count: number): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {

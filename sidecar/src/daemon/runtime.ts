@@ -378,8 +378,11 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       // Past the grace period the engine could not finish; never exit with a VIP still assigned.
       log.error({ event: 'stop-timeout', graceMs }, 'graceful release did not finish in time: removing VIPs directly');
       await vips.remove(config.groups.flatMap((g) => g.vips)).catch((err: unknown) => log.error({ err }, 'final VIP removal failed'));
+      // A hung apply (a Docker call that never returns) must not keep the process from exiting.
+      await Promise.race([applyChain, new Promise((r) => timers.setTimeout(r as () => void, 100))]);
+    } else {
+      await applyChain;
     }
-    await applyChain;
     await transport.stop();
     log.info({ event: 'stop', outcome }, 'left');
   }
