@@ -11,6 +11,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { networkInterfaces, hostname } from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -19,6 +20,7 @@ import { runCli } from './cli/index.js';
 import { configHash, loadConfig } from './config/load.js';
 import { formatProblems } from './config/format.js';
 import type { Config } from './config/types.js';
+import { nextGeneration } from './daemon/generation.js';
 import { createRuntime } from './daemon/runtime.js';
 import { createMetrics } from './metrics/index.js';
 import { createArpingAnnouncer } from './resources/announce.js';
@@ -27,6 +29,9 @@ import { createIpVipDriver } from './resources/ipaddr.js';
 import { createNotifier } from './resources/notify.js';
 import { createUdpTransport } from './transport/udp.js';
 import { VERSION } from './version.js';
+
+/** Where the boot generation is kept across restarts; a volume in compose. */
+const STATE_DIR = process.env.HB_STATE_DIR ?? '/var/lib/heartbeat-sidecar';
 
 /** Long enough for a release and a leave message; compose's stop_grace_period must exceed it. */
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -74,6 +79,8 @@ async function runDaemon(source: Source): Promise<void> {
     config.log.file === null ? pino.destination(1) : pino.multistream([{ stream: pino.destination(1) }, { stream: pino.destination(config.log.file) }]),
   );
   for (const w of result.warnings) logger.warn({ event: 'config-warning', ...w }, w.message);
+  const boot = await nextGeneration(path.join(STATE_DIR, `generation-${config.node}`), Date.now());
+  if (boot.warning !== null) logger.warn({ event: 'generation' }, boot.warning);
 
   const registry = new Registry();
   const metrics = createMetrics(registry, { version: VERSION, node: config.node });
@@ -81,6 +88,7 @@ async function runDaemon(source: Source): Promise<void> {
   const runtime = createRuntime({
     config,
     configHash: configHash(config),
+    generation: boot.generation,
     transport: createUdpTransport({ paths: config.paths, port: config.port, localAddresses: ipv4Of, logger: logger.child({ component: 'transport' }) }),
     vips: createIpVipDriver(run),
     announcer: createArpingAnnouncer(run),

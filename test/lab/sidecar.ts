@@ -52,7 +52,8 @@ export interface Sidecar {
 
 export function startSidecar(lab: Lab, host: string, args: string[], env: Record<string, string> = {}): Sidecar {
   requireBuild();
-  const child = lab.spawn(host, [process.execPath, MAIN, 'run', ...args], { env: { HB_NODE: host, ...env }, cwd: REPO });
+  const env2 = { HB_NODE: host, HB_STATE_DIR: path.join(lab.dir, 'state', host), ...env };
+  const child = lab.spawn(host, [process.execPath, MAIN, 'run', ...args], { env: env2, cwd: REPO });
   return { host, child, log: lab.logOf(child) ?? '' };
 }
 

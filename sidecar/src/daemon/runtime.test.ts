@@ -141,6 +141,7 @@ function pair(time: FakeTime, opts: { staleOn?: string } = {}): Record<'alpha' |
     const runtime = createRuntime({
       config: configFor(node),
       configHash: 'test',
+      generation: 1_700_000_000_000 + (node === 'alpha' ? 1 : 2),
       transport,
       vips: iface,
       announcer,

@@ -42,6 +42,8 @@ export interface DatagramTransport {
 export interface RuntimeDeps {
   readonly config: Config;
   readonly configHash: string;
+  /** This boot's generation (see generation.ts). */
+  readonly generation: number;
   readonly transport: DatagramTransport;
   readonly vips: VipDriver;
   readonly announcer: Announcer;
@@ -75,7 +77,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   const tickMs = Math.min(250, Math.max(10, Math.floor(config.timing.keepaliveMs / 4)));
   const log = logger.child({ component: 'runtime' });
 
-  let state: EngineState = engine.initial(clock.now(), clock.wallNow());
+  let state: EngineState = engine.initial(clock.now(), deps.generation);
   let present = new Map<string, PresentAddress>();
   let lastTransition: TransitionRecord | null = null;
   const acquiringSince = new Map<string, number>();
@@ -357,7 +359,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     for (const n of config.nodes) if (n.name !== config.node) metrics.peerUp.set({ peer: n.name }, 0);
     updateVipGauges();
     await transport.start(onDatagram);
-    state = engine.initial(clock.now(), clock.wallNow());
+    state = engine.initial(clock.now(), deps.generation);
     lastTickAt = clock.now();
     feed({ type: 'tick' });
     tickHandle = timers.setInterval(tick, tickMs);

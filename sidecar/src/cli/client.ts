@@ -1,0 +1,154 @@
+/**
+ * The CLI's side of the HTTP API. Every failure becomes a CliError with one readable line:
+ * the CLI runs in scripts and `docker exec`, where a stack trace helps nobody.
+ */
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import type { StatusSnapshot } from '../daemon/status.js';
+import { CliError } from './errors.js';
+
+/** Heartbeat's cl_status gives up after 5 s (DEFAULT_TIMEOUT); a healthy daemon answers in ms. */
+export const API_TIMEOUT_MS = 5_000;
+
+export interface ApiClient {
+  status(): Promise<StatusSnapshot>;
+  standby(token: string): Promise<void>;
+  takeover(token: string): Promise<void>;
+  maintenance(token: string, enabled: boolean): Promise<void>;
+}
+
+const claim = z.enum(['none', 'held', 'acquiring', 'releasing']);
+const liveness = z.enum(['unknown', 'up', 'late', 'dead', 'left']);
+
+/**
+ * Checked so that version skew, or another service on the port, is a clear error rather than
+ * a TypeError deep in the table code. Typed against StatusSnapshot, so the two cannot drift.
+ */
+const SNAPSHOT = z.object({
+  node: z.string(),
+  role: z.enum(['initdead', 'active', 'standby', 'stopping']),
+  rscstatus: z.enum(['none', 'local', 'foreign', 'all', 'transition']),
+  healthy: z.boolean(),
+  healthReasons: z.array(z.string()),
+  standby: z.boolean(),
+  maintenance: z.boolean(),
+  groups: z.array(
+    z.object({
+      id: z.string(),
+      preferred: z.string().nullable(),
+      holder: z.string().nullable(),
+      localClaim: claim,
+      vips: z.array(z.object({ address: z.string(), present: z.boolean() })),
+    }),
+  ),
+  peers: z.array(
+    z.object({
+      node: z.string(),
+      state: liveness,
+      lastHeardAgoMs: z.number().nullable(),
+      rttMs: z.number().nullable(),
+      generation: z.number().nullable(),
+      healthy: z.boolean().nullable(),
+      standby: z.boolean().nullable(),
+      maintenance: z.boolean().nullable(),
+      paths: z.array(z.object({ path: z.string(), state: liveness, lastHeardAgoMs: z.number().nullable() })),
+    }),
+  ),
+  lastTransition: z.object({ group: z.string(), from: claim, to: claim, reason: z.string(), at: z.string() }).nullable(),
+  configHash: z.string(),
+  ready: z.boolean(),
+});
+
+export function createApiClient(opts: { baseUrl: string; fetch: typeof fetch; timeoutMs?: number }): ApiClient {
+  const timeoutMs = opts.timeoutMs ?? API_TIMEOUT_MS;
+  let base: URL;
+  try {
+    // A trailing slash keeps a path prefix (a reverse proxy's /heartbeat/) when routes are joined.
+    base = new URL(opts.baseUrl.endsWith('/') ? opts.baseUrl : `${opts.baseUrl}/`);
+  } catch (err) {
+    throw new CliError('HB_CLI_BAD_URL', `"${opts.baseUrl}" is not a URL; use --url or HB_API_URL, e.g. http://127.0.0.1:9694`, { cause: err });
+  }
+  const where = opts.baseUrl;
+
+  async function request(method: 'GET' | 'POST', route: string, init: { token?: string; body?: unknown } = {}): Promise<unknown> {
+    const headers: Record<string, string> = {};
+    if (init.token !== undefined) headers.authorization = `Bearer ${init.token}`;
+    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    let text: string;
+    let status: number;
+    try {
+      const res = await opts.fetch(new URL(route, base), {
+        method,
+        headers,
+        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      status = res.status;
+      text = await res.text();
+    } catch (err) {
+      if (err instanceof Error && err.name === 'TimeoutError') {
+        throw new CliError('HB_CLI_API_TIMEOUT', `no answer from the heartbeat-sidecar API at ${where} within ${timeoutMs / 1000} s`, { cause: err });
+      }
+      throw new CliError('HB_CLI_API_UNREACHABLE', `cannot reach the heartbeat-sidecar API at ${where} (${networkReason(err)}): is the daemon running? Set --url or HB_API_URL if it listens elsewhere`, { cause: err });
+    }
+    const body = parseJson(text);
+    if (status < 200 || status > 299) {
+      const refusal = body as { code?: unknown; message?: unknown } | undefined;
+      const apiCode = typeof refusal?.code === 'string' ? refusal.code : undefined;
+      const message = typeof refusal?.message === 'string' ? refusal.message : text.trim().slice(0, 200) || 'no details';
+      throw new CliError('HB_CLI_API_REFUSED', `${method} ${route} refused with HTTP ${status}${apiCode === undefined ? '' : ` ${apiCode}`}: ${message}`, apiCode === undefined ? {} : { apiCode });
+    }
+    if (body === undefined) throw new CliError('HB_CLI_API_BAD_RESPONSE', `${where}${route} did not answer JSON: is that a heartbeat-sidecar?`);
+    return body;
+  }
+
+  async function admin(route: string, token: string, body?: unknown): Promise<void> {
+    await request('POST', route, { token, body });
+  }
+
+  return {
+    async status() {
+      const parsed = SNAPSHOT.safeParse(await request('GET', 'status'));
+      if (!parsed.success) {
+        const first = parsed.error.issues[0];
+        throw new CliError('HB_CLI_API_BAD_RESPONSE', `${where}/status is not a heartbeat-sidecar status (${first?.path.join('.') || 'body'}: ${first?.message}); is the CLI the same version as the daemon?`);
+      }
+      const snapshot: StatusSnapshot = parsed.data;
+      return snapshot;
+    },
+    standby: (token) => admin('v1/standby', token),
+    takeover: (token) => admin('v1/takeover', token),
+    maintenance: (token, enabled) => admin('v1/maintenance', token, { enabled }),
+  };
+}
+
+/** Reads the admin token the way the daemon does: the whole file, surrounding whitespace trimmed. */
+export async function readToken(tokenFile: string | undefined): Promise<string> {
+  if (tokenFile === undefined || tokenFile === '') {
+    throw new CliError('HB_CLI_TOKEN_MISSING', 'admin actions need the API token: pass --token-file FILE or set HB_API_TOKEN_FILE');
+  }
+  let token: string;
+  try {
+    token = (await readFile(tokenFile, 'utf8')).trim();
+  } catch (err) {
+    throw new CliError('HB_CLI_TOKEN_UNREADABLE', `cannot read the token file ${tokenFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+  }
+  if (token === '') throw new CliError('HB_CLI_TOKEN_UNREADABLE', `the token file ${tokenFile} is empty`);
+  return token;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Node's fetch hides the socket error in `cause` (`fetch failed` ← `connect ECONNREFUSED`). */
+function networkReason(err: unknown): string {
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  if (typeof cause?.code === 'string') return cause.code;
+  if (typeof cause?.message === 'string') return cause.message;
+  return err instanceof Error ? err.message : String(err);
+}
