@@ -9,7 +9,7 @@
  *   api       → /status, /metrics, admin actions
  *   signals   → SIGTERM/SIGINT/fatal errors hand over through the planned-move path, then exit 0
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { networkInterfaces, hostname } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -90,7 +90,7 @@ async function runDaemon(source: Source): Promise<void> {
     configHash: configHash(config),
     generation: boot.generation,
     transport: createUdpTransport({ paths: config.paths, port: config.port, localAddresses: ipv4Of, logger: logger.child({ component: 'transport' }) }),
-    vips: createIpVipDriver(run),
+    vips: createIpVipDriver(run, (file, value) => writeFile(file, value)),
     announcer: createArpingAnnouncer(run),
     notifier: createNotifier(config.notifyCommand, process.env, logger),
     metrics,

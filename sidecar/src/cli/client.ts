@@ -74,10 +74,11 @@ export function createApiClient(opts: { baseUrl: string; fetch: typeof fetch; ti
     const headers: Record<string, string> = {};
     if (init.token !== undefined) headers.authorization = `Bearer ${init.token}`;
     if (init.body !== undefined) headers['content-type'] = 'application/json';
+    const url = new URL(`.${route}`, base);
     let text: string;
     let status: number;
     try {
-      const res = await opts.fetch(new URL(route, base), {
+      const res = await opts.fetch(url, {
         method,
         headers,
         ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
@@ -98,7 +99,7 @@ export function createApiClient(opts: { baseUrl: string; fetch: typeof fetch; ti
       const message = typeof refusal?.message === 'string' ? refusal.message : text.trim().slice(0, 200) || 'no details';
       throw new CliError('HB_CLI_API_REFUSED', `${method} ${route} refused with HTTP ${status}${apiCode === undefined ? '' : ` ${apiCode}`}: ${message}`, apiCode === undefined ? {} : { apiCode });
     }
-    if (body === undefined) throw new CliError('HB_CLI_API_BAD_RESPONSE', `${where}${route} did not answer JSON: is that a heartbeat-sidecar?`);
+    if (body === undefined) throw new CliError('HB_CLI_API_BAD_RESPONSE', `${url.href} did not answer JSON: is a heartbeat-sidecar listening there?`);
     return body;
   }
 
@@ -108,17 +109,17 @@ export function createApiClient(opts: { baseUrl: string; fetch: typeof fetch; ti
 
   return {
     async status() {
-      const parsed = SNAPSHOT.safeParse(await request('GET', 'status'));
+      const parsed = SNAPSHOT.safeParse(await request('GET', '/status'));
       if (!parsed.success) {
         const first = parsed.error.issues[0];
-        throw new CliError('HB_CLI_API_BAD_RESPONSE', `${where}/status is not a heartbeat-sidecar status (${first?.path.join('.') || 'body'}: ${first?.message}); is the CLI the same version as the daemon?`);
+        throw new CliError('HB_CLI_API_BAD_RESPONSE', `the answer from ${where} is not a heartbeat-sidecar status (${first?.path.join('.') || 'body'}: ${first?.message}); is the CLI the same version as the daemon?`);
       }
       const snapshot: StatusSnapshot = parsed.data;
       return snapshot;
     },
-    standby: (token) => admin('v1/standby', token),
-    takeover: (token) => admin('v1/takeover', token),
-    maintenance: (token, enabled) => admin('v1/maintenance', token, { enabled }),
+    standby: (token) => admin('/v1/standby', token),
+    takeover: (token) => admin('/v1/takeover', token),
+    maintenance: (token, enabled) => admin('/v1/maintenance', token, { enabled }),
   };
 }
 

@@ -23,6 +23,8 @@ export type CliErrorCode =
 
 export class CliError extends Error {
   override readonly name = 'CliError';
+  /** The API's own error code (`HB_API_TOKEN_WRONG`, ...) when the API refused. */
+  readonly apiCode: string | null;
 
   constructor(
     readonly code: CliErrorCode,
@@ -32,7 +34,4 @@ export class CliError extends Error {
     super(message, options);
     this.apiCode = options?.apiCode ?? null;
   }
-
-  /** The API's own error code (`HB_API_TOKEN_WRONG`, ...) when the API refused. */
-  readonly apiCode: string | null;
 }

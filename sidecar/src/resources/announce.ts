@@ -22,12 +22,11 @@ export function createArpingAnnouncer(run: RunCommand): Announcer {
     if (failed !== undefined && results.every((r) => r.code !== 0)) throw new CommandError(`arping ${vip.address}`, failed);
   }
 
-  async function ipv6(vip: Vip): Promise<void> {
-    // The kernel sends unsolicited neighbour advertisements (RFC 4861 §7.2.6) for an address
-    // when ndisc_notify is on; flipping the address's flags re-triggers them without removing it.
-    const r = await run('ip', ['-6', 'neigh', 'flush', 'to', vip.address, 'dev', vip.iface]);
-    if (r.code !== 0 && r.code !== 1) throw new CommandError(`ip -6 neigh flush ${vip.address}`, r);
-  }
-
-  return { announce: (vip, count) => (vip.family === 4 ? ipv4(vip, count) : ipv6(vip)) };
+  return {
+    // For IPv6 the kernel sends the unsolicited neighbour advertisement (RFC 4861 §7.2.6) itself
+    // when the nodad address comes up with ndisc_notify on (ipaddr.ts turns it on); announcing
+    // again would need the address re-added, which costs a gap, so that one has to do.
+    announce: (vip, count) => (vip.family === 4 ? ipv4(vip, count) : Promise.resolve()),
+  };
 }
+

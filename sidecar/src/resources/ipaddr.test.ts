@@ -32,6 +32,8 @@ function fakeRun(replies: CommandResult[]): { run: RunCommand; calls: { file: st
   return { run, calls };
 }
 
+const noSysctl = async (): Promise<void> => assert.fail('no IPv6 VIP, no sysctl');
+
 test('parses ip -j: interface, prefix, label and lease; permanent addresses have no lease', () => {
   const present = parseIpAddrJson(IP_JSON);
   assert.deepEqual(present.get('10.77.0.100'), { iface: 'eth0', address: '10.77.0.100', prefixLength: 24, label: 'eth0:1', validLifeSec: 2 });
@@ -42,7 +44,9 @@ test('parses ip -j: interface, prefix, label and lease; permanent addresses have
 
 test('assign is one ip -batch with label, lease, and nodad for IPv6', async () => {
   const { run, calls } = fakeRun([{ code: 0, stdout: '', stderr: '' }]);
-  await createIpVipDriver(run).assign([V4, V6], 2);
+  const sysctls: string[] = [];
+  await createIpVipDriver(run, async (f, v) => void sysctls.push(`${f}=${v}`)).assign([V4, V6], 2);
+  assert.deepEqual(sysctls, ['/proc/sys/net/ipv6/conf/eth0/ndisc_notify=1'], 'so the kernel announces the IPv6 VIP');
   assert.equal(calls.length, 1);
   assert.deepEqual(calls[0]!.args, ['-force', '-batch', '-']);
   assert.equal(
@@ -58,7 +62,7 @@ test('remove of an address that is already gone counts as success, judged from i
     { code: 1, stdout: '', stderr: 'RTNETLINK answers: Cannot assign requested address\nCommand failed -:1' },
     { code: 0, stdout: gone, stderr: '' },
   ]);
-  await createIpVipDriver(run).remove([V4]);
+  await createIpVipDriver(run, noSysctl).remove([V4]);
 });
 
 test('a failed assign that left the VIP absent is an error naming the address', async () => {
@@ -66,7 +70,7 @@ test('a failed assign that left the VIP absent is an error naming the address', 
     { code: 2, stdout: '', stderr: 'Cannot find device "eth9"' },
     { code: 0, stdout: '[]', stderr: '' },
   ]);
-  await assert.rejects(createIpVipDriver(run).assign([V4], 2), (err: Error & { code?: string }) => {
+  await assert.rejects(createIpVipDriver(run, noSysctl).assign([V4], 2), (err: Error & { code?: string }) => {
     assert.equal(err.code, 'HB_COMMAND_FAILED');
     assert.match(err.message, /10\.77\.0\.100/);
     assert.match(err.message, /eth9/);

@@ -73,7 +73,10 @@ function removeLine(vip: Vip): string {
   return ['address', 'del', `${vip.address}/${vip.prefixLength}`, 'dev', vip.iface].join(' ');
 }
 
-export function createIpVipDriver(run: RunCommand): VipDriver {
+/** Sets a kernel tunable by its /proc/sys path; injected so tests never touch the host. */
+export type WriteSysctl = (file: string, value: string) => Promise<void>;
+
+export function createIpVipDriver(run: RunCommand, writeSysctl: WriteSysctl): VipDriver {
   async function list(): Promise<Map<string, PresentAddress>> {
     const r = await run('ip', ['-j', 'address', 'show']);
     if (r.code !== 0) throw new CommandError('ip -j address show', r);
@@ -92,7 +95,13 @@ export function createIpVipDriver(run: RunCommand): VipDriver {
 
   return {
     list,
-    assign: (vips, leaseSec) => batch(vips.map((v) => assignLine(v, leaseSec)), true, vips),
+    async assign(vips, leaseSec) {
+      // The kernel announces an IPv6 address it brings up only with ndisc_notify on.
+      for (const iface of new Set(vips.filter((v) => v.family === 6).map((v) => v.iface))) {
+        await writeSysctl(`/proc/sys/net/ipv6/conf/${iface}/ndisc_notify`, '1');
+      }
+      await batch(vips.map((v) => assignLine(v, leaseSec)), true, vips);
+    },
     remove: (vips) => batch(vips.map(removeLine), false, vips),
   };
 }
