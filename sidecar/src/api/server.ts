@@ -45,7 +45,7 @@ const BEARER = /^Bearer +(.+)$/i;
 
 const NO_TOKEN_MESSAGE =
   'admin actions are refused because no API token is configured: write a token to a file readable only by the daemon, ' +
-  'point api.tokenFile (or HB_API_TOKEN_FILE) at it, restart, and send it as "Authorization: Bearer <token>"';
+  'point api.token_file (or HB_API_TOKEN_FILE) at it, restart, and send it as "Authorization: Bearer <token>"';
 
 const MAINTENANCE_BODY = {
   type: 'object',

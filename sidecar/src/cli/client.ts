@@ -8,7 +8,7 @@ import type { StatusSnapshot } from '../daemon/status.js';
 import { CliError } from './errors.js';
 
 /** Heartbeat's cl_status gives up after 5 s (DEFAULT_TIMEOUT); a healthy daemon answers in ms. */
-export const API_TIMEOUT_MS = 5_000;
+const API_TIMEOUT_MS = 5_000;
 
 export interface ApiClient {
   status(): Promise<StatusSnapshot>;
@@ -59,8 +59,7 @@ const SNAPSHOT = z.object({
   ready: z.boolean(),
 });
 
-export function createApiClient(opts: { baseUrl: string; fetch: typeof fetch; timeoutMs?: number }): ApiClient {
-  const timeoutMs = opts.timeoutMs ?? API_TIMEOUT_MS;
+export function createApiClient(opts: { baseUrl: string; fetch: typeof fetch }): ApiClient {
   let base: URL;
   try {
     // A trailing slash keeps a path prefix (a reverse proxy's /heartbeat/) when routes are joined.
@@ -82,13 +81,13 @@ export function createApiClient(opts: { baseUrl: string; fetch: typeof fetch; ti
         method,
         headers,
         ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.timeout(API_TIMEOUT_MS),
       });
       status = res.status;
       text = await res.text();
     } catch (err) {
       if (err instanceof Error && err.name === 'TimeoutError') {
-        throw new CliError('HB_CLI_API_TIMEOUT', `no answer from the heartbeat-sidecar API at ${where} within ${timeoutMs / 1000} s`, { cause: err });
+        throw new CliError('HB_CLI_API_TIMEOUT', `no answer from the heartbeat-sidecar API at ${where} within ${API_TIMEOUT_MS / 1000} s`, { cause: err });
       }
       throw new CliError('HB_CLI_API_UNREACHABLE', `cannot reach the heartbeat-sidecar API at ${where} (${networkReason(err)}): is the daemon running? Set --url or HB_API_URL if it listens elsewhere`, { cause: err });
     }

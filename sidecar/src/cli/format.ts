@@ -39,14 +39,14 @@ function peerRow(p: PeerStatus): string[] {
   return [p.node, state, formatAgo(p.lastHeardAgoMs), formatRtt(p.rttMs), health, paths || '-'];
 }
 
-export function formatAgo(ms: number | null): string {
+function formatAgo(ms: number | null): string {
   if (ms === null) return 'never';
   if (ms < 1000) return `${Math.round(ms)} ms ago`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s ago`;
   return `${Math.round(ms / 1000)} s ago`;
 }
 
-export function formatRtt(ms: number | null): string {
+function formatRtt(ms: number | null): string {
   if (ms === null) return '-';
   return ms < 10 ? `${ms.toFixed(2)} ms` : `${Math.round(ms)} ms`;
 }

@@ -207,7 +207,7 @@ const keyEntry = z
   })
   .transform((k, ctx): DraftKey => {
     const fail = (message: string, fix: string) => {
-      ctx.addIssue({ code: 'custom', message: `key ${k.id}: ${message}`, params: { fix }, input: k });
+      ctx.addIssue({ code: 'custom', message, params: { fix }, input: k });
       return z.NEVER;
     };
     // crc ignores any secret, so a secret there would only suggest protection that is not there.
@@ -310,13 +310,31 @@ function rowsOf(schema: z.core.$ZodType, path: readonly string[]): ConfigRow[] {
   });
 }
 
-/** The object a section wraps (through defaults, optionals and transforms), if it is one. */
-function objectInside(schema: z.core.$ZodType): z.core.$ZodObject | null {
+/** Strips defaults, optionals and transforms down to the object or array inside, if any. */
+function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
   const def = schema._zod.def;
-  if (def.type === 'object') return schema as z.core.$ZodObject;
-  if (def.type === 'pipe') return objectInside((def as z.core.$ZodPipeDef).in);
-  if (def.type === 'prefault' || def.type === 'optional') return objectInside((def as z.core.$ZodPrefaultDef | z.core.$ZodOptionalDef).innerType);
-  return null;
+  if (def.type === 'prefault' || def.type === 'optional') return unwrap((def as z.core.$ZodPrefaultDef | z.core.$ZodOptionalDef).innerType);
+  if (def.type !== 'pipe') return schema;
+  // A transform keeps its object in `in`; a preprocess (nodes) in `out`.
+  const { in: input, out } = def as z.core.$ZodPipeDef;
+  const inner = unwrap(input);
+  return inner._zod.def.type === 'object' || inner._zod.def.type === 'array' ? inner : unwrap(out);
+}
+
+function objectInside(schema: z.core.$ZodType): z.core.$ZodObject | null {
+  const inner = unwrap(schema);
+  return inner._zod.def.type === 'object' ? (inner as z.core.$ZodObject) : null;
+}
+
+/** The keys a mapping at `path` of the document may have (list indices are stepped through). */
+export function knownKeys(path: readonly PropertyKey[]): string[] {
+  let at: z.core.$ZodType | undefined = configSchema;
+  for (const segment of path) {
+    const inner: z.core.$ZodType = unwrap(at);
+    at = inner._zod.def.type === 'array' ? (inner._zod.def as z.core.$ZodArrayDef).element : objectInside(inner)?._zod.def.shape[String(segment)];
+    if (at === undefined) return [];
+  }
+  return Object.keys(objectInside(at)?._zod.def.shape ?? {});
 }
 
 function defaultOf(field: z.core.$ZodType): string | null {

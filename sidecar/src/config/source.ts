@@ -47,11 +47,12 @@ export async function readSource(file: string, opts: { readonly secret: boolean;
     const problems: ConfigProblem[] = [];
     if (opts.secret) {
       const mode = (await stat(file)).mode & 0o777;
-      if ((mode & 0o077) !== 0) problems.push(problemAt(whole, 'secret-file-mode', `${file} holds secrets but is mode ${mode.toString(8).padStart(3, '0')}: group or others have access`, `chmod 600 ${file}`));
+      if ((mode & 0o077) !== 0) problems.push(problemAt(whole, 'secret-file-mode', `holds secrets but is mode ${mode.toString(8).padStart(3, '0')}: group or others have access`, `chmod 600 ${file}`));
     }
     return { text: await readFile(file, 'utf8'), problems };
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(err as Error).message})`;
-    return { text: null, problems: [problemAt(whole, 'file-unreadable', `${file} ${reason}`, `create ${file} or correct the path`)] };
+    const what = opts.key === undefined ? 'the file' : `the file named by ${opts.key}`;
+    return { text: null, problems: [problemAt(whole, 'file-unreadable', `${what} ${reason}`, `create ${file} or correct the path`)] };
   }
 }

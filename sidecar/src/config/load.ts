@@ -1,0 +1,283 @@
+/**
+ * Loads the configuration from either form, applies `HB_*` overrides, validates it with the one
+ * schema and the cross-checks below, and returns a deeply frozen Config or every problem found.
+ *
+ *   read (heartbeat.ts | native.ts) → env overrides → schema.ts → secret files → cross-checks
+ */
+import { createHash } from 'node:crypto';
+import type { z } from 'zod';
+import { formatDuration } from './duration.js';
+import { fillHeartbeatTiming, readHeartbeatDir } from './heartbeat.js';
+import { keyLabel, readNativeFile } from './native.js';
+import { problemAt } from './problem.js';
+import type { ConfigProblem, Locate, ProblemRule, Where } from './problem.js';
+import { configSchema, describeConfig, envBindings, knownKeys, show } from './schema.js';
+import type { Draft } from './schema.js';
+import { readSource } from './source.js';
+import type { SourceDocument } from './source.js';
+import type { AuthKey, Config } from './types.js';
+
+export type { ConfigProblem } from './problem.js';
+
+export interface LoadOptions {
+  /** The native YAML file; when given, the Heartbeat directory is not read. */
+  readonly configPath?: string | null;
+  /** The directory holding ha.cf, authkeys and haresources. */
+  readonly haDir?: string | null;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly hostname: string;
+  /** This host's interface names; null skips the check (e.g. checking a config for another host). */
+  readonly interfaces: readonly string[] | null;
+}
+
+export type LoadResult =
+  | { readonly ok: true; readonly config: Config; readonly warnings: readonly ConfigProblem[] }
+  | { readonly ok: false; readonly problems: readonly ConfigProblem[]; readonly warnings: readonly ConfigProblem[] };
+
+export async function loadConfig(opts: LoadOptions): Promise<LoadResult> {
+  const source = opts.configPath ? await readNativeFile(opts.configPath) : opts.haDir ? await readHeartbeatDir(opts.haDir) : null;
+  if (source === null) {
+    const fix = 'pass the native YAML file, or the directory holding ha.cf, authkeys and haresources';
+    return { ok: false, problems: [{ file: null, line: null, key: null, rule: 'no-source', message: 'no configuration was given', fix }], warnings: [] };
+  }
+  const problems = [...source.problems];
+  const warnings = [...source.warnings];
+  const failed = (): LoadResult => ({ ok: false, problems: inReadingOrder(problems, source.files), warnings: inReadingOrder(warnings, source.files) });
+  if (source.doc === null) return failed();
+
+  const doc = source.doc;
+  const locate = applyOverrides(source, doc, opts);
+  if (source.kind === 'heartbeat') fillHeartbeatTiming(doc);
+  const parsed = configSchema.safeParse(doc);
+  if (!parsed.success) {
+    problems.push(...parsed.error.issues.flatMap((issue) => issueProblems(issue, doc, locate)));
+    return failed();
+  }
+  const config: Config = { source: { kind: source.kind, files: source.files }, ...parsed.data, auth: { sendKeyId: parsed.data.auth.sendKeyId, keys: await readSecrets(parsed.data, locate, problems) } };
+  crossCheck(config, { locate, form: source.kind, interfaces: opts.interfaces, problems, warnings });
+  if (config.api.tokenFile !== null) await readSecret(config.api.tokenFile, locate(['api', 'token_file']), problems);
+  return problems.length > 0 ? failed() : { ok: true, config: deepFreeze(config), warnings: inReadingOrder(warnings, source.files) };
+}
+
+/** Variables first, then file by file and line by line, as an operator reads them. */
+function inReadingOrder(problems: readonly ConfigProblem[], files: readonly string[]): ConfigProblem[] {
+  const rank = (p: ConfigProblem) => (p.file === null ? -1 : files.indexOf(p.file) < 0 ? files.length : files.indexOf(p.file));
+  return [...problems].sort((a, b) => rank(a) - rank(b) || (a.line ?? 0) - (b.line ?? 0));
+}
+
+/**
+ * Writes every set `HB_*` variable, then the host name when no node is named, into the document;
+ * problems with those values then point at the variable rather than at a file line.
+ * In the Heartbeat form node names are folded to lower case, as Heartbeat does.
+ */
+function applyOverrides(source: SourceDocument, doc: Record<string, unknown>, opts: LoadOptions): Locate {
+  const overridden: { path: readonly string[]; where: Where }[] = [];
+  for (const { env, path } of envBindings()) {
+    const value = opts.env[env];
+    if (value !== undefined && value !== '' && setIn(doc, path, value)) overridden.push({ path, where: { file: null, line: null, key: env } });
+  }
+  if (doc['node'] === undefined) {
+    doc['node'] = opts.hostname;
+    overridden.push({ path: ['node'], where: { file: null, line: null, key: 'host name' } });
+  }
+  if (source.kind === 'heartbeat' && typeof doc['node'] === 'string') doc['node'] = doc['node'].toLowerCase();
+  return (path) => overridden.find((o) => o.path.every((p, i) => String(path[i]) === p))?.where ?? source.locate(path);
+}
+
+/** Sets a scalar at `path`, creating sections; false when a section in the way is not a mapping. */
+function setIn(doc: Record<string, unknown>, path: readonly string[], value: string): boolean {
+  let at = doc;
+  for (const key of path.slice(0, -1)) {
+    at[key] ??= {};
+    const next = at[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) return false;
+    at = next as Record<string, unknown>;
+  }
+  at[path[path.length - 1]!] = value;
+  return true;
+}
+
+function valueAt(doc: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>((at, key) => (typeof at === 'object' && at !== null && Object.hasOwn(at, key) ? (at as Record<PropertyKey, unknown>)[key] : undefined), doc);
+}
+
+const TYPE_WORDS: Readonly<Record<string, string>> = { object: 'a mapping', array: 'a list', string: 'a string', number: 'a number', boolean: 'true or false' };
+
+function issueProblems(issue: z.core.$ZodIssue, doc: Record<string, unknown>, locate: Locate): ConfigProblem[] {
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeys(issue.path).join(', ');
+    return issue.keys.map((k) => {
+      const where = locate([...issue.path, k]);
+      return problemAt(where, 'unknown-key', `unknown key ${where.key}`, `remove it or correct the spelling; known keys here: ${known}`);
+    });
+  }
+  const where = locate(issue.path);
+  // A variable names no key, so the message does: "HB_API_PORT: api.port: ..."
+  const label = where.file === null ? keyLabel(issue.path) : where.key;
+  const fix = issue.code === 'custom' ? (issue.params?.['fix'] as string | undefined) : undefined;
+  const value = valueAt(doc, issue.path);
+  if (value === undefined) {
+    const keys = knownKeys(issue.path);
+    const row = describeConfig().find((r) => r.key === issue.path.join('.'));
+    const hint = keys.length > 0 ? ` with ${keys.join(', ')}` : row === undefined ? '' : `: ${row.description}`;
+    return [problemAt(where, 'missing-key', `${label} is missing`, fix ?? `add ${label}${hint}`)];
+  }
+  if (issue.code === 'invalid_type') {
+    const expected = TYPE_WORDS[issue.expected] ?? issue.expected;
+    return [problemAt(where, 'wrong-type', `${label} must be ${expected}, not ${show(value)}`, `write ${label} as ${expected}`)];
+  }
+  return [problemAt(where, 'invalid-value', `${label}: ${issue.message}`, fix ?? 'correct the value')];
+}
+
+/** Resolves `secret_file` keys; a secret file is held to the same mode 600 as authkeys. */
+async function readSecrets(draft: Draft, locate: Locate, problems: ConfigProblem[]): Promise<AuthKey[]> {
+  return Promise.all(
+    draft.auth.keys.map(async (k, i) => ({
+      id: k.id,
+      method: k.method,
+      secret: k.secretFile === null ? k.secret : await readSecret(k.secretFile, locate(['auth', 'keys', i, 'secret_file']), problems),
+    })),
+  );
+}
+
+async function readSecret(file: string, where: Where, problems: ConfigProblem[]): Promise<string> {
+  const read = await readSource(file, { secret: true, key: where.key });
+  problems.push(...read.problems);
+  const secret = read.text?.trimEnd() ?? '';
+  if (read.text !== null && secret === '') problems.push(problemAt(where, 'invalid-value', `${file} is empty`, `write the secret into ${file}`));
+  return secret;
+}
+
+interface CheckContext {
+  readonly locate: Locate;
+  readonly form: SourceDocument['kind'];
+  readonly interfaces: readonly string[] | null;
+  readonly problems: ConfigProblem[];
+  readonly warnings: ConfigProblem[];
+}
+
+/** `ha.cf:7`, or the variable's name: how a problem names another place. */
+const placeOf = (w: Where) => (w.file === null ? w.key : w.line === null ? w.file : `${w.file}:${w.line}`);
+/** Written by the operator (a file line or a variable), not a default. */
+const isExplicit = (w: Where) => w.line !== null || w.file === null;
+
+/** The rules that span several keys; the same for both forms, worded for the form at hand. */
+function crossCheck(c: Config, ctx: CheckContext): void {
+  const { locate } = ctx;
+  const error = (where: Where, rule: ProblemRule, message: string, fix: string) => ctx.problems.push(problemAt(where, rule, message, fix));
+  const hb = ctx.form === 'heartbeat';
+  const names = c.nodes.map((n) => n.name);
+  const declared = names.length > 0 ? [...new Set(names)].join(', ') : 'none';
+  const addNode = (n: string) => (hb ? `add "node ${n}" to ha.cf` : `add ${n} to nodes`);
+
+  if (names.length === 0) error(locate(['nodes']), 'no-node', 'no node is declared', hb ? 'add a node line naming every host, e.g. node alpha beta' : 'list every host under nodes, e.g. nodes: [alpha, beta]');
+  names.forEach((n, i) => names.indexOf(n) < i && error(locate(['nodes', i]), 'duplicate-node', `node ${n} is declared twice`, 'declare each node once'));
+  if (names.length > 0 && !names.includes(c.node)) {
+    const from = locate(['node']);
+    const whence = from.key === 'host name' ? 'its host name' : from.key;
+    error(isExplicit(from) ? from : locate(['nodes']), 'own-node-undeclared', `this node is ${c.node} (from ${whence}), which is not a declared node (${declared})`, `${addNode(c.node)}, or set HB_NODE to the declared name of this host`);
+  }
+
+  const ifaceExists = (iface: string, where: Where) => {
+    if (ctx.interfaces !== null && !ctx.interfaces.includes(iface)) error(where, 'iface-missing', `interface ${iface} does not exist on this host`, `correct the name; this host has ${ctx.interfaces.join(', ') || 'no interfaces'}`);
+  };
+
+  if (c.paths.length === 0) {
+    error(locate(['paths']), 'no-path', 'no heartbeat path is configured, so no peer would ever be heard', hb ? 'add a ucast line per peer (e.g. ucast eth0 10.0.0.2), or an mcast or bcast line' : 'add a path, e.g. paths: [{ucast: {iface: eth0, peers: [10.0.0.2]}}]');
+  }
+  const pathIds = new Map<string, Where>();
+  c.paths.forEach((p, i) => {
+    const where = locate(['paths', i]);
+    const id = p.kind === 'mcast' ? `${p.kind} ${p.iface} ${p.group}` : `${p.kind} ${p.iface}`;
+    const first = pathIds.get(id);
+    if (first !== undefined) error(where, 'duplicate-path', `path ${id} is configured twice (also at ${placeOf(first)})`, 'remove one of them');
+    pathIds.set(id, where);
+    ifaceExists(p.iface, where);
+  });
+
+  const groupIds = new Map<string, Where>();
+  const vipAddresses = new Map<string, Where>();
+  c.groups.forEach((g, i) => {
+    const where = locate(['groups', i]);
+    const first = groupIds.get(g.id);
+    if (first !== undefined) error(where, 'duplicate-group', `group ${g.id} is defined twice (also at ${placeOf(first)})`, hb ? 'merge the two haresources lines; a group is named by its first address' : 'give each group its own name');
+    groupIds.set(g.id, where);
+    if (g.preferred !== null && !names.includes(g.preferred)) {
+      error(locate(['groups', i, 'preferred']), 'node-undeclared', `${g.preferred}, preferred for group ${g.id}, is not a declared node (${declared})`, `${addNode(g.preferred)}, or correct the name`);
+    }
+    if (g.vips.length === 0) error(where, 'group-without-vip', `group ${g.id} has no VIP`, 'add one, e.g. vips: [10.0.0.100/24/eth0]');
+    g.vips.forEach((v, j) => {
+      const at = locate(['groups', i, 'vips', j]);
+      const owner = vipAddresses.get(v.address);
+      if (owner !== undefined) error(at, 'duplicate-vip', `${v.address} is already a VIP (at ${placeOf(owner)})`, 'an address can belong to one group only; remove one');
+      vipAddresses.set(v.address, at);
+      ifaceExists(v.iface, at);
+    });
+  });
+
+  const ids = c.auth.keys.map((k) => k.id);
+  c.auth.keys.forEach((k, i) => {
+    const where = locate(['auth', 'keys', i]);
+    if (ids.indexOf(k.id) < i) error(where, 'duplicate-key', `key ${k.id} is defined twice`, 'give each key its own id');
+    if (k.method === 'crc') {
+      const fix = hb ? `write ${k.id} sha1 SECRET instead, on every node` : 'use method sha256 with a secret_file';
+      ctx.warnings.push(problemAt(where, 'crc-not-authentication', `key ${k.id} uses crc, a checksum and not authentication: anyone on the network can forge heartbeats and take the VIP`, fix));
+    }
+  });
+  if (!ids.includes(c.auth.sendKeyId)) {
+    const where = locate(['auth', 'send_key']);
+    if (ids.length === 0) error(where, 'send-key-missing', 'no authentication key is configured', hb ? 'add a key line to authkeys, e.g. 1 sha1 SECRET' : 'add a key, e.g. keys: [{id: 1, secret_file: /run/secrets/hb}]');
+    else {
+      const known = [...new Set(ids)].join(', ');
+      error(where, 'send-key-missing', `the send key ${c.auth.sendKeyId} is not among the keys (${known})`, hb ? `add a line "${c.auth.sendKeyId} sha1 SECRET" to authkeys, or name an existing key in the auth line` : `add a key with id ${c.auth.sendKeyId}, or set send_key to one of ${known}`);
+    }
+  }
+
+  // Heartbeat's own rules (heartbeat/config.c): deadtime above 2 × keepalive, initdead at least
+  // deadtime. A warntime outside [keepalive, deadtime) would warn of every heartbeat or of none.
+  const { keepaliveMs, warntimeMs, deadtimeMs, initdeadMs } = c.timing;
+  const at = (...keys: string[]) => keys.map((k) => locate([k])).find(isExplicit) ?? locate([keys[0]!]);
+  const fmt = formatDuration;
+  if (deadtimeMs <= 2 * keepaliveMs) {
+    error(at('deadtime', 'keepalive'), 'deadtime-too-small', `deadtime ${fmt(deadtimeMs)} must be greater than 2 × keepalive (${fmt(2 * keepaliveMs)})`, 'raise deadtime or lower keepalive');
+  }
+  if (warntimeMs < keepaliveMs || warntimeMs >= deadtimeMs) {
+    error(at('warntime', 'deadtime', 'keepalive'), 'warntime-out-of-range', `warntime ${fmt(warntimeMs)} must be at least keepalive (${fmt(keepaliveMs)}) and less than deadtime (${fmt(deadtimeMs)})`, deadtimeMs > 2 * keepaliveMs ? `set warntime between them, e.g. ${fmt(Math.floor(deadtimeMs / 2))}` : 'set warntime between them');
+  }
+  if (initdeadMs < deadtimeMs) error(at('initdead', 'deadtime'), 'initdead-too-small', `initdead ${fmt(initdeadMs)} must be at least deadtime (${fmt(deadtimeMs)})`, `raise initdead to ${fmt(deadtimeMs)} or more`);
+  // The lease is renewed on every reconcile; one late renewal must not drop a held VIP.
+  if (c.vipLeaseSec * 1000 < 2 * c.reconcileMs) {
+    error(at('vip_lease', 'reconcile'), 'vip-lease-too-short', `vip_lease ${c.vipLeaseSec} s must be at least 2 × reconcile (${fmt(2 * c.reconcileMs)}), as each reconcile renews it`, 'raise vip_lease or lower reconcile');
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * A short fingerprint of what must agree between nodes, for `/status`: equal on two nodes that
+ * read the same files. So this node's own name and the file paths are left out, and each secret
+ * is replaced by its sha256, which proves equality without showing it.
+ */
+export function configHash(config: Config): string {
+  const { node: _node, source: _source, ...shared } = config;
+  const hashed = { ...shared, auth: { ...shared.auth, keys: shared.auth.keys.map((k) => ({ ...k, secret: sha256(k.secret) })) } };
+  return sha256(canonicalJson(hashed)).slice(0, 12);
+}
+
+/** JSON with keys sorted at every level, so equal configs give equal text. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const o = value as Record<string, unknown>;
+    return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

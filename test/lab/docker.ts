@@ -1,0 +1,678 @@
+/**
+ * Docker engines for the lab (see /work/shared/LAB.md), and the images they run.
+ *
+ * Engines. `startEngine(lab, host)` runs one dockerd inside a lab host's network namespace, with
+ * its own data root, exec root, socket, pid file, containerd namespace and cgroup parent, so
+ * that several engines on one machine share nothing. `network_mode: host` in such an engine
+ * means that lab host. It is entered with `nsenter --net` rather than `ip netns exec`, because
+ * dockerd needs the real /sys (cgroups) that `ip netns exec` hides behind a fresh mount.
+ *
+ * Cleanup. An engine is torn down by `destroy()`, or at the latest when this process exits.
+ * dockerd runs with PDEATHSIG=KILL, and its containerd dies with it, but containers outlive both
+ * (their shims are reparented to init) and so do dockerd's mounts. Teardown therefore kills, by
+ * PID, exactly the processes this engine started: those in its own cgroup parent (`/<ns>`, a
+ * name that contains this process's PID) and the shims whose `-address` is inside the engine's
+ * own directory. Frozen (paused) containers are thawed first, since SIGKILL waits for a thaw.
+ * Then every mount under the engine's directory is detached and the directory removed.
+ *
+ * Images. There is no registry inside the lab, so `buildImages()` makes them: `lab/busybox`
+ * from busybox-static, a Debian bookworm minbase by debootstrap, a Node base image from it with
+ * this machine's `node` and `npm`, and the shipped `Dockerfile` built on top with only
+ * `NODE_IMAGE` swapped. The build runs on one engine in the ROOT namespace — the only thing here
+ * that touches it — with `--bridge=none --iptables=false` and `docker build --network host`, so
+ * it creates no bridge, no NAT rule and no address there; its builds only reach the package
+ * registries, never a lab address. Results are saved as tarballs under /var/cache/hbs-images
+ * (HBS_IMAGE_CACHE), keyed by a hash of everything that goes into them, so reruns cost one
+ * `docker load` per engine.
+ *
+ * CLI: `node --import tsx test/lab/docker.ts build` builds (or finds) the images and prints
+ * their tarballs; `… sweep` removes what runs of dead processes left behind.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import Docker from 'dockerode';
+import { pidDead, type ExecResult, type Lab } from './netns.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '../..');
+
+/** Where built image tarballs are kept between runs. */
+export const IMAGE_CACHE = process.env.HBS_IMAGE_CACHE ?? '/var/cache/hbs-images';
+
+/** Image names as the lab knows them. The compose files get these substituted for their defaults. */
+export const IMAGES = {
+  busybox: 'lab/busybox:latest',
+  debian: 'lab/debian:bookworm',
+  node: 'lab/node:20-bookworm',
+  sidecar: 'heartbeat-sidecar:lab',
+  nginx: 'lab/nginx:latest',
+  haproxy: 'lab/haproxy:latest',
+} as const;
+
+/** Debian's `docker` matches Debian's dockerd (20.10); another CLI on PATH may be much newer. */
+const DOCKER_CLI = fs.existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
+
+/** The Debian packages this module runs, by the command that proves each is present. */
+export const DOCKER_LAB_PACKAGES: Readonly<Record<string, string>> = {
+  dockerd: 'docker.io',
+  'docker-compose': 'docker-compose',
+  debootstrap: 'debootstrap',
+  busybox: 'busybox-static',
+  nsenter: 'util-linux',
+  setpriv: 'util-linux',
+};
+
+export interface RunOptions {
+  input?: string | Buffer;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Killed with SIGKILL after this long (default 60 s); the result then has code null. */
+  timeoutMs?: number;
+  /** Throw when the exit code is not 0 (default true). */
+  check?: boolean;
+  /** Stream output to this file instead of keeping it (long builds). */
+  logFile?: string;
+}
+
+function run(argv: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    const [cmd, ...args] = argv;
+    if (cmd === undefined) throw new Error('run: empty argv');
+    let fd: number | undefined;
+    if (opts.logFile !== undefined) fd = fs.openSync(opts.logFile, 'a');
+    const child = spawn(cmd, args, {
+      stdio: ['pipe', fd ?? 'pipe', fd ?? 'pipe'],
+      env: { ...process.env, ...opts.env },
+      cwd: opts.cwd ?? REPO,
+    });
+    if (fd !== undefined) fs.closeSync(fd);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdin.on('error', () => {});
+    child.stdin.end(opts.input ?? '');
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.on('error', (e) => (clearTimeout(timer), reject(e)));
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const res = { code, signal, stdout, stderr };
+      if ((opts.check ?? true) && code !== 0) {
+        const out = opts.logFile !== undefined ? `see ${opts.logFile}` : (stderr.trim() || stdout.trim()).slice(-2000);
+        reject(new Error(`${argv.join(' ')} → ${signal ?? code}: ${out}`));
+      } else resolve(res);
+    });
+  });
+}
+
+const onPath = (tool: string): boolean =>
+  [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/sbin'].some((dir) => {
+    try {
+      fs.accessSync(path.join(dir, tool), fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+
+/** Why Docker lab engines cannot run here, or null when they can. */
+export function dockerLabUnavailable(): string | null {
+  if (process.platform !== 'linux') return `Docker lab engines need Linux, not ${process.platform}`;
+  if (process.getuid?.() !== 0) return 'Docker lab engines need root';
+  const missing = Object.keys(DOCKER_LAB_PACKAGES).filter((t) => !onPath(t));
+  return missing.length > 0 ? `missing tools: ${missing.join(', ')} (packages ${[...new Set(missing.map((t) => DOCKER_LAB_PACKAGES[t]))].join(' ')})` : null;
+}
+
+/** Installs the Debian packages of missing tools (root only); test/setup.sh lists them too. */
+export async function ensureDockerPackages(): Promise<void> {
+  const missing = [...new Set(Object.keys(DOCKER_LAB_PACKAGES).filter((t) => !onPath(t)).map((t) => DOCKER_LAB_PACKAGES[t]!))];
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) throw new Error(`missing Debian packages ${missing.join(' ')}; install them as root`);
+  const env = { DEBIAN_FRONTEND: 'noninteractive' };
+  await run(['apt-get', 'update', '-qq'], { env, timeoutMs: 300_000 });
+  await run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing], { env, timeoutMs: 600_000 });
+}
+
+// ---- engines -----------------------------------------------------------------------------------
+
+export interface EngineOptions {
+  /**
+   * dockerd's `live-restore`: containers keep running while the engine is down, as on a host
+   * configured that way. Without it a graceful engine stop also stops every container.
+   */
+  liveRestore?: boolean;
+  /** Seconds dockerd gives containers at its own shutdown (default 5: labs are impatient). */
+  shutdownTimeoutSec?: number;
+}
+
+const live = new Set<DockerEngine>();
+let hooksInstalled = false;
+
+function installHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  process.on('exit', () => {
+    for (const e of live) e.destroySync();
+  });
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      for (const e of live) e.destroySync();
+      process.exit(128 + os.constants.signals[sig]);
+    });
+  }
+}
+
+/** Starts a Docker engine inside a lab host's namespace; resolves once it answers. */
+export async function startEngine(lab: Lab, host: string, opts: EngineOptions = {}): Promise<DockerEngine> {
+  const ns = lab.nsOf(host);
+  if (!lab.hosts[host]) throw new Error(`startEngine: ${host} is not a host of lab ${lab.prefix}`);
+  return launch(host, ns, `${lab.prefix}-docker-${host.replace(/[^\w.-]/g, '_')}-`, opts);
+}
+
+async function launch(name: string, ns: string | null, dirPrefix: string, opts: EngineOptions): Promise<DockerEngine> {
+  const unavailable = dockerLabUnavailable();
+  if (unavailable !== null) throw new Error(unavailable);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), dirPrefix));
+  const engine = new DockerEngine(name, ns, dir, opts);
+  live.add(engine);
+  installHooks();
+  try {
+    await engine.start();
+  } catch (e) {
+    await engine.destroy().catch(() => undefined);
+    throw e;
+  }
+  return engine;
+}
+
+export class DockerEngine {
+  readonly socket: string;
+  readonly log: string;
+  /** The containerd namespace and the cgroup parent: unique to this engine. */
+  readonly id: string;
+  private child: ChildProcess | null = null;
+  private gone = false;
+  private destroying: Promise<void> | undefined;
+
+  /** Use startEngine(). */
+  constructor(
+    readonly name: string,
+    /** Network namespace, or null for the root-namespace build engine. */
+    readonly ns: string | null,
+    readonly dir: string,
+    private readonly opts: EngineOptions,
+  ) {
+    this.socket = path.join(dir, 'docker.sock');
+    this.log = path.join(dir, 'dockerd.log');
+    this.id = ns ?? `hbs-${process.pid}-build${path.basename(dir).slice(-6)}`;
+    // read back by sweepStaleEngines when this process died without cleaning up
+    fs.writeFileSync(path.join(dir, 'id'), this.id);
+    fs.writeFileSync(
+      path.join(dir, 'daemon.json'),
+      JSON.stringify({ 'live-restore': opts.liveRestore ?? false, 'shutdown-timeout': opts.shutdownTimeoutSec ?? 5 }),
+    );
+  }
+
+  /** `unix://…`, for DOCKER_HOST. */
+  get host(): string {
+    return `unix://${this.socket}`;
+  }
+
+  /** Environment for docker and docker-compose run against this engine. */
+  get env(): NodeJS.ProcessEnv {
+    return { DOCKER_HOST: this.host, DOCKER_BUILDKIT: '0', COMPOSE_DOCKER_CLI_BUILD: '0' };
+  }
+
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
+  get running(): boolean {
+    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** A dockerode client on this engine's socket. */
+  client(): Docker {
+    return new Docker({ socketPath: this.socket });
+  }
+
+  /** (Re)starts dockerd on the same data; resolves when it answers `docker version`. */
+  async start(timeoutMs = 60_000): Promise<void> {
+    if (this.gone) throw new Error(`engine ${this.name} is destroyed`);
+    if (this.running) return;
+    const d = this.dir;
+    const argv = [
+      'dockerd', '--config-file', path.join(d, 'daemon.json'), '--data-root', path.join(d, 'data'),
+      '--exec-root', path.join(d, 'exec'), '-H', this.host, '-p', path.join(d, 'docker.pid'),
+      '--bridge=none', '--iptables=false', '--ip6tables=false', '--ip-masq=false',
+      '--containerd-namespace', this.id, '--containerd-plugins-namespace', `${this.id}-p`,
+      '--cgroup-parent', `/${this.id}`,
+    ];
+    const wrap = ['setpriv', '--pdeathsig', 'KILL', '--', ...argv];
+    const full = this.ns === null ? wrap : ['nsenter', `--net=/run/netns/${this.ns}`, ...wrap];
+    const fd = fs.openSync(this.log, 'a');
+    // detached: a session of its own (setsid), so a terminal's ^C reaches us, not it
+    const child = spawn(full[0]!, full.slice(1), { stdio: ['ignore', fd, fd], detached: true });
+    fs.closeSync(fd);
+    this.child = child;
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      if (!this.running) throw new Error(`dockerd ${this.name} exited (${child.exitCode ?? child.signalCode}), see ${this.log}`);
+      const r = await run([DOCKER_CLI, 'version', '--format', '{{.Server.Version}}'], { env: this.env, check: false, timeoutMs: 5000 });
+      if (r.code === 0) return;
+      if (performance.now() > deadline) throw new Error(`dockerd ${this.name} not answering after ${timeoutMs} ms, see ${this.log}`);
+      await sleep(50);
+    }
+  }
+
+  /**
+   * Stops dockerd only (SIGTERM, or SIGKILL for a crash). With `liveRestore` or after SIGKILL the
+   * containers keep running; `start()` brings the engine back on the same data.
+   */
+  async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM', timeoutMs = 20_000): Promise<void> {
+    const child = this.child;
+    if (child === null || !this.running) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill(signal);
+    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    await exited.finally(() => clearTimeout(t));
+    this.child = null;
+  }
+
+  /** Runs the docker CLI against this engine. */
+  docker(args: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
+    return run([DOCKER_CLI, ...args], { ...opts, env: { ...this.env, ...opts.env } });
+  }
+
+  /** Runs docker-compose against this engine, in `projectDir` (its compose file and .env). */
+  compose(projectDir: string, args: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
+    return run(['docker-compose', ...args], { timeoutMs: 120_000, ...opts, cwd: projectDir, env: { ...this.env, ...opts.env } });
+  }
+
+  /**
+   * Removes every container (so their processes die before dockerd does), stops dockerd, then
+   * kills what is left of this engine by PID, detaches its mounts and deletes its directory.
+   */
+  destroy(): Promise<void> {
+    this.destroying ??= (async () => {
+      if (this.running) {
+        const ps = await this.docker(['ps', '-aq'], { check: false, timeoutMs: 10_000 });
+        const ids = ps.code === 0 ? ps.stdout.split('\n').filter(Boolean) : [];
+        if (ids.length > 0) await this.docker(['rm', '-f', '-v', ...ids], { check: false, timeoutMs: 30_000 });
+        await this.stop('SIGTERM', 15_000);
+      }
+      this.destroySync();
+    })();
+    return this.destroying;
+  }
+
+  /** The exit-hook variant: synchronous, SIGKILL everywhere. Idempotent. */
+  destroySync(): void {
+    if (this.gone) return;
+    this.destroying ??= Promise.resolve();
+    if (this.child !== null && this.running) this.child.kill('SIGKILL');
+    reapEngine(this.id, this.dir);
+    this.gone = true;
+    live.delete(this);
+  }
+}
+
+/** Every cgroup directory under `/sys/fs/cgroup/<hierarchy>/<id>`, deepest first. */
+function cgroupDirs(id: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) if (e.isDirectory()) walk(path.join(d, e.name));
+    out.push(d);
+  };
+  let roots: string[] = [];
+  try {
+    roots = fs.readdirSync('/sys/fs/cgroup').map((h) => path.join('/sys/fs/cgroup', h, id));
+  } catch { /* no cgroupfs */ }
+  // a v2-only machine has the id directly under /sys/fs/cgroup
+  for (const r of [...roots, path.join('/sys/fs/cgroup', id)]) if (fs.existsSync(r)) walk(r);
+  return out;
+}
+
+const readOr = (file: string, fallback = ''): string => {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return fallback;
+  }
+};
+
+function killPid(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch { /* gone already */ }
+}
+
+/**
+ * Synchronous teardown of whatever an engine left: its containers (by cgroup), its shims (by
+ * their containerd address inside `dir`), its mounts and directory, its cgroups. Everything is
+ * found by the engine's unique id or directory, so nothing else on the machine is touched.
+ */
+function reapEngine(id: string, dir: string): void {
+  const address = `-address\0${path.join(dir, 'exec')}/`;
+  for (let round = 0; round < 20; round++) {
+    const groups = cgroupDirs(id);
+    // SIGKILL is not delivered to a frozen task: thaw (cgroup v1 freezer, or v2 cgroup.freeze)
+    for (const g of groups) {
+      if (fs.existsSync(path.join(g, 'freezer.state'))) fs.writeFileSync(path.join(g, 'freezer.state'), 'THAWED');
+      else if (fs.existsSync(path.join(g, 'cgroup.freeze'))) fs.writeFileSync(path.join(g, 'cgroup.freeze'), '0');
+    }
+    const pids = new Set<number>();
+    for (const g of groups) for (const p of readOr(path.join(g, 'cgroup.procs')).split('\n')) if (p) pids.add(Number(p));
+    for (const p of fs.readdirSync('/proc')) {
+      if (/^\d+$/.test(p) && readOr(`/proc/${p}/cmdline`).includes(address)) pids.add(Number(p));
+    }
+    const alive = [...pids].filter((p) => !pidDead(p));
+    if (alive.length === 0) break;
+    for (const p of alive) killPid(p);
+    spawnSync('sleep', ['0.1']);
+  }
+  // children before parents: reverse lexical order of mount points under dir
+  const mounts = readOr('/proc/self/mountinfo')
+    .split('\n')
+    .map((l) => l.split(' ')[4]?.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
+    .filter((m): m is string => m !== undefined && (m === dir || m.startsWith(`${dir}/`)))
+    .sort()
+    .reverse();
+  for (const m of mounts) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
+  fs.rmSync(dir, { recursive: true, force: true });
+  for (const g of cgroupDirs(id)) {
+    try {
+      fs.rmdirSync(g);
+    } catch { /* busy or gone */ }
+  }
+}
+
+/**
+ * Removes engines left by runs whose process is gone (SIGKILLed: no hook ran). Only engines
+ * whose directory names a dead PID are touched. Returns the directories it removed.
+ */
+export function sweepStaleEngines(): string[] {
+  const removed: string[] = [];
+  for (const d of fs.readdirSync(os.tmpdir())) {
+    const m = /^hbs-(\d+)-(?:[0-9a-z]{2}-docker|build)-/.exec(d);
+    if (m === null || !pidDead(Number(m[1]))) continue;
+    const dir = path.join(os.tmpdir(), d);
+    const id = readOr(path.join(dir, 'id')).trim();
+    // an id names this run's PID, so a garbled file can never point at someone else's cgroup
+    reapEngine(id.startsWith(`hbs-${m[1]}-`) ? id : `hbs-${m[1]}-unknown`, dir);
+    removed.push(dir);
+  }
+  return removed;
+}
+
+// ---- images ------------------------------------------------------------------------------------
+
+export interface BuiltImages {
+  /** One tarball holding every image below; `loadImage` it into each engine. */
+  readonly tarball: string;
+  readonly images: typeof IMAGES;
+  /** Seconds spent, or 0 for a cache hit. */
+  readonly seconds: { base: number; sidecar: number; save: number };
+  readonly cached: boolean;
+}
+
+export interface BuildOptions {
+  /** Progress lines (default: stderr). */
+  log?: (line: string) => void;
+  /** Debian mirror for debootstrap (the machine's own, deb.debian.org by default). */
+  mirror?: string;
+}
+
+function hashFiles(h: ReturnType<typeof createHash>, files: readonly string[]): void {
+  for (const f of [...files].sort()) {
+    h.update(`${path.relative(REPO, f)}\0`);
+    h.update(fs.readFileSync(f));
+    h.update('\0');
+  }
+}
+
+function listFiles(dir: string, keep: (f: string) => boolean = () => true): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return (fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name))
+    .filter(keep);
+}
+
+const NPM_DIR = fs.existsSync('/usr/lib/node_modules/npm') ? '/usr/lib/node_modules/npm' : path.resolve(path.dirname(process.execPath), '../lib/node_modules/npm');
+const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+
+/** What the Dockerfile's build context contains, as .dockerignore lets through (approximately). */
+function contextFiles(): string[] {
+  const files = ['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json', 'tsconfig.json'].map((f) => path.join(REPO, f));
+  return [
+    ...files.filter((f) => fs.existsSync(f)),
+    ...listFiles(path.join(REPO, 'sidecar')),
+    ...listFiles(path.join(REPO, 'docker')),
+  ];
+}
+
+/** A key for the base images: the Node binary, npm, the CA bundle, and this recipe. */
+function baseKey(): string {
+  const h = createHash('sha256');
+  h.update(`bookworm minbase v3\0${process.version}\0`);
+  h.update(fs.readFileSync(process.execPath));
+  h.update(readOr(path.join(NPM_DIR, 'package.json')));
+  h.update(readOr(CA_BUNDLE));
+  h.update(fs.readFileSync('/bin/busybox'));
+  h.update(NODE_BASE_DOCKERFILE + LAB_NGINX_DOCKERFILE + LAB_HAPROXY_DOCKERFILE);
+  return h.digest('hex').slice(0, 16);
+}
+
+function sidecarKey(base: string): string {
+  const h = createHash('sha256');
+  h.update(`${base}\0`);
+  hashFiles(h, contextFiles());
+  return h.digest('hex').slice(0, 16);
+}
+
+/**
+ * The official Node images keep node in /usr/local and npm in /usr/local/lib/node_modules; so
+ * does this one. The registry is reached through a TLS proxy whose CA is only in this machine's
+ * bundle: Node and npm are pointed at a copy of it.
+ */
+const NODE_BASE_DOCKERFILE = `FROM ${IMAGES.debian}
+COPY node /usr/local/bin/node
+COPY npm /usr/local/lib/node_modules/npm
+COPY ca-bundle.crt /usr/local/share/hbs-lab/ca-bundle.crt
+RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \\
+ && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx \\
+ && node --version && npm --version
+ENV NODE_EXTRA_CA_CERTS=/usr/local/share/hbs-lab/ca-bundle.crt NPM_CONFIG_CAFILE=/usr/local/share/hbs-lab/ca-bundle.crt
+CMD ["node"]
+`;
+
+/** Stand-ins for the official nginx and haproxy images: Debian's packages, same paths and commands. */
+const LAB_NGINX_DOCKERFILE = `FROM ${IMAGES.debian}
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends nginx-light >/dev/null \\
+ && rm -rf /var/lib/apt/lists/* \\
+ && mkdir -p /usr/share/nginx/html /etc/nginx/conf.d \\
+ && rm -f /etc/nginx/sites-enabled/default \\
+ && printf 'server {\\n  listen 80 default_server;\\n  root /usr/share/nginx/html;\\n}\\n' > /etc/nginx/conf.d/default.conf \\
+ && echo lab-nginx > /usr/share/nginx/html/index.html \\
+ && ln -sf /dev/stdout /var/log/nginx/access.log && ln -sf /dev/stderr /var/log/nginx/error.log
+STOPSIGNAL SIGQUIT
+CMD ["nginx", "-g", "daemon off;"]
+`;
+
+const LAB_HAPROXY_DOCKERFILE = `FROM ${IMAGES.debian}
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends haproxy >/dev/null \\
+ && rm -rf /var/lib/apt/lists/* && mkdir -p /usr/local/etc/haproxy /run/haproxy
+STOPSIGNAL SIGUSR1
+CMD ["haproxy", "-W", "-db", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]
+`;
+
+/** A simple lock between processes: a directory, stale when its owner's PID is dead. */
+async function withLock<T>(lockDir: string, log: (l: string) => void, fn: () => Promise<T>): Promise<T> {
+  for (let waited = 0; ; waited++) {
+    try {
+      fs.mkdirSync(lockDir);
+      fs.writeFileSync(path.join(lockDir, 'pid'), String(process.pid));
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const owner = Number(readOr(path.join(lockDir, 'pid'), '0'));
+      if (owner > 0 && pidDead(owner)) {
+        fs.rmSync(lockDir, { recursive: true, force: true });
+        continue;
+      }
+      if (waited % 50 === 0) log(`waiting for the image build lock held by pid ${owner || '?'}`);
+      await sleep(200);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    fs.rmSync(lockDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Builds every lab image (or finds them cached) and returns one tarball with all of them. The
+ * sidecar image is the shipped Dockerfile, built with only `NODE_IMAGE` changed.
+ */
+export async function buildImages(opts: BuildOptions = {}): Promise<BuiltImages> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(`[images] ${l}\n`));
+  fs.mkdirSync(IMAGE_CACHE, { recursive: true });
+  const base = baseKey();
+  const key = sidecarKey(base);
+  const tarball = path.join(IMAGE_CACHE, `lab-images-${key}.tar`);
+  if (fs.existsSync(tarball)) return { tarball, images: IMAGES, seconds: { base: 0, sidecar: 0, save: 0 }, cached: true };
+  await ensureDockerPackages();
+  return withLock(path.join(IMAGE_CACHE, '.lock'), log, async () => {
+    if (fs.existsSync(tarball)) return { tarball, images: IMAGES, seconds: { base: 0, sidecar: 0, save: 0 }, cached: true };
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), `hbs-${process.pid}-build-`));
+    const logFile = path.join(IMAGE_CACHE, `build-${key}.log`);
+    fs.writeFileSync(logFile, '');
+    log(`building lab images ${key} (log: ${logFile})`);
+    const engine = new DockerEngine('build', null, work, {});
+    live.add(engine);
+    installHooks();
+    try {
+      await engine.start();
+      const t0 = performance.now();
+      const baseTar = path.join(IMAGE_CACHE, `lab-base-${base}.tar`);
+      if (fs.existsSync(baseTar)) {
+        await engine.docker(['load', '-i', baseTar], { logFile, timeoutMs: 300_000 });
+      } else {
+        await buildBase(engine, work, opts.mirror ?? 'http://deb.debian.org/debian', logFile, log);
+        await engine.docker(['save', '-o', `${baseTar}.part`, IMAGES.busybox, IMAGES.debian, IMAGES.node, IMAGES.nginx, IMAGES.haproxy], { timeoutMs: 300_000 });
+        fs.renameSync(`${baseTar}.part`, baseTar);
+      }
+      const t1 = performance.now();
+      log(`base images ready in ${((t1 - t0) / 1000).toFixed(1)} s; building the Dockerfile`);
+      await engine.docker(
+        ['build', '--network', 'host', '--build-arg', `NODE_IMAGE=${IMAGES.node}`, '-t', IMAGES.sidecar, '-f', 'Dockerfile', '.'],
+        { cwd: REPO, logFile, timeoutMs: 900_000 },
+      );
+      const t2 = performance.now();
+      log(`sidecar image built in ${((t2 - t1) / 1000).toFixed(1)} s; saving`);
+      await engine.docker(['save', '-o', `${tarball}.part`, ...Object.values(IMAGES)], { timeoutMs: 300_000 });
+      fs.renameSync(`${tarball}.part`, tarball);
+      const t3 = performance.now();
+      // keep the cache small: older sidecar tarballs, and base tarballs of other keys
+      for (const f of fs.readdirSync(IMAGE_CACHE)) {
+        const stale = (f.startsWith('lab-images-') && f !== path.basename(tarball)) || (f.startsWith('lab-base-') && f !== path.basename(baseTar));
+        if (stale || (f.startsWith('build-') && f !== path.basename(logFile))) fs.rmSync(path.join(IMAGE_CACHE, f), { force: true });
+      }
+      const seconds = { base: (t1 - t0) / 1000, sidecar: (t2 - t1) / 1000, save: (t3 - t2) / 1000 };
+      log(`saved ${tarball} in ${seconds.save.toFixed(1)} s`);
+      return { tarball, images: IMAGES, seconds, cached: false };
+    } finally {
+      await engine.destroy();
+    }
+  });
+}
+
+async function buildBase(engine: DockerEngine, work: string, mirror: string, logFile: string, log: (l: string) => void): Promise<void> {
+  // busybox-static, with one link per applet it lists
+  const bb = path.join(work, 'busybox-root');
+  fs.mkdirSync(path.join(bb, 'bin'), { recursive: true });
+  fs.copyFileSync('/bin/busybox', path.join(bb, 'bin/busybox'));
+  fs.chmodSync(path.join(bb, 'bin/busybox'), 0o755);
+  const applets = (await run(['/bin/busybox', '--list'])).stdout.split('\n').filter((a) => /^[\w.[-]+$/.test(a) && a !== 'busybox');
+  for (const a of applets) fs.symlinkSync('busybox', path.join(bb, 'bin', a));
+  fs.mkdirSync(path.join(bb, 'tmp'), { mode: 0o1777 });
+  await pipeTar(bb, engine, ['import', '--change', 'ENV PATH=/bin', '--change', 'CMD ["sh"]', '-', IMAGES.busybox]);
+  log('lab/busybox imported; debootstrap bookworm minbase (about 30 s)');
+
+  const root = path.join(work, 'debian-root');
+  await run(['debootstrap', '--variant=minbase', 'bookworm', root, mirror], { logFile, timeoutMs: 600_000 });
+  // like the official images: no docs or caches, and the full bookworm sources
+  fs.rmSync(path.join(root, 'var/cache/apt/archives'), { recursive: true, force: true });
+  fs.mkdirSync(path.join(root, 'var/cache/apt/archives/partial'), { recursive: true });
+  fs.rmSync(path.join(root, 'var/lib/apt/lists'), { recursive: true, force: true });
+  fs.mkdirSync(path.join(root, 'var/lib/apt/lists/partial'), { recursive: true });
+  await pipeTar(root, engine, ['import', '--change', 'CMD ["bash"]', '-', IMAGES.debian]);
+  log('lab/debian imported; node base, nginx and haproxy stand-ins');
+
+  const ctx = path.join(work, 'node-ctx');
+  fs.mkdirSync(ctx);
+  fs.copyFileSync(process.execPath, path.join(ctx, 'node'));
+  fs.cpSync(NPM_DIR, path.join(ctx, 'npm'), { recursive: true, verbatimSymlinks: true });
+  fs.copyFileSync(CA_BUNDLE, path.join(ctx, 'ca-bundle.crt'));
+  fs.writeFileSync(path.join(ctx, 'Dockerfile'), NODE_BASE_DOCKERFILE);
+  await engine.docker(['build', '--network', 'host', '-t', IMAGES.node, ctx], { logFile, timeoutMs: 300_000 });
+  for (const [tag, text] of [[IMAGES.nginx, LAB_NGINX_DOCKERFILE], [IMAGES.haproxy, LAB_HAPROXY_DOCKERFILE]] as const) {
+    const d = fs.mkdtempSync(path.join(work, 'ctx-'));
+    fs.writeFileSync(path.join(d, 'Dockerfile'), text);
+    await engine.docker(['build', '--network', 'host', '-t', tag, d], { logFile, timeoutMs: 300_000 });
+  }
+}
+
+/** `tar -C dir -c . | docker …` without a shell. */
+function pipeTar(dir: string, engine: DockerEngine, dockerArgs: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const tar = spawn('tar', ['--numeric-owner', '-C', dir, '-c', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const docker = spawn(DOCKER_CLI, dockerArgs, { stdio: [tar.stdout, 'pipe', 'pipe'], env: { ...process.env, ...engine.env } });
+    let err = '';
+    tar.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    docker.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    docker.stdout!.resume();
+    let tarCode: number | null = null;
+    tar.on('close', (c) => (tarCode = c));
+    docker.on('error', reject);
+    docker.on('close', (code) => {
+      if (code === 0 && (tarCode === 0 || tarCode === null)) resolve();
+      else reject(new Error(`tar | docker ${dockerArgs.join(' ')} → tar ${tarCode}, docker ${code}: ${err.trim()}`));
+    });
+  });
+}
+
+/** `docker load -i tarball` into an engine; resolves with the seconds it took. */
+export async function loadImage(engine: DockerEngine, tarball: string): Promise<number> {
+  const t0 = performance.now();
+  await engine.docker(['load', '-q', '-i', tarball], { timeoutMs: 300_000 });
+  return (performance.now() - t0) / 1000;
+}
+
+// ---- CLI ---------------------------------------------------------------------------------------
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const cmd = process.argv[2];
+  if (cmd === 'build') {
+    const built = await buildImages();
+    process.stdout.write(`${JSON.stringify(built, null, 2)}\n`);
+  } else if (cmd === 'sweep') {
+    process.stdout.write(`${sweepStaleEngines().join('\n')}\n`);
+  } else {
+    process.stderr.write('usage: node --import tsx test/lab/docker.ts build|sweep\n');
+    process.exitCode = 2;
+  }
+}
