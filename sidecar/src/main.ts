@@ -91,7 +91,7 @@ async function runDaemon(source: Source): Promise<void> {
     generation: boot.generation,
     transport: createUdpTransport({ paths: config.paths, port: config.port, localAddresses: ipv4Of, logger: logger.child({ component: 'transport' }) }),
     vips: createIpVipDriver(run, (file, value) => writeFile(file, value)),
-    announcer: createArpingAnnouncer(run),
+    announcer: createArpingAnnouncer(run, (ms) => new Promise((r) => setTimeout(r, ms))),
     notifier: createNotifier(config.notifyCommand, process.env, logger),
     metrics,
     logger,

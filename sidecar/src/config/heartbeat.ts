@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseDurationMs } from './duration.js';
 import { problemAt } from './problem.js';
 import type { ConfigProblem, ProblemRule, Where } from './problem.js';
-import { parseFlag } from './schema.js';
+import { canonicalAddress, parseFlag } from './schema.js';
 import { pathKey, prefixLocator, readSource } from './source.js';
 import type { SourceDocument } from './source.js';
 
@@ -93,17 +93,23 @@ export function translateHeartbeat(texts: HeartbeatTexts): SourceDocument {
 }
 
 /**
- * Heartbeat's own timing defaults (heartbeat/config.c, init_config): keepalive 1 s, deadtime
- * 30 s, warntime deadtime / 2, and initdead deadtime when above 10 s, else 12 s below 6 s,
- * else 2 × deadtime. Applied after environment overrides, so HB_DEADTIME moves the derived ones.
+ * Heartbeat's own defaults for what neither ha.cf nor an `HB_*` variable set, applied after the
+ * variables so that HB_DEADTIME moves the timing derived from it (heartbeat/config.c,
+ * init_config): keepalive 1 s, deadtime 30 s, warntime deadtime / 2, initdead deadtime when
+ * above 10 s, else 12 s below 6 s, else 2 × deadtime. Returns the warnings it owes.
  */
-export function fillHeartbeatTiming(doc: Record<string, unknown>): void {
+export function fillHeartbeatDefaults(doc: Record<string, unknown>, haCf: string): ConfigProblem[] {
   doc['keepalive'] ??= '1000ms';
   doc['deadtime'] ??= '30000ms';
   const deadtime = parseDurationMs(doc['deadtime']);
-  if (deadtime === null) return; // the schema reports it
-  doc['warntime'] ??= `${Math.floor(deadtime / 2)}ms`;
-  doc['initdead'] ??= `${deadtime > 10_000 ? deadtime : deadtime < 6_000 ? 12_000 : 2 * deadtime}ms`;
+  if (deadtime !== null) {
+    doc['warntime'] ??= `${Math.floor(deadtime / 2)}ms`;
+    doc['initdead'] ??= `${deadtime > 10_000 ? deadtime : deadtime < 6_000 ? 12_000 : 2 * deadtime}ms`;
+  }
+  if (doc['auto_failback'] !== undefined) return [];
+  doc['auto_failback'] = true;
+  const at: Where = { file: haCf, line: null, key: 'auto_failback' };
+  return [problemAt(at, 'auto-failback-default', "auto_failback is not set: Heartbeat's default is its deprecated legacy mode, taken here as on", 'add auto_failback on (or off) to ha.cf')];
 }
 
 // Heartbeat folds node names to lower case (add_node in heartbeat/config.c), and so must we,
@@ -228,11 +234,6 @@ function translateHaCf(t: Translation, file: string, text: string): void {
   for (const { port, at } of t.mcastPorts) {
     if (port !== udpport) t.error(at, 'mcast-port-mismatch', `mcast port ${port} differs from udpport ${udpport}`, `every path uses udpport: write ${udpport} in the mcast line, or change udpport`);
   }
-  if (!seen.has('auto_failback')) {
-    const at: Where = { file, line: null, key: 'auto_failback' };
-    t.set('auto_failback', true, at);
-    t.warn(at, 'auto-failback-default', "auto_failback is not set: Heartbeat's default is its deprecated legacy mode, taken here as on", 'add auto_failback on (or off) to ha.cf');
-  }
 }
 
 function translateAuthkeys(t: Translation, file: string, text: string): void {
@@ -285,7 +286,7 @@ function translateHaresources(t: Translation, file: string, text: string): void 
     const vips = resources.flatMap((resource) => vipArgument(t, resource, { file, line: first + 1, key: resource }));
     if (vips.length < resources.length) continue;
     // The group id is its first VIP's address: the same on every node, whatever the node order.
-    const group = { name: vips[0]!.split('/')[0], preferred: nodeName(node), vips: [] as string[] };
+    const group = { name: canonicalAddress(vips[0]!.split('/')[0]!), preferred: nodeName(node), vips: [] as string[] };
     const g = t.add(t.doc.groups, 'groups', group, at);
     vips.forEach((v, j) => t.add(group.vips, `groups.${g}.vips`, v, { file, line: first + 1, key: resources[j]! }));
   }

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { formatDuration } from './duration.js';
-import { fillHeartbeatTiming, readHeartbeatDir } from './heartbeat.js';
+import { fillHeartbeatDefaults, readHeartbeatDir } from './heartbeat.js';
 import { keyLabel, readNativeFile } from './native.js';
 import { problemAt } from './problem.js';
 import type { ConfigProblem, Locate, ProblemRule, Where } from './problem.js';
@@ -47,7 +47,7 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadResult> {
 
   const doc = source.doc;
   const locate = applyOverrides(source, doc, opts);
-  if (source.kind === 'heartbeat') fillHeartbeatTiming(doc);
+  if (source.kind === 'heartbeat') warnings.push(...fillHeartbeatDefaults(doc, source.files[0]!));
   const parsed = configSchema.safeParse(doc);
   if (!parsed.success) {
     problems.push(...parsed.error.issues.flatMap((issue) => issueProblems(issue, doc, locate)));
@@ -158,8 +158,8 @@ interface CheckContext {
 
 /** `ha.cf:7`, or the variable's name: how a problem names another place. */
 const placeOf = (w: Where) => (w.file === null ? w.key : w.line === null ? w.file : `${w.file}:${w.line}`);
-/** Written by the operator (a file line or a variable), not a default. */
-const isExplicit = (w: Where) => w.line !== null || w.file === null;
+/** Written by the operator (a file line or a variable), not a default nor the host name. */
+const isExplicit = (w: Where) => w.line !== null || w.key.startsWith('HB_');
 
 /** The rules that span several keys; the same for both forms, worded for the form at hand. */
 function crossCheck(c: Config, ctx: CheckContext): void {

@@ -8,7 +8,7 @@
  * scalar also accepts its text form ("694", "on", "2s"). Each scalar is a `leaf` that says what
  * it expected and how to fix it, because zod's generic messages ("Invalid input") name no fix.
  */
-import { SocketAddress, isIP, isIPv4 } from 'node:net';
+import { SocketAddress, isIP, isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { formatDuration, parseDurationMs } from './duration.js';
 import type { AuthMethod, Config, GroupSpec, PathSpec, Vip } from './types.js';
@@ -53,7 +53,7 @@ export function show(v: unknown): string {
  * A scalar key. `check` returns the value, a specific rejection, or undefined for
  * "not <expected>". Missing required keys land here too, as undefined.
  */
-function leaf<T>(expected: string, check: (input: Exclude<unknown, undefined>) => T | Rejected | undefined) {
+function leaf<T>(expected: string, check: (input: unknown) => T | Rejected | undefined) {
   return z.unknown().transform((input, ctx): T => {
     const r = input === undefined ? reject('is missing', `add it: ${expected}`) : check(input);
     if (r !== undefined && !isRejected(r)) return r;
@@ -90,10 +90,11 @@ const TRUE_WORDS = new Set(['true', 'on', 'yes', 'y', '1']);
 const FALSE_WORDS = new Set(['false', 'off', 'no', 'n', '0']);
 export function parseFlag(v: unknown): boolean | undefined {
   if (typeof v === 'boolean') return v;
+  if (typeof v !== 'string' && typeof v !== 'number') return undefined;
   const word = String(v).trim().toLowerCase();
   return TRUE_WORDS.has(word) ? true : FALSE_WORDS.has(word) ? false : undefined;
 }
-const flag = leaf('on or off (or yes/no, true/false)', (v) => (typeof v === 'object' ? undefined : parseFlag(v)));
+const flag = leaf('on or off (or yes/no, true/false)', parseFlag);
 
 function oneOf<const T extends string>(values: readonly T[]) {
   return leaf(`one of ${values.join(', ')}`, (v) => values.find((x) => x === v));
@@ -120,6 +121,11 @@ const mcastGroup = leaf('an IPv4 multicast group from 224.0.0.0 to 239.255.255.2
   const first = typeof v === 'string' && isIPv4(v) ? Number(v.split('.')[0]) : 0;
   return first >= 224 && first <= 239 ? (v as string) : undefined;
 });
+
+/** IPv6 in the compressed lower-case form `ip -j` reports (2001:DB8:0::1 → 2001:db8::1), so equal addresses compare equal. */
+export function canonicalAddress(address: string): string {
+  return isIPv6(address) ? new SocketAddress({ address, family: 'ipv6' }).address : address;
+}
 
 const VIP_TEXT = 'address/prefix/interface[:label] such as 10.0.0.100/24/eth0:1, or {address, prefix, iface, label}';
 const VIP_KEYS = new Set(['address', 'prefix', 'iface', 'label']);
@@ -158,8 +164,7 @@ function vipOf(input: unknown): Vip | Rejected | undefined {
   if (label !== null && (typeof label !== 'string' || !label.startsWith(`${dev}:`) || label.length > 15 || /[\s/]/.test(label))) {
     return reject(`VIP ${address}: label ${show(label)} must be the interface name, ':' and a suffix, at most 15 characters`, `write ${address}/${prefix}/${dev}:1`);
   }
-  const canonical = family === 6 ? new SocketAddress({ address, family: 'ipv6' }).address : address;
-  return { address: canonical, prefixLength: prefix, iface: dev as string, label: label as string | null, family };
+  return { address: canonicalAddress(address), prefixLength: prefix, iface: dev as string, label: label as string | null, family };
 }
 const vip = leaf(VIP_TEXT, vipOf);
 

@@ -22,7 +22,7 @@ export const pathKey = (path: readonly PropertyKey[]): string => path.map(String
 
 /**
  * A locator from recorded locations: the longest recorded prefix of a path wins, so a problem
- * deep inside a value points at the line that wrote the value.
+ * deep inside a value points at the line that wrote the value; a list points at its first item.
  */
 export function prefixLocator(recorded: ReadonlyMap<string, Where>, fallback: (path: readonly PropertyKey[]) => Where): Locate {
   return (path) => {
@@ -30,6 +30,8 @@ export function prefixLocator(recorded: ReadonlyMap<string, Where>, fallback: (p
       const hit = recorded.get(pathKey(path.slice(0, n)));
       if (hit !== undefined) return hit;
     }
+    const inside = `${pathKey(path)}.`;
+    for (const [key, where] of recorded) if (key.startsWith(inside)) return where;
     return fallback(path);
   };
 }

@@ -309,7 +309,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
           if (claimOf(g.id) !== 'held') return;
           try {
             await vips.assign(g.vips, config.vipLeaseSec);
-            if (missing.length > 0) await announceGroup(g);
+            if (missing.length > 0) void announceGroup(g);
           } catch (err) {
             metrics.ipCommandFailures.inc({ operation: 'renew' });
             log.error({ err, group: g.id }, 'cannot renew VIP lease');
