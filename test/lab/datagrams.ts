@@ -23,9 +23,11 @@ export function udpPayloadFromPcap(pcap: Buffer): Buffer {
   return udp.subarray(8, udp.readUInt16BE(4));
 }
 
-async function capture(lab: Lab, host: string, port: number): Promise<Buffer> {
+/** One heartbeat from `sender` as `host` received it (not one of `host`'s own outgoing ones). */
+async function capture(lab: Lab, host: string, sender: string, port: number): Promise<Buffer> {
   const file = path.join(lab.dir, `capture-${host}.pcap`);
-  const r = await lab.exec(host, ['tcpdump', '-i', 'eth0', '-c', '1', '-U', '-w', file, 'udp', 'dst', 'port', String(port)], { timeoutMs: 15_000 });
+  const filter = ['udp', 'and', 'dst', 'port', String(port), 'and', 'src', 'host', lab.hosts[sender]!.address];
+  const r = await lab.exec(host, ['tcpdump', '-i', 'eth0', '-c', '1', '-U', '-w', file, ...filter], { timeoutMs: 15_000 });
   if (r.code !== 0) throw new Error(`tcpdump in ${host}: ${r.stderr}`);
   return udpPayloadFromPcap(fs.readFileSync(file));
 }
@@ -36,11 +38,11 @@ export interface Sent {
   readonly garbage: number;
 }
 
-export async function sendDatagrams(lab: Lab, opts: { from: string; to: string; captureOn: string; port: number; sender?: string }): Promise<Sent> {
-  const replay = await capture(lab, opts.captureOn, opts.port);
+export async function sendDatagrams(lab: Lab, opts: { from: string; to: string; captureOn: string; port: number; sender: string }): Promise<Sent> {
+  const replay = await capture(lab, opts.captureOn, opts.sender, opts.port);
   const forgedMessage: Message = {
     type: 'heartbeat',
-    node: opts.sender ?? 'cookbook',
+    node: opts.sender,
     generation: Date.now() + 1_000_000,
     seq: 1,
     sentAtMs: 1,

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
 
     say('\n4. Planned stop (SIGTERM, as `docker stop` sends) of cookbook: release, goodbye, immediate takeover.');
     at = prober.mark('sigterm');
-    lab.kill(sidecars.get('cookbook')!.child, 'SIGTERM');
+    lab.kill(sidecars.get('cookbook')!.child, 'SIGTERM', 'process');
     served = await prober.waitFor((r) => r.host === 'cookbook2' && r.sentAt >= at, 10_000);
     await lab.waitExit(sidecars.get('cookbook')!.child, 6000);
     say(`   Handover done; the client went unanswered for ${longestGap(prober.records, at, served.sentAt).ms.toFixed(0)} ms.`);

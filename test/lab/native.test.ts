@@ -87,7 +87,7 @@ describe('native defaults', { concurrency: false }, () => {
       await prober.waitFor((r) => r.host === 'alpha' && r.sentAt > lab.now() - 50, 3000);
       const watch = watchDoubleHolders(lab, 5);
       const at = prober.mark(`SIGTERM alpha #${i}`);
-      lab.kill(sidecars.get('alpha')!.child, 'SIGTERM');
+      lab.kill(sidecars.get('alpha')!.child, 'SIGTERM', 'process');
       const served = await prober.waitFor((r) => r.host === 'beta' && r.sentAt >= at, 5000);
       await lab.waitExit(sidecars.get('alpha')!.child, 5000);
       const w = await watch.stop();

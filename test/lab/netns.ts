@@ -390,10 +390,14 @@ export class Lab {
    * Signals a spawned process's whole group (it and whatever it forked). Only while its leader
    * has not been reaped: until then the group id is certainly ours. Returns whether it was sent.
    */
-  kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): boolean {
+  /**
+   * Signals a spawned process's whole group by default (a crash takes its helpers with it);
+   * `scope: 'process'` signals only the process itself, as `docker stop` or an init would.
+   */
+  kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', scope: 'group' | 'process' = 'group'): boolean {
     if (!alive(child) || !this.children.has(child)) return false;
     try {
-      process.kill(-child.pid!, signal);
+      process.kill(scope === 'group' ? -child.pid! : child.pid!, signal);
       return true;
     } catch {
       return false;

@@ -89,7 +89,7 @@ describe('the recipe, unchanged but for addresses', { concurrency: false }, () =
     if (!requireLab(t)) return;
     const before = await api(lab, 'cookbook2', '/metrics');
     const statusBefore = JSON.parse(await api(lab, 'cookbook2', '/status'));
-    const sent = await sendDatagrams(lab, { from: 'client', to: lab.hosts['cookbook2']!.address, captureOn: 'cookbook2', port: 694 });
+    const sent = await sendDatagrams(lab, { from: 'client', to: lab.hosts['cookbook2']!.address, captureOn: 'cookbook2', port: 694, sender: 'cookbook' });
     await new Promise((r) => setTimeout(r, 300));
     const afterText = await api(lab, 'cookbook2', '/metrics');
     const delta = (reason: string) =>
@@ -107,7 +107,7 @@ describe('the recipe, unchanged but for addresses', { concurrency: false }, () =
     if (!requireLab(t)) return;
     const watch = watchDoubleHolders(lab);
     const at = prober.mark('sigterm cookbook');
-    lab.kill(sidecars.get('cookbook')!.child, 'SIGTERM');
+    lab.kill(sidecars.get('cookbook')!.child, 'SIGTERM', 'process');
     const exit = await lab.waitExit(sidecars.get('cookbook')!.child, 8000);
     const served = await prober.waitFor((r) => r.host === 'cookbook2' && r.sentAt >= at, RECIPE_DEADTIME_MS);
     const { double, samples } = await watch.stop();
@@ -169,7 +169,7 @@ describe('the recipe with auto_failback off', { concurrency: false }, () => {
     assert.match(fs.readFileSync(path.join(dirs.get('cookbook')!, 'ha.cf'), 'utf8'), /^auto_failback off$/m);
     for (const h of ['cookbook', 'cookbook2']) sidecars.set(h, startSidecar(lab, h, ['--ha-dir', dirs.get(h)!]));
     await waitHolders(lab, ['cookbook'], 15_000);
-    lab.kill(sidecars.get('cookbook')!.child, 'SIGTERM');
+    lab.kill(sidecars.get('cookbook')!.child, 'SIGTERM', 'process');
     await waitHolders(lab, ['cookbook2'], 5000);
     sidecars.set('cookbook', startSidecar(lab, 'cookbook', ['--ha-dir', dirs.get('cookbook')!]));
     await waitReady(lab, 'cookbook');

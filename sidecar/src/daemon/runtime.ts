@@ -91,6 +91,8 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   /** Set when shutdown ran out of grace: retries stop so the process can exit. */
   let abandoned = false;
   const repeatTimers = new Set<unknown>();
+  /** Datagrams handed to the transport but not yet sent; the goodbye must not die with the socket. */
+  const inFlight = new Set<Promise<void>>();
 
   let claimWake: { at: number; handle: unknown } | null = null;
 
@@ -113,9 +115,12 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   /** One executor per action type; the `never` check makes a new action type a compile error. */
   function execute(action: Action): void {
     switch (action.type) {
-      case 'send':
-        void sendMessage(action.message);
+      case 'send': {
+        const sending = sendMessage(action.message);
+        inFlight.add(sending);
+        void sending.finally(() => inFlight.delete(sending));
         return;
+      }
       case 'acquire':
         acquiringSince.set(action.group, clock.now());
         enqueue(`acquire ${action.group}`, () => acquire(groupOf(action.group)));
@@ -385,6 +390,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     } else {
       await applyChain;
     }
+    await Promise.all(inFlight);
     await transport.stop();
     log.info({ event: 'stop', outcome }, 'left');
   }
