@@ -54,6 +54,9 @@ export const IMAGES = {
   haproxy: 'lab/haproxy:latest',
 } as const;
 
+/** Tags the Dockerfile's build stage in the build engine only (a layer cache, never saved). */
+const BUILD_STAGE_TAG = 'lab/sidecar-build-stage:cache';
+
 /** Debian's `docker` matches Debian's dockerd (20.10); another CLI on PATH may be much newer. */
 const DOCKER_CLI = fs.existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
 
@@ -95,8 +98,8 @@ function run(argv: readonly string[], opts: RunOptions = {}): Promise<ExecResult
     let stderr = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.stdin.on('error', () => {});
-    child.stdin.end(opts.input ?? '');
+    child.stdin?.on('error', () => {});
+    child.stdin?.end(opts.input ?? '');
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
     child.on('error', (e) => (clearTimeout(timer), reject(e)));
     child.on('close', (code, signal) => {
@@ -148,6 +151,8 @@ export interface EngineOptions {
   liveRestore?: boolean;
   /** Seconds dockerd gives containers at its own shutdown (default 5: labs are impatient). */
   shutdownTimeoutSec?: number;
+  /** Images and layers kept across runs (the build engine's cache); default: inside the engine's own dir, removed with it. */
+  dataRoot?: string;
 }
 
 const live = new Set<DockerEngine>();
@@ -193,6 +198,7 @@ async function launch(name: string, ns: string | null, dirPrefix: string, opts: 
 export class DockerEngine {
   readonly socket: string;
   readonly log: string;
+  readonly dataRoot: string;
   /** The containerd namespace and the cgroup parent: unique to this engine. */
   readonly id: string;
   private child: ChildProcess | null = null;
@@ -210,8 +216,10 @@ export class DockerEngine {
     this.socket = path.join(dir, 'docker.sock');
     this.log = path.join(dir, 'dockerd.log');
     this.id = ns ?? `hbs-${process.pid}-build${path.basename(dir).slice(-6)}`;
+    this.dataRoot = opts.dataRoot ?? path.join(dir, 'data');
     // read back by sweepStaleEngines when this process died without cleaning up
     fs.writeFileSync(path.join(dir, 'id'), this.id);
+    fs.writeFileSync(path.join(dir, 'data-root'), this.dataRoot);
     fs.writeFileSync(
       path.join(dir, 'daemon.json'),
       JSON.stringify({ 'live-restore': opts.liveRestore ?? false, 'shutdown-timeout': opts.shutdownTimeoutSec ?? 5 }),
@@ -247,7 +255,7 @@ export class DockerEngine {
     if (this.running) return;
     const d = this.dir;
     const argv = [
-      'dockerd', '--config-file', path.join(d, 'daemon.json'), '--data-root', path.join(d, 'data'),
+      'dockerd', '--config-file', path.join(d, 'daemon.json'), '--data-root', this.dataRoot,
       '--exec-root', path.join(d, 'exec'), '-H', this.host, '-p', path.join(d, 'docker.pid'),
       '--bridge=none', '--iptables=false', '--ip6tables=false', '--ip-masq=false',
       '--containerd-namespace', this.id, '--containerd-plugins-namespace', `${this.id}-p`,
@@ -259,6 +267,8 @@ export class DockerEngine {
     // detached: a session of its own (setsid), so a terminal's ^C reaches us, not it
     const child = spawn(full[0]!, full.slice(1), { stdio: ['ignore', fd, fd], detached: true });
     fs.closeSync(fd);
+    // A forgotten engine must not keep this process alive: the exit hook reaps it instead.
+    child.unref();
     this.child = child;
     const deadline = performance.now() + timeoutMs;
     for (;;) {
@@ -316,7 +326,7 @@ export class DockerEngine {
     if (this.gone) return;
     this.destroying ??= Promise.resolve();
     if (this.child !== null && this.running) this.child.kill('SIGKILL');
-    reapEngine(this.id, this.dir);
+    reapEngine(this.id, this.dir, this.dataRoot);
     this.gone = true;
     live.delete(this);
   }
@@ -363,7 +373,7 @@ function killPid(pid: number): void {
  * their containerd address inside `dir`), its mounts and directory, its cgroups. Everything is
  * found by the engine's unique id or directory, so nothing else on the machine is touched.
  */
-function reapEngine(id: string, dir: string): void {
+function reapEngine(id: string, dir: string, dataRoot: string): void {
   const address = `-address\0${path.join(dir, 'exec')}/`;
   for (let round = 0; round < 20; round++) {
     const groups = cgroupDirs(id);
@@ -382,11 +392,12 @@ function reapEngine(id: string, dir: string): void {
     for (const p of alive) killPid(p);
     spawnSync('sleep', ['0.1']);
   }
-  // children before parents: reverse lexical order of mount points under dir
+  // children before parents: reverse lexical order of mount points under dir (and the data root)
+  const under = (m: string, d: string): boolean => m === d || m.startsWith(`${d}/`);
   const mounts = readOr('/proc/self/mountinfo')
     .split('\n')
     .map((l) => l.split(' ')[4]?.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
-    .filter((m): m is string => m !== undefined && (m === dir || m.startsWith(`${dir}/`)))
+    .filter((m): m is string => m !== undefined && (under(m, dir) || under(m, dataRoot)))
     .sort()
     .reverse();
   for (const m of mounts) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
@@ -409,8 +420,9 @@ export function sweepStaleEngines(): string[] {
     if (m === null || !pidDead(Number(m[1]))) continue;
     const dir = path.join(os.tmpdir(), d);
     const id = readOr(path.join(dir, 'id')).trim();
+    const dataRoot = readOr(path.join(dir, 'data-root')).trim();
     // an id names this run's PID, so a garbled file can never point at someone else's cgroup
-    reapEngine(id.startsWith(`hbs-${m[1]}-`) ? id : `hbs-${m[1]}-unknown`, dir);
+    reapEngine(id.startsWith(`hbs-${m[1]}-`) ? id : `hbs-${m[1]}-unknown`, dir, dataRoot === '' ? path.join(dir, 'data') : dataRoot);
     removed.push(dir);
   }
   return removed;
@@ -466,7 +478,8 @@ function contextFiles(): string[] {
 /** A key for the base images: the Node binary, npm, the CA bundle, and this recipe. */
 function baseKey(): string {
   const h = createHash('sha256');
-  h.update(`bookworm minbase v3\0${process.version}\0`);
+  // bump the recipe version when buildBase changes
+  h.update(`bookworm minbase v4\0${process.version}\0`);
   h.update(fs.readFileSync(process.execPath));
   h.update(readOr(path.join(NPM_DIR, 'package.json')));
   h.update(readOr(CA_BUNDLE));
@@ -546,6 +559,9 @@ async function withLock<T>(lockDir: string, log: (l: string) => void, fn: () => 
 /**
  * Builds every lab image (or finds them cached) and returns one tarball with all of them. The
  * sidecar image is the shipped Dockerfile, built with only `NODE_IMAGE` changed.
+ *
+ * The build engine keeps its data root in the cache directory, so a rebuild after a source edit
+ * reuses the base images and the `npm ci` and `apt-get` layers, and only compiles again.
  */
 export async function buildImages(opts: BuildOptions = {}): Promise<BuiltImages> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`[images] ${l}\n`));
@@ -553,54 +569,64 @@ export async function buildImages(opts: BuildOptions = {}): Promise<BuiltImages>
   const base = baseKey();
   const key = sidecarKey(base);
   const tarball = path.join(IMAGE_CACHE, `lab-images-${key}.tar`);
-  if (fs.existsSync(tarball)) return { tarball, images: IMAGES, seconds: { base: 0, sidecar: 0, save: 0 }, cached: true };
+  const hit = (): BuiltImages => ({ tarball, images: IMAGES, seconds: { base: 0, sidecar: 0, save: 0 }, cached: true });
+  if (fs.existsSync(tarball)) return hit();
   await ensureDockerPackages();
   return withLock(path.join(IMAGE_CACHE, '.lock'), log, async () => {
-    if (fs.existsSync(tarball)) return { tarball, images: IMAGES, seconds: { base: 0, sidecar: 0, save: 0 }, cached: true };
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), `hbs-${process.pid}-build-`));
+    if (fs.existsSync(tarball)) return hit();
     const logFile = path.join(IMAGE_CACHE, `build-${key}.log`);
     fs.writeFileSync(logFile, '');
     log(`building lab images ${key} (log: ${logFile})`);
-    const engine = new DockerEngine('build', null, work, {});
-    live.add(engine);
-    installHooks();
+    const dataRoot = path.join(IMAGE_CACHE, 'engine');
+    const baseKeyFile = path.join(IMAGE_CACHE, 'engine.base-key');
+    let engine: DockerEngine | null = null;
     try {
-      await engine.start();
+      engine = await launch('build', null, `hbs-${process.pid}-build-`, { dataRoot }).catch(async (err: unknown) => {
+        // a data root left broken by a crash: start over from nothing
+        log(`build engine failed to start (${(err as Error).message}); wiping its data root`);
+        fs.rmSync(dataRoot, { recursive: true, force: true });
+        fs.rmSync(baseKeyFile, { force: true });
+        return launch('build', null, `hbs-${process.pid}-build-`, { dataRoot });
+      });
       const t0 = performance.now();
-      const baseTar = path.join(IMAGE_CACHE, `lab-base-${base}.tar`);
-      if (fs.existsSync(baseTar)) {
-        await engine.docker(['load', '-i', baseTar], { logFile, timeoutMs: 300_000 });
-      } else {
-        await buildBase(engine, work, opts.mirror ?? 'http://deb.debian.org/debian', logFile, log);
-        await engine.docker(['save', '-o', `${baseTar}.part`, IMAGES.busybox, IMAGES.debian, IMAGES.node, IMAGES.nginx, IMAGES.haproxy], { timeoutMs: 300_000 });
-        fs.renameSync(`${baseTar}.part`, baseTar);
+      const present = await Promise.all(
+        [IMAGES.busybox, IMAGES.debian, IMAGES.node, IMAGES.nginx, IMAGES.haproxy].map(async (i) => (await engine!.docker(['image', 'inspect', i], { check: false })).code === 0),
+      );
+      if (readOr(baseKeyFile).trim() !== base || present.includes(false)) {
+        fs.rmSync(baseKeyFile, { force: true });
+        await buildBase(engine, engine.dir, opts.mirror ?? 'http://deb.debian.org/debian', logFile, log);
+        fs.writeFileSync(baseKeyFile, base);
       }
       const t1 = performance.now();
       log(`base images ready in ${((t1 - t0) / 1000).toFixed(1)} s; building the Dockerfile`);
-      await engine.docker(
-        ['build', '--network', 'host', '--build-arg', `NODE_IMAGE=${IMAGES.node}`, '-t', IMAGES.sidecar, '-f', 'Dockerfile', '.'],
-        { cwd: REPO, logFile, timeoutMs: 900_000 },
-      );
+      const build = ['build', '--network', 'host', '--build-arg', `NODE_IMAGE=${IMAGES.node}`, '-f', 'Dockerfile'];
+      // The build stage gets a tag of its own: untagged, its layers (npm ci) would be pruned
+      // below as dangling, and the next build would run npm ci again.
+      await engine.docker([...build, '--target', 'build', '-t', BUILD_STAGE_TAG, '.'], { cwd: REPO, logFile, timeoutMs: 900_000 });
+      await engine.docker([...build, '-t', IMAGES.sidecar, '.'], { cwd: REPO, logFile, timeoutMs: 900_000 });
       const t2 = performance.now();
       log(`sidecar image built in ${((t2 - t1) / 1000).toFixed(1)} s; saving`);
+      // earlier builds' images, now untagged, and their intermediate layers
+      await engine.docker(['image', 'prune', '-f'], { check: false, timeoutMs: 120_000 });
       await engine.docker(['save', '-o', `${tarball}.part`, ...Object.values(IMAGES)], { timeoutMs: 300_000 });
       fs.renameSync(`${tarball}.part`, tarball);
       const t3 = performance.now();
-      // keep the cache small: older sidecar tarballs, and base tarballs of other keys
       for (const f of fs.readdirSync(IMAGE_CACHE)) {
-        const stale = (f.startsWith('lab-images-') && f !== path.basename(tarball)) || (f.startsWith('lab-base-') && f !== path.basename(baseTar));
-        if (stale || (f.startsWith('build-') && f !== path.basename(logFile))) fs.rmSync(path.join(IMAGE_CACHE, f), { force: true });
+        const stale = (f.startsWith('lab-images-') && f !== path.basename(tarball)) || (f.startsWith('build-') && f !== path.basename(logFile));
+        if (stale) fs.rmSync(path.join(IMAGE_CACHE, f), { force: true });
       }
       const seconds = { base: (t1 - t0) / 1000, sidecar: (t2 - t1) / 1000, save: (t3 - t2) / 1000 };
       log(`saved ${tarball} in ${seconds.save.toFixed(1)} s`);
       return { tarball, images: IMAGES, seconds, cached: false };
     } finally {
-      await engine.destroy();
+      await engine?.destroy();
     }
   });
 }
 
-async function buildBase(engine: DockerEngine, work: string, mirror: string, logFile: string, log: (l: string) => void): Promise<void> {
+async function buildBase(engine: DockerEngine, engineDir: string, mirror: string, logFile: string, log: (l: string) => void): Promise<void> {
+  const work = path.join(engineDir, 'base');
+  fs.mkdirSync(work);
   // busybox-static, with one link per applet it lists
   const bb = path.join(work, 'busybox-root');
   fs.mkdirSync(path.join(bb, 'bin'), { recursive: true });
@@ -614,11 +640,19 @@ async function buildBase(engine: DockerEngine, work: string, mirror: string, log
 
   const root = path.join(work, 'debian-root');
   await run(['debootstrap', '--variant=minbase', 'bookworm', root, mirror], { logFile, timeoutMs: 600_000 });
-  // like the official images: no docs or caches, and the full bookworm sources
-  fs.rmSync(path.join(root, 'var/cache/apt/archives'), { recursive: true, force: true });
-  fs.mkdirSync(path.join(root, 'var/cache/apt/archives/partial'), { recursive: true });
-  fs.rmSync(path.join(root, 'var/lib/apt/lists'), { recursive: true, force: true });
-  fs.mkdirSync(path.join(root, 'var/lib/apt/lists/partial'), { recursive: true });
+  // Like the official debian images (debuerreotype): apt keeps no package caches, downloads or
+  // translations, so a Dockerfile's `apt-get install` layer holds only what it installs.
+  for (const d of ['var/cache/apt', 'var/lib/apt/lists']) {
+    fs.rmSync(path.join(root, d), { recursive: true, force: true });
+    fs.mkdirSync(path.join(root, d, d.endsWith('lists') ? 'partial' : 'archives/partial'), { recursive: true });
+  }
+  const clean = 'rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true';
+  fs.writeFileSync(
+    path.join(root, 'etc/apt/apt.conf.d/docker-clean'),
+    `DPkg::Post-Invoke { "${clean}"; };\nAPT::Update::Post-Invoke { "${clean}"; };\nDir::Cache::pkgcache "";\nDir::Cache::srcpkgcache "";\n`,
+  );
+  fs.writeFileSync(path.join(root, 'etc/apt/apt.conf.d/docker-no-languages'), 'Acquire::Languages "none";\n');
+  fs.writeFileSync(path.join(root, 'etc/apt/apt.conf.d/docker-gzip-indexes'), 'Acquire::GzipIndexes "true";\n');
   await pipeTar(root, engine, ['import', '--change', 'CMD ["bash"]', '-', IMAGES.debian]);
   log('lab/debian imported; node base, nginx and haproxy stand-ins');
 

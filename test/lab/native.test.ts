@@ -10,28 +10,11 @@ import path from 'node:path';
 import { createLab, type Lab, type Prober } from './netns.js';
 import { labUnavailable, requireLab } from './guard.js';
 import { longestGap } from './analysis.js';
-import { LAB_VIP, startSidecar, waitHolders, waitReady, watchDoubleHolders, type Sidecar } from './sidecar.js';
+import { LAB_VIP, nativeYaml, startSidecar, waitHolders, waitReady, watchDoubleHolders, type Sidecar } from './sidecar.js';
 
 const HOSTS = ['alpha', 'beta'];
 const PORT = 8080;
 const ROUNDS = 5;
-
-export function nativeYaml(lab: Lab, hosts: readonly string[], extra = ''): string {
-  const peers = hosts.map((h) => lab.hosts[h]!.address);
-  return [
-    `nodes: [${hosts.map((h) => `{name: ${h}}`).join(', ')}]`,
-    'paths:',
-    `  - ucast: {iface: eth0, peers: [${peers.join(', ')}]}`,
-    'groups:',
-    `  - name: web`,
-    `    preferred: ${hosts[0]}`,
-    `    vips: ["${LAB_VIP}/24/eth0"]`,
-    'auth:',
-    '  send_key: 1',
-    '  keys: [{id: 1, method: sha256, secret: lab-secret-not-for-production}]',
-    extra,
-  ].join('\n');
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -85,7 +68,7 @@ describe('native defaults', { concurrency: false }, () => {
     for (let i = 0; i < ROUNDS; i++) {
       await waitHolders(lab, ['alpha'], 10_000);
       await prober.waitFor((r) => r.host === 'alpha' && r.sentAt > lab.now() - 50, 3000);
-      const watch = watchDoubleHolders(lab, 5);
+      const watch = watchDoubleHolders(lab, 20);
       const at = prober.mark(`SIGTERM alpha #${i}`);
       lab.kill(sidecars.get('alpha')!.child, 'SIGTERM', 'process');
       const served = await prober.waitFor((r) => r.host === 'beta' && r.sentAt >= at, 5000);

@@ -119,3 +119,21 @@ export function metricValue(text: string, name: string, labels: Record<string, s
   }
   return null;
 }
+
+/** A native YAML config for lab hosts: one ucast path, one group `web` on LAB_VIP preferring the first host. */
+export function nativeYaml(lab: Lab, hosts: readonly string[], extra = ''): string {
+  const peers = hosts.map((h) => lab.hosts[h]!.address);
+  return [
+    `nodes: [${hosts.map((h) => `{name: ${h}}`).join(', ')}]`,
+    'paths:',
+    `  - ucast: {iface: eth0, peers: [${peers.join(', ')}]}`,
+    'groups:',
+    `  - name: web`,
+    `    preferred: ${hosts[0]}`,
+    `    vips: ["${LAB_VIP}/24/eth0"]`,
+    'auth:',
+    '  send_key: 1',
+    '  keys: [{id: 1, method: sha256, secret: lab-secret-not-for-production}]',
+    extra,
+  ].join('\n');
+}

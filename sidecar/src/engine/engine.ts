@@ -344,8 +344,12 @@ export function createEngine(settings: EngineSettings): Engine {
       return;
     }
     if (mine.claim === 'none' && winner?.node === self && otherHolders.length === 0) {
-      setClaim(s, group, 'acquiring', acquireReason(state, s.group(group)!.lastOtherHolder), now);
-      s.setGroup(group, { ...s.group(group)!, applyAt: now + claimWindowMs });
+      const reason = acquireReason(state, s.group(group)!.lastOtherHolder);
+      setClaim(s, group, 'acquiring', reason, now);
+      // Only a live peer can contend; with none (the usual two-node failover) waiting buys nothing.
+      const contenders = peerNames.some((n) => alive(state.peers[n]!));
+      if (contenders) s.setGroup(group, { ...s.group(group)!, applyAt: now + claimWindowMs });
+      else s.actions.push({ type: 'acquire', group, reason });
       sendSoon(s);
     }
   }

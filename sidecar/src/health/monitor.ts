@@ -1,0 +1,315 @@
+/**
+ * Local health: combines the protected container (Docker state, HEALTHCHECK and events), an
+ * optional HTTP check and the ping nodes into one verdict for the engine, `healthy` plus the
+ * reasons, reported through `onChange` whenever either changes. Each source has its own rise/fall
+ * hysteresis; the node is healthy when no source is down.
+ *
+ * Sources:
+ * - container: inspected every `intervalMs` and at once on each Docker event about it. Judged by
+ *   role (see `judgeContainer`): a standby's paused container is not unhealthy. While an acquire
+ *   or release is applied (role `transition`) its samples are ignored. When Docker is
+ *   unreachable there is no sample: the container keeps running without dockerd (live-restore,
+ *   or a crashed dockerd), so the last verdict stands unless `unhealthyWhenDockerDown` is set.
+ * - http: a GET every `intervalMs`. It samples only while the container runs (a paused
+ *   container cannot answer), so a verdict earned while holding sticks after the release; a bad
+ *   one that can no longer be re-checked is forgotten after `failureTimeoutMs`, so a failure does
+ *   not cost the pair its redundancy for ever (Pacemaker's failure-timeout).
+ * - ping: every ping node, every `intervalMs`; reachable when any answers.
+ *
+ * Time and timers are injected; nothing here reads the wall clock or sleeps.
+ */
+import type { Logger } from 'pino';
+import type { RunCommand } from '../resources/command.js';
+import { isDockerUnavailable, type ContainerPolicy, type ContainerState, type DockerWatchEvent } from '../resources/docker.js';
+import { judgeContainer, type NodeRole } from './container.js';
+import { Hysteresis, type Verdict } from './hysteresis.js';
+import { httpSample, pingSample, type FetchLike, type HttpCheckSpec, type PingSpec, type Sample } from './probes.js';
+
+export type { NodeRole } from './container.js';
+export type { HttpCheckSpec, PingSpec } from './probes.js';
+
+export interface MonitorClock {
+  now(): number;
+}
+
+export interface MonitorTimers {
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface ContainerCheckSpec {
+  readonly policy: Pick<ContainerPolicy, 'name' | 'onAcquire' | 'onRelease'>;
+  /** How often to inspect besides on events (default 2 s). */
+  readonly intervalMs: number;
+  readonly rise: number;
+  readonly fall: number;
+  /** Count "Docker unreachable" as unhealthy (default false: the container may well be serving). */
+  readonly unhealthyWhenDockerDown?: boolean;
+}
+
+export type HealthSource = 'container' | 'http' | 'ping';
+
+export interface SourceStatus {
+  readonly source: HealthSource;
+  readonly verdict: Verdict;
+  /** The reasons of the latest bad sample while the verdict is down; empty otherwise. */
+  readonly reasons: readonly string[];
+  /** Monotonic ms of the latest sample; null before the first. */
+  readonly lastSampleAt: number | null;
+}
+
+export interface HealthSnapshot {
+  readonly healthy: boolean;
+  readonly reasons: readonly string[];
+  readonly role: NodeRole;
+  /** null until Docker has been asked; false while it is unreachable. */
+  readonly docker: { readonly up: boolean | null; readonly error: string | null; readonly since: number | null };
+  readonly container: ContainerState | null;
+  readonly sources: readonly SourceStatus[];
+}
+
+export interface HealthMonitorDeps {
+  readonly container?: { readonly spec: ContainerCheckSpec; readonly inspect: () => Promise<ContainerState> } | null;
+  readonly http?: HttpCheckSpec | null;
+  readonly ping?: PingSpec | null;
+  /** Runs `ping`; required when ping nodes are configured. */
+  readonly run?: RunCommand;
+  readonly fetch?: FetchLike;
+  readonly clock: MonitorClock;
+  readonly timers: MonitorTimers;
+  readonly logger: Logger;
+  /** Every change of the verdict or its reasons. Feed it to the engine as a `health` event. */
+  readonly onChange: (healthy: boolean, reasons: readonly string[]) => void;
+  /** Every change of Docker's reachability, for /status and metrics. */
+  readonly onDocker?: (up: boolean, error: string | null) => void;
+  /** Every sample, for metrics (health-check results by source). */
+  readonly onSample?: (source: HealthSource, ok: boolean) => void;
+  /** A bad HTTP verdict that cannot be re-checked is forgotten after this long (default 60 s; 0: never). */
+  readonly failureTimeoutMs?: number;
+}
+
+export interface HealthMonitor {
+  start(): void;
+  stop(): void;
+  /** The node's role: `transition` from the start of an acquire or release until it is applied. */
+  setRole(role: NodeRole): void;
+  /** Feed watchDockerEvents' events here. */
+  dockerEvent(event: DockerWatchEvent): void;
+  snapshot(): HealthSnapshot;
+}
+
+interface Source {
+  readonly name: HealthSource;
+  readonly hysteresis: Hysteresis;
+  reasons: readonly string[];
+  lastSampleAt: number | null;
+  lastBadAt: number | null;
+}
+
+const defaultFetch: FetchLike = (url, init) => fetch(url, init);
+
+export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
+  const { clock, timers, onChange } = deps;
+  const log = deps.logger.child({ component: 'health' });
+  const containerCheck = deps.container ?? null;
+  const http = deps.http ?? null;
+  const ping = deps.ping !== null && deps.ping !== undefined && deps.ping.nodes.length > 0 ? deps.ping : null;
+  if (ping !== null && deps.run === undefined) throw new Error('createHealthMonitor: ping nodes need a RunCommand');
+  const fetchFn = deps.fetch ?? defaultFetch;
+  const failureTimeoutMs = deps.failureTimeoutMs ?? 60_000;
+
+  const sources = new Map<HealthSource, Source>();
+  const addSource = (name: HealthSource, rise: number, fall: number): void =>
+    void sources.set(name, { name, hysteresis: new Hysteresis(rise, fall), reasons: [], lastSampleAt: null, lastBadAt: null });
+  if (containerCheck !== null) addSource('container', containerCheck.spec.rise, containerCheck.spec.fall);
+  if (http !== null) addSource('http', http.rise, http.fall);
+  if (ping !== null) addSource('ping', ping.rise, ping.fall);
+
+  let role: NodeRole = 'standby';
+  /** Bumped on every role change: a sample taken under the old role is not judged by the new one. */
+  let roleEpoch = 0;
+  let container: ContainerState | null = null;
+  let docker: { up: boolean | null; error: string | null; since: number | null } = { up: null, error: null, since: null };
+  let reported: { healthy: boolean; key: string } = { healthy: true, key: '' };
+  const handles: unknown[] = [];
+  let running = false;
+  let inspecting = false;
+  let inspectAgain = false;
+  let httpBusy = false;
+  let pingBusy = false;
+
+  function record(name: HealthSource, sample: Sample | { ok: false; reasons: readonly string[] }): void {
+    const s = sources.get(name)!;
+    const reasons = 'reasons' in sample ? sample.reasons : sample.ok ? [] : [sample.reason];
+    s.lastSampleAt = clock.now();
+    if (!sample.ok) {
+      s.lastBadAt = clock.now();
+      s.reasons = reasons;
+    }
+    const changed = s.hysteresis.push(sample.ok);
+    if (changed) log.info({ event: 'health-source', source: name, verdict: s.hysteresis.verdict, reasons: s.reasons }, `${name} check ${s.hysteresis.verdict}`);
+    deps.onSample?.(name, sample.ok);
+    publish();
+  }
+
+  function verdictOf(s: Source): Verdict {
+    return s.hysteresis.verdict;
+  }
+
+  function evaluate(): { healthy: boolean; reasons: string[] } {
+    const reasons: string[] = [];
+    for (const s of sources.values()) if (verdictOf(s) === 'down') reasons.push(...s.reasons);
+    return { healthy: ![...sources.values()].some((s) => verdictOf(s) === 'down'), reasons };
+  }
+
+  function publish(): void {
+    const { healthy, reasons } = evaluate();
+    const key = reasons.join('\n');
+    if (healthy === reported.healthy && key === reported.key) return;
+    reported = { healthy, key };
+    log.info({ event: 'health', healthy, reasons }, healthy ? 'healthy' : `unhealthy: ${reasons.join('; ')}`);
+    onChange(healthy, reasons);
+  }
+
+  function setDocker(up: boolean, error: string | null): void {
+    if (docker.up === up && docker.error === error) return;
+    const changed = docker.up !== up;
+    docker = { up, error, since: changed ? clock.now() : docker.since };
+    if (changed) deps.onDocker?.(up, error);
+  }
+
+  // ---- container -------------------------------------------------------------------------------
+
+  function judgeAndRecord(): void {
+    if (containerCheck === null || container === null) return;
+    const reasons = judgeContainer(container, role, containerCheck.spec.policy);
+    if (reasons === null) return;
+    record('container', reasons.length === 0 ? { ok: true, reason: '' } : { ok: false, reasons });
+  }
+
+  /** One inspect at a time; events during one ask for exactly one more. */
+  async function inspectNow(): Promise<void> {
+    if (containerCheck === null || !running) return;
+    if (inspecting) {
+      inspectAgain = true;
+      return;
+    }
+    inspecting = true;
+    try {
+      do {
+        inspectAgain = false;
+        const epoch = roleEpoch;
+        try {
+          container = await containerCheck.inspect();
+          setDocker(true, null);
+          if (epoch === roleEpoch) judgeAndRecord();
+          else inspectAgain = true;
+        } catch (err) {
+          if (isDockerUnavailable(err)) {
+            setDocker(false, (err as Error).message);
+            if (containerCheck.spec.unhealthyWhenDockerDown && role !== 'transition') record('container', { ok: false, reason: `docker unreachable: ${(err as Error).message}` });
+          } else {
+            // Docker answered but could not say (ambiguous name, API error): not fit to serve.
+            log.warn({ err }, 'cannot inspect the protected container');
+            if (role !== 'transition') record('container', { ok: false, reason: (err as Error).message });
+          }
+        }
+      } while (inspectAgain && running);
+    } finally {
+      inspecting = false;
+    }
+  }
+
+  // ---- http --------------------------------------------------------------------------------------
+
+  /** A paused or stopped container cannot answer; with no container configured, always check. */
+  const httpCanRun = (): boolean => role !== 'transition' && (containerCheck === null || container?.status === 'running');
+
+  async function httpTick(): Promise<void> {
+    if (http === null || httpBusy) return;
+    const s = sources.get('http')!;
+    if (!httpCanRun()) {
+      // Forget a failure that cannot be re-checked once it is old enough.
+      if (verdictOf(s) === 'down' && failureTimeoutMs > 0 && s.lastBadAt !== null && clock.now() - s.lastBadAt >= failureTimeoutMs) {
+        log.info({ event: 'health-source', source: 'http', verdict: 'unknown' }, 'http check failure timed out; it will be checked again when the container runs');
+        s.hysteresis.reset();
+        s.reasons = [];
+        publish();
+      }
+      return;
+    }
+    httpBusy = true;
+    const epoch = roleEpoch;
+    try {
+      const sample = await httpSample(http, fetchFn, timers);
+      // the role changed while the request was out (a release began): the answer is moot
+      if (running && epoch === roleEpoch && httpCanRun()) record('http', sample);
+    } finally {
+      httpBusy = false;
+    }
+  }
+
+  // ---- ping --------------------------------------------------------------------------------------
+
+  async function pingTick(): Promise<void> {
+    if (ping === null || pingBusy) return;
+    pingBusy = true;
+    try {
+      const sample = await pingSample(ping.nodes, deps.run!);
+      if (running) record('ping', sample);
+    } finally {
+      pingBusy = false;
+    }
+  }
+
+  return {
+    start(): void {
+      if (running) return;
+      running = true;
+      if (containerCheck !== null) {
+        handles.push(timers.setInterval(() => void inspectNow(), containerCheck.spec.intervalMs));
+        void inspectNow();
+      }
+      if (http !== null) handles.push(timers.setInterval(() => void httpTick(), http.intervalMs));
+      if (ping !== null) {
+        handles.push(timers.setInterval(() => void pingTick(), ping.intervalMs));
+        void pingTick();
+      }
+    },
+    stop(): void {
+      running = false;
+      for (const h of handles.splice(0)) timers.clearInterval(h);
+    },
+    setRole(next: NodeRole): void {
+      if (next === role) return;
+      const before = role;
+      role = next;
+      roleEpoch++;
+      log.debug({ event: 'role', from: before, to: next }, 'health role');
+      // The last inspect predates the change (a holder's container was still paused a moment
+      // ago): judge only a fresh one.
+      void inspectNow();
+    },
+    dockerEvent(event: DockerWatchEvent): void {
+      if (event.type === 'docker') {
+        setDocker(event.up, event.up ? null : event.error);
+        if (event.up) void inspectNow();
+        return;
+      }
+      void inspectNow();
+    },
+    snapshot(): HealthSnapshot {
+      const { healthy, reasons } = evaluate();
+      return {
+        healthy,
+        reasons,
+        role,
+        docker: { ...docker },
+        container,
+        sources: [...sources.values()].map((s) => ({ source: s.name, verdict: verdictOf(s), reasons: verdictOf(s) === 'down' ? s.reasons : [], lastSampleAt: s.lastSampleAt })),
+      };
+    },
+  };
+}

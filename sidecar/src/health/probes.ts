@@ -1,0 +1,80 @@
+/**
+ * The two active checks, each one sample per call: an HTTP GET against the protected service,
+ * and ICMP echo to the ping nodes. They never throw; a failure is a sample with its reason.
+ */
+import type { RunCommand } from '../resources/command.js';
+
+export interface Sample {
+  readonly ok: boolean;
+  /** Why it failed, for people; empty when ok. */
+  readonly reason: string;
+}
+
+/** Timer functions the probes need; the daemon's `Timers` has this shape. */
+export interface ProbeTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface HttpCheckSpec {
+  readonly url: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** Good samples in a row that make an unhealthy check healthy again (HAProxy's default: 2). */
+  readonly rise: number;
+  /** Bad samples in a row that make a healthy check unhealthy (HAProxy's default: 3). */
+  readonly fall: number;
+}
+
+export type FetchLike = (url: string, init: { signal: AbortSignal; redirect: 'manual' }) => Promise<{ status: number; body: { cancel(): Promise<void> } | null }>;
+
+/**
+ * One GET. Healthy is a 2xx or 3xx answer within the timeout, as HAProxy's `option httpchk`
+ * counts by default; redirects are not followed (a redirect proves the server answers).
+ */
+export async function httpSample(spec: Pick<HttpCheckSpec, 'url' | 'timeoutMs'>, fetchFn: FetchLike, timers: ProbeTimers): Promise<Sample> {
+  const ac = new AbortController();
+  let timedOut = false;
+  const timer = timers.setTimeout(() => {
+    timedOut = true;
+    ac.abort();
+  }, spec.timeoutMs);
+  try {
+    const res = await fetchFn(spec.url, { signal: ac.signal, redirect: 'manual' });
+    await res.body?.cancel().catch(() => undefined);
+    if (res.status >= 200 && res.status < 400) return { ok: true, reason: '' };
+    return { ok: false, reason: `http ${spec.url} answered ${res.status}` };
+  } catch (err) {
+    if (timedOut) return { ok: false, reason: `http ${spec.url} timed out after ${spec.timeoutMs} ms` };
+    const e = err as { cause?: { code?: string; message?: string }; message?: string };
+    return { ok: false, reason: `http ${spec.url} failed: ${e.cause?.code ?? e.cause?.message ?? e.message ?? String(err)}` };
+  } finally {
+    timers.clearTimeout(timer);
+  }
+}
+
+export interface PingSpec {
+  /** Addresses that prove outside reachability (Heartbeat's `ping` directive). */
+  readonly nodes: readonly string[];
+  readonly intervalMs: number;
+  readonly rise: number;
+  readonly fall: number;
+}
+
+/**
+ * One echo to every ping node at once (`ping -c1 -W1 -n`); reachable when any answers, since
+ * the ping nodes stand for "the network outside", and one of them being down is not our fault.
+ */
+export async function pingSample(nodes: readonly string[], run: RunCommand): Promise<Sample> {
+  const answered = await Promise.all(
+    nodes.map(async (n) => {
+      try {
+        return (await run('ping', ['-c1', '-W1', '-n', n])).code === 0;
+      } catch {
+        return false;
+      }
+    }),
+  );
+  if (answered.includes(true)) return { ok: true, reason: '' };
+  return { ok: false, reason: `ping: no ping node answers (${nodes.join(', ')})` };
+}

@@ -1,0 +1,561 @@
+/**
+ * The protected container, driven through the Docker Engine API (dockerode): made to match the
+ * node's role by policy, and watched through Docker's event stream.
+ *
+ * Like balena-supervisor's composition steps, a pure planner (`planAcquire`, `planRelease`,
+ * `planReconcile`) turns the container's current state and the policy into a list of steps, and
+ * one small executor runs them. Every apply starts from a fresh inspect, so the driver is
+ * idempotent: Docker's 304 ("already started", "already stopped") is success, a 409 conflict
+ * ("already paused", "is not paused") is settled by inspecting again, and an apply ends by
+ * checking that the container reached the target state. Only one apply runs at a time.
+ *
+ * The container is named by its container name, or by its Compose service name
+ * (`com.docker.compose.service` label, optionally narrowed by `com.docker.compose.project`), so
+ * the same config works whether or not the compose file sets `container_name`.
+ */
+import type { Logger } from 'pino';
+
+export type AcquirePolicy = 'unpause-or-start' | 'start' | 'unpause' | 'restart' | 'none';
+export type ReleasePolicy = 'pause' | 'stop' | 'none';
+
+export const ACQUIRE_POLICIES: readonly AcquirePolicy[] = ['unpause-or-start', 'start', 'unpause', 'restart', 'none'];
+export const RELEASE_POLICIES: readonly ReleasePolicy[] = ['pause', 'stop', 'none'];
+
+export interface ContainerPolicy {
+  /** Container name, or Compose service name when no container has this name. */
+  readonly name: string;
+  readonly onAcquire: AcquirePolicy;
+  readonly onRelease: ReleasePolicy;
+  /** Narrows a Compose service match to one project; null matches any project. */
+  readonly project?: string | null;
+  /** Seconds Docker waits after SIGTERM before SIGKILL on `stop` and `restart` (default 10). */
+  readonly stopTimeoutSec?: number;
+}
+
+/** Defaults: a paused standby is the fastest to take over (unpause takes milliseconds). */
+export const DEFAULT_CONTAINER_POLICY = { onAcquire: 'unpause-or-start', onRelease: 'pause', stopTimeoutSec: 10 } as const;
+
+export type ContainerStatus = 'running' | 'paused' | 'exited' | 'created' | 'restarting' | 'removing' | 'dead' | 'missing';
+export type ContainerHealth = 'healthy' | 'unhealthy' | 'starting' | 'none';
+
+export interface ContainerState {
+  readonly exists: boolean;
+  readonly id: string | null;
+  /** The container's name without Docker's leading '/'. */
+  readonly name: string | null;
+  readonly status: ContainerStatus;
+  /** Docker's HEALTHCHECK verdict; 'none' when the image and the container define none. */
+  readonly health: ContainerHealth;
+  /** The last health probe's output (trimmed, at most 200 characters), for reasons people read. */
+  readonly healthOutput: string | null;
+  readonly exitCode: number | null;
+  readonly oomKilled: boolean;
+}
+
+export const MISSING: ContainerState = Object.freeze({ exists: false, id: null, name: null, status: 'missing', health: 'none', healthOutput: null, exitCode: null, oomKilled: false });
+
+export type ContainerStep = 'start' | 'unpause' | 'restart' | 'pause' | 'stop';
+
+export interface ApplyResult {
+  readonly steps: readonly ContainerStep[];
+  readonly before: ContainerState;
+  readonly after: ContainerState;
+}
+
+/** The port the runtime uses: 4 methods, idempotent, one apply at a time. */
+export interface ContainerDriver {
+  /** Make the container serve, by `onAcquire`. */
+  acquire(): Promise<ApplyResult>;
+  /** Make it stop serving, by `onRelease`. */
+  release(): Promise<ApplyResult>;
+  /**
+   * Level-triggered repair: the container as it should be for a holder (running) or a standby
+   * (paused or stopped, by policy). Never restarts a running container.
+   */
+  reconcile(holding: boolean): Promise<ApplyResult>;
+  inspect(): Promise<ContainerState>;
+}
+
+// ---- errors ------------------------------------------------------------------------------------
+
+/** Every error this adapter raises, by stable code. All are retried by the runtime. */
+export const DOCKER_ERRORS = {
+  /** The Docker socket cannot be reached: missing, refused, reset or timed out. */
+  HB_DOCKER_UNAVAILABLE: 'Docker is unreachable',
+  /** Docker answered with an error status that says nothing about the container's state. */
+  HB_DOCKER_API: 'Docker API error',
+  /** No container has this name, and no Compose service either. */
+  HB_CONTAINER_MISSING: 'protected container not found',
+  /** The Compose service name matches several containers; set the project or a container_name. */
+  HB_CONTAINER_AMBIGUOUS: 'several containers match',
+  /** The container is not (or did not end up) in the state the policy needs. */
+  HB_CONTAINER_STATE: 'container in the wrong state',
+} as const;
+
+export type DockerErrorCode = keyof typeof DOCKER_ERRORS;
+
+export class DockerError extends Error {
+  override readonly name = 'DockerError';
+  constructor(
+    readonly code: DockerErrorCode,
+    message: string,
+    readonly container: string,
+    options?: ErrorOptions & { statusCode?: number },
+  ) {
+    super(`${DOCKER_ERRORS[code]}: ${message}`, options);
+    this.statusCode = options?.statusCode ?? null;
+  }
+  readonly statusCode: number | null;
+}
+
+/** Socket-level failures: Docker is down or unreachable, as opposed to Docker saying no. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EHOSTUNREACH', 'ENOTCONN', 'ABORT_ERR']);
+
+interface ModemError {
+  statusCode?: number;
+  code?: string;
+  json?: { message?: string } | null;
+  message?: string;
+}
+
+export function isDockerUnavailable(err: unknown): boolean {
+  if (err instanceof DockerError) return err.code === 'HB_DOCKER_UNAVAILABLE';
+  const e = err as ModemError | null;
+  return typeof e?.code === 'string' && UNREACHABLE.has(e.code) && e.statusCode === undefined;
+}
+
+/** Docker's own message when it sent one (docker-modem puts the body in `json`). */
+function dockerMessage(err: unknown): string {
+  const e = err as ModemError | null;
+  return e?.json?.message ?? e?.message ?? String(err);
+}
+
+function wrap(err: unknown, container: string, what: string): DockerError {
+  if (err instanceof DockerError) return err;
+  const e = err as ModemError | null;
+  if (isDockerUnavailable(err)) return new DockerError('HB_DOCKER_UNAVAILABLE', `${what}: ${e?.code}`, container, { cause: err });
+  return new DockerError('HB_DOCKER_API', `${what}: ${dockerMessage(err)}`, container, { cause: err, ...(e?.statusCode !== undefined ? { statusCode: e.statusCode } : {}) });
+}
+
+// ---- the Docker client, as much of dockerode as this file uses ---------------------------------
+
+export interface InspectInfo {
+  Id: string;
+  Name: string;
+  State: {
+    Status: string;
+    ExitCode?: number;
+    OOMKilled?: boolean;
+    Health?: { Status: string; Log?: Array<{ Output?: string; ExitCode?: number }> } | undefined;
+  };
+}
+
+export interface ContainerHandle {
+  inspect(): Promise<InspectInfo>;
+  start(): Promise<unknown>;
+  stop(opts: { t: number }): Promise<unknown>;
+  restart(opts: { t: number }): Promise<unknown>;
+  pause(): Promise<unknown>;
+  unpause(): Promise<unknown>;
+}
+
+/** A structural subset of Dockerode, so tests can pass a fake and the runtime a real client. */
+export interface DockerClient {
+  getContainer(id: string): ContainerHandle;
+  listContainers(opts: { all: boolean; filters: { label: string[] } }): Promise<Array<{ Id: string; Names?: string[] }>>;
+  getEvents(opts: { filters: { type: Array<'container'>; event: string[] } }): Promise<NodeJS.ReadableStream>;
+}
+
+// ---- the planner (pure) ------------------------------------------------------------------------
+
+export type Plan = { readonly ok: true; readonly steps: readonly ContainerStep[] } | { readonly ok: false; readonly reason: string };
+
+const plan = (...steps: ContainerStep[]): Plan => ({ ok: true, steps });
+const refuse = (reason: string): Plan => ({ ok: false, reason });
+
+/**
+ * Steps that make the container serve. A paused container cannot be started and a dead one
+ * cannot run again, so the policy names the intent and the state picks the step.
+ */
+export function planAcquire(policy: AcquirePolicy, status: ContainerStatus): Plan {
+  if (policy === 'none') return plan();
+  switch (status) {
+    case 'missing':
+      return refuse('it does not exist');
+    case 'dead':
+    case 'removing':
+      return refuse(`it is ${status}`);
+    case 'restarting':
+      // Docker's restart policy is bringing it back; the post-check retries until it runs.
+      return plan();
+    case 'running':
+      return policy === 'restart' ? plan('restart') : plan();
+    case 'paused':
+      return policy === 'restart' ? plan('unpause', 'restart') : plan('unpause');
+    case 'exited':
+    case 'created':
+      if (policy === 'unpause') return refuse(`it is ${status} and the acquire policy is unpause, which never starts it`);
+      return policy === 'restart' ? plan('restart') : plan('start');
+  }
+}
+
+/** Steps that make it stop serving. Not existing, or not running, already counts as released. */
+export function planRelease(policy: ReleasePolicy, status: ContainerStatus): Plan {
+  if (policy === 'none') return plan();
+  switch (status) {
+    case 'running':
+      return plan(policy);
+    case 'paused':
+      // Docker refuses to stop a paused container; thaw it first.
+      return policy === 'stop' ? plan('unpause', 'stop') : plan();
+    case 'restarting':
+      // It cannot be paused between two runs; stopping also ends the restart loop.
+      return plan('stop');
+    case 'exited':
+    case 'created':
+    case 'dead':
+    case 'removing':
+    case 'missing':
+      return plan();
+  }
+}
+
+/** Reconcile never restarts: a running holder is left alone, whatever the acquire policy. */
+export function planReconcile(policy: ContainerPolicy, holding: boolean, status: ContainerStatus): Plan {
+  if (!holding) return planRelease(policy.onRelease, status);
+  return planAcquire(policy.onAcquire === 'restart' ? 'unpause-or-start' : policy.onAcquire, status);
+}
+
+/** Whether a state satisfies the role. Used to check the outcome of an apply. */
+export function satisfies(state: ContainerState, policy: ContainerPolicy, holding: boolean): boolean {
+  if (holding) return policy.onAcquire === 'none' || state.status === 'running';
+  switch (policy.onRelease) {
+    case 'none':
+      return true;
+    case 'pause':
+      return state.status !== 'running' && state.status !== 'restarting';
+    case 'stop':
+      return state.status !== 'running' && state.status !== 'paused' && state.status !== 'restarting';
+  }
+}
+
+const STATUSES = new Set<ContainerStatus>(['running', 'paused', 'exited', 'created', 'restarting', 'removing', 'dead']);
+const HEALTHS = new Set<ContainerHealth>(['healthy', 'unhealthy', 'starting']);
+
+export function stateOf(info: InspectInfo): ContainerState {
+  const status = STATUSES.has(info.State.Status as ContainerStatus) ? (info.State.Status as ContainerStatus) : 'dead';
+  const h = info.State.Health;
+  const health = h !== undefined && HEALTHS.has(h.Status as ContainerHealth) ? (h.Status as ContainerHealth) : 'none';
+  const last = h?.Log?.at(-1)?.Output?.trim();
+  return {
+    exists: true,
+    id: info.Id,
+    name: info.Name.replace(/^\//, ''),
+    status,
+    health,
+    healthOutput: last === undefined || last === '' ? null : last.slice(0, 200),
+    exitCode: info.State.ExitCode ?? null,
+    oomKilled: info.State.OOMKilled ?? false,
+  };
+}
+
+// ---- the driver --------------------------------------------------------------------------------
+
+export interface DockerDriverOptions {
+  /** Per API call, except stop and restart, which add their own stop timeout (default 10 s). */
+  readonly callTimeoutMs?: number;
+  readonly timers?: WatchTimers;
+}
+
+export function createDockerContainerDriver(docker: DockerClient, policy: ContainerPolicy, logger: Logger, opts: DockerDriverOptions = {}): ContainerDriver {
+  const log = logger.child({ component: 'docker', container: policy.name });
+  const stopT = policy.stopTimeoutSec ?? DEFAULT_CONTAINER_POLICY.stopTimeoutSec;
+  const callTimeoutMs = opts.callTimeoutMs ?? 10_000;
+  const timers = opts.timers ?? realTimers;
+  let chain: Promise<unknown> = Promise.resolve();
+
+  /** One apply at a time: each waits for the previous one, whatever its outcome. */
+  function exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const next = chain.then(work, work);
+    chain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Docker may hang (a stuck dockerd); a call that never answers must not stall every apply. */
+  function timed<T>(what: string, ms: number, call: Promise<T>): Promise<T> {
+    let timer: unknown = null;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = timers.setTimeout(() => reject(Object.assign(new Error(`${what} timed out after ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
+    });
+    return Promise.race([call, timeout]).finally(() => timers.clearTimeout(timer));
+  }
+
+  /** The container's id, by exact name first, then by Compose service label. */
+  async function resolve(): Promise<InspectInfo | null> {
+    try {
+      const info = await timed('inspect', callTimeoutMs, docker.getContainer(policy.name).inspect());
+      // Docker also resolves id prefixes; a name like "cafe" must not pick a container by its id.
+      if (info.Name === `/${policy.name}` || info.Id === policy.name) return info;
+    } catch (err) {
+      if ((err as ModemError).statusCode !== 404) throw wrap(err, policy.name, 'inspect');
+    }
+    const label = [`com.docker.compose.service=${policy.name}`];
+    if (policy.project) label.push(`com.docker.compose.project=${policy.project}`);
+    let found: Array<{ Id: string; Names?: string[] }>;
+    try {
+      found = await timed('list', callTimeoutMs, docker.listContainers({ all: true, filters: { label } }));
+    } catch (err) {
+      throw wrap(err, policy.name, 'list containers');
+    }
+    if (found.length === 0) return null;
+    if (found.length > 1) {
+      const names = found.map((c) => c.Names?.[0]?.replace(/^\//, '') ?? c.Id.slice(0, 12)).join(', ');
+      throw new DockerError('HB_CONTAINER_AMBIGUOUS', `service ${policy.name} matches ${names}; set the project or a container_name`, policy.name);
+    }
+    try {
+      return await timed('inspect', callTimeoutMs, docker.getContainer(found[0]!.Id).inspect());
+    } catch (err) {
+      // removed between the list and the inspect
+      if ((err as ModemError).statusCode === 404) return null;
+      throw wrap(err, policy.name, 'inspect');
+    }
+  }
+
+  async function inspect(): Promise<ContainerState> {
+    const info = await resolve();
+    return info === null ? MISSING : stateOf(info);
+  }
+
+  async function step(id: string, s: ContainerStep): Promise<void> {
+    const c = docker.getContainer(id);
+    try {
+      switch (s) {
+        case 'start':
+          await timed('start', callTimeoutMs, c.start());
+          break;
+        case 'unpause':
+          await timed('unpause', callTimeoutMs, c.unpause());
+          break;
+        case 'pause':
+          await timed('pause', callTimeoutMs, c.pause());
+          break;
+        case 'stop':
+          await timed('stop', callTimeoutMs + stopT * 1000, c.stop({ t: stopT }));
+          break;
+        case 'restart':
+          await timed('restart', callTimeoutMs + stopT * 1000, c.restart({ t: stopT }));
+          break;
+        default: {
+          const unknown: never = s;
+          throw new Error(`no executor for step ${String(unknown)}`);
+        }
+      }
+    } catch (err) {
+      const status = (err as ModemError).statusCode;
+      // 304: already started / already stopped. 409: already paused, not paused, not running:
+      // the state moved under us; the post-check below decides whether that is the target.
+      if (status === 304 || status === 409) {
+        log.debug({ step: s, statusCode: status, detail: dockerMessage(err) }, 'already there');
+        return;
+      }
+      throw wrap(err, policy.name, s);
+    }
+  }
+
+  async function apply(what: 'acquire' | 'release' | 'reconcile', holding: boolean, planFor: (status: ContainerStatus) => Plan): Promise<ApplyResult> {
+    const info = await resolve();
+    if (info === null) {
+      // Nothing to release when there is no container; a holder without one is an error.
+      const p = planFor('missing');
+      if (p.ok) return { steps: [], before: MISSING, after: MISSING };
+      throw new DockerError('HB_CONTAINER_MISSING', `no container or Compose service named ${policy.name}`, policy.name);
+    }
+    const before = stateOf(info);
+    const p = planFor(before.status);
+    if (!p.ok) throw new DockerError('HB_CONTAINER_STATE', `cannot ${what} ${before.name}: ${p.reason}`, policy.name);
+    for (const s of p.steps) await step(info.Id, s);
+    const after = p.steps.length === 0 ? before : await inspect();
+    if (p.steps.length > 0) log.info({ event: 'container', action: what, steps: p.steps, from: before.status, to: after.status }, `${what} ${before.name}: ${p.steps.join(', ')} (${before.status} -> ${after.status})`);
+    if (!satisfies(after, policy, holding)) {
+      throw new DockerError('HB_CONTAINER_STATE', `${what} ${before.name}: ${after.status} after ${p.steps.join(', ') || 'no step'}`, policy.name);
+    }
+    return { steps: p.steps, before, after };
+  }
+
+  return {
+    acquire: () => exclusive(() => apply('acquire', true, (s) => planAcquire(policy.onAcquire, s))),
+    release: () => exclusive(() => apply('release', false, (s) => planRelease(policy.onRelease, s))),
+    reconcile: (holding) => exclusive(() => apply('reconcile', holding, (s) => planReconcile(policy, holding, s))),
+    inspect,
+  };
+}
+
+// ---- the event stream --------------------------------------------------------------------------
+
+export type DockerWatchEvent =
+  | { readonly type: 'docker'; readonly up: true }
+  | { readonly type: 'docker'; readonly up: false; readonly error: string }
+  | {
+      readonly type: 'container';
+      /** Docker's action: start, die, pause, unpause, health_status, destroy... */
+      readonly action: string;
+      readonly id: string;
+      readonly name: string | null;
+      /** For `health_status` events: the new verdict. */
+      readonly health: ContainerHealth | null;
+    };
+
+/** Backoff timers, the same shape the runtime injects. */
+export interface WatchTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface WatchOptions {
+  readonly timers?: WatchTimers;
+  /** Re-subscribe delay after a break, doubling up to the cap (defaults 250 ms and 5 s). */
+  readonly minBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+}
+
+export interface DockerWatch {
+  stop(): void;
+  /** Whether the event stream is connected now. */
+  readonly up: boolean;
+}
+
+/** The actions that change what the container is doing; exec_* (every health probe) is noise. */
+export const WATCHED_ACTIONS = ['create', 'start', 'restart', 'die', 'kill', 'stop', 'oom', 'pause', 'unpause', 'destroy', 'rename', 'health_status'] as const;
+
+interface RawEvent {
+  Type?: string;
+  Action?: string;
+  id?: string;
+  Actor?: { ID?: string; Attributes?: Record<string, string> };
+}
+
+/** Whether a raw event is about the protected container: by its name or its Compose service. */
+export function eventMatches(ev: RawEvent, target: Pick<ContainerPolicy, 'name' | 'project'>): boolean {
+  const attrs = ev.Actor?.Attributes ?? {};
+  if (attrs.name === target.name) return true;
+  if (attrs['com.docker.compose.service'] !== target.name) return false;
+  return !target.project || attrs['com.docker.compose.project'] === target.project;
+}
+
+export function parseEvent(ev: RawEvent): DockerWatchEvent | null {
+  if (ev.Type !== 'container' || typeof ev.Action !== 'string') return null;
+  const [action, detail] = ev.Action.split(': ', 2) as [string, string | undefined];
+  const health = action === 'health_status' && detail !== undefined && HEALTHS.has(detail as ContainerHealth) ? (detail as ContainerHealth) : null;
+  return { type: 'container', action, id: ev.Actor?.ID ?? ev.id ?? '', name: ev.Actor?.Attributes?.name ?? null, health };
+}
+
+const realTimers: WatchTimers = { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
+
+/**
+ * Subscribes to Docker's event stream for the protected container and reports its events, and
+ * whether Docker is reachable (`{type:'docker', up}` on every change). When the stream breaks —
+ * dockerd restarted, the socket went away — it re-subscribes with backoff, for as long as it runs.
+ * Events missed while down are not replayed: the consumer re-inspects on `up`.
+ */
+export function watchDockerEvents(
+  docker: Pick<DockerClient, 'getEvents'>,
+  target: Pick<ContainerPolicy, 'name' | 'project'>,
+  onEvent: (event: DockerWatchEvent) => void,
+  logger: Logger,
+  opts: WatchOptions = {},
+): DockerWatch {
+  const log = logger.child({ component: 'docker-events', container: target.name });
+  const timers = opts.timers ?? realTimers;
+  const minMs = opts.minBackoffMs ?? 250;
+  const maxMs = opts.maxBackoffMs ?? 5_000;
+  let delay = minMs;
+  let stopped = false;
+  let up: boolean | null = null;
+  let stream: NodeJS.ReadableStream | null = null;
+  let retry: unknown = null;
+
+  function report(nowUp: boolean, error = ''): void {
+    if (up === nowUp) return;
+    up = nowUp;
+    if (nowUp) log.info({ event: 'docker', up: true }, 'Docker event stream connected');
+    else log.warn({ event: 'docker', up: false, error }, `Docker unreachable: ${error}`);
+    onEvent(nowUp ? { type: 'docker', up: true } : { type: 'docker', up: false, error });
+  }
+
+  function broken(error: string): void {
+    if (stopped) return;
+    stream = null;
+    report(false, error);
+    if (retry !== null) return;
+    retry = timers.setTimeout(() => {
+      retry = null;
+      void connect();
+    }, delay);
+    delay = Math.min(maxMs, delay * 2);
+  }
+
+  async function connect(): Promise<void> {
+    if (stopped) return;
+    let s: NodeJS.ReadableStream;
+    try {
+      s = await docker.getEvents({ filters: { type: ['container'], event: [...WATCHED_ACTIONS] } });
+    } catch (err) {
+      return broken(isDockerUnavailable(err) ? String((err as ModemError).code) : dockerMessage(err));
+    }
+    if (stopped) {
+      destroy(s);
+      return;
+    }
+    stream = s;
+    delay = minMs;
+    report(true);
+    let buffered = '';
+    let ended = false;
+    const end = (why: string): void => {
+      if (ended) return;
+      ended = true;
+      if (stream === s) broken(why);
+    };
+    s.on('data', (chunk: Buffer | string) => {
+      buffered += chunk.toString();
+      // One JSON object per line (Docker flushes each event on its own).
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl).trim();
+        buffered = buffered.slice(nl + 1);
+        if (line === '') continue;
+        let raw: RawEvent;
+        try {
+          raw = JSON.parse(line) as RawEvent;
+        } catch {
+          log.warn({ line: line.slice(0, 200) }, 'unparseable Docker event');
+          continue;
+        }
+        if (!eventMatches(raw, target)) continue;
+        const ev = parseEvent(raw);
+        if (ev !== null) onEvent(ev);
+      }
+    });
+    s.on('error', (err: NodeJS.ErrnoException) => end(err.code ?? err.message));
+    s.on('end', () => end('event stream ended'));
+    s.on('close', () => end('event stream closed'));
+  }
+
+  function destroy(s: NodeJS.ReadableStream): void {
+    (s as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+  }
+
+  void connect();
+  return {
+    stop(): void {
+      stopped = true;
+      if (retry !== null) timers.clearTimeout(retry);
+      retry = null;
+      if (stream !== null) destroy(stream);
+      stream = null;
+    },
+    get up(): boolean {
+      return up === true;
+    },
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * `npm run bench`: the failover benchmark (see bench.ts). Needs root and the lab's tools.
+ *
+ *   npm run bench                               every contender, every scenario, 5 repetitions
+ *   npm run bench -- --quick                    1 repetition of kill -9, SIGTERM and a 10 s idle window
+ *   npm run bench -- --only keepalived-defaults --only ours-defaults --reps 7
+ *   npm run bench -- --scenarios kill9,graceful --idle-seconds 60 --out /tmp/bench
+ *
+ * Prints the Markdown table on stdout (progress goes to stderr) and writes <out>/<name>.json
+ * (raw per-repetition figures and machine info), .md, .svg and, when rsvg-convert is installed,
+ * .png. <name> is `latest` for a full run and `quick` for --quick, so CI never overwrites the
+ * published results.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { labUnavailable } from '../lab/guard.js';
+import { ALL_SCENARIOS, markdownReport, ORDER, QUICK_SCENARIOS, runBench, writeResults, type Scenario } from './bench.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string', multiple: true },
+    reps: { type: 'string' },
+    scenarios: { type: 'string' },
+    'idle-seconds': { type: 'string' },
+    out: { type: 'string' },
+    name: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+if (values.help) {
+  process.stdout.write(`usage: npm run bench -- [--quick] [--only ID]... [--reps N] [--scenarios LIST] [--idle-seconds S] [--out DIR] [--name BASE]
+contenders: ${ORDER.join(', ')}
+scenarios:  ${ALL_SCENARIOS.join(', ')} (quick: ${QUICK_SCENARIOS.join(', ')})
+`);
+  process.exit(0);
+}
+
+const why = labUnavailable();
+if (why !== null) {
+  process.stderr.write(`bench: cannot run here: ${why}\n`);
+  process.exit(2);
+}
+
+const list = (v: string[] | undefined): string[] => (v ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+const contenders = list(values.only);
+for (const c of contenders) {
+  if (!ORDER.includes(c)) {
+    process.stderr.write(`bench: unknown contender ${c} (known: ${ORDER.join(', ')})\n`);
+    process.exit(2);
+  }
+}
+const scenarios = values.scenarios ? (list([values.scenarios]) as Scenario[]) : values.quick ? QUICK_SCENARIOS : ALL_SCENARIOS;
+for (const s of scenarios) {
+  if (!ALL_SCENARIOS.includes(s)) {
+    process.stderr.write(`bench: unknown scenario ${s} (known: ${ALL_SCENARIOS.join(', ')})\n`);
+    process.exit(2);
+  }
+}
+const reps = values.reps !== undefined ? Number(values.reps) : values.quick ? 1 : 5;
+const idleSeconds = values['idle-seconds'] !== undefined ? Number(values['idle-seconds']) : values.quick ? 10 : 60;
+if (!(Number.isInteger(reps) && reps >= 1) || !(idleSeconds >= 1)) {
+  process.stderr.write('bench: --reps must be a whole number ≥ 1, --idle-seconds ≥ 1\n');
+  process.exit(2);
+}
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+// keep the contenders in roster order (so the chart and table always read the same way)
+const chosen = contenders.length > 0 ? ORDER.filter((c) => contenders.includes(c)) : ORDER;
+const result = await runBench({ contenders: chosen, scenarios: ALL_SCENARIOS.filter((s) => scenarios.includes(s)), reps, idleSeconds, quick: values.quick ?? false, log });
+const written = writeResults(result, values.out ?? path.join(HERE, 'results'), values.name ?? (values.quick ? 'quick' : 'latest'));
+process.stdout.write(`${markdownReport(result)}\n`);
+log(`raw results: ${written.json}\nchart: ${written.svg}${written.png ? ` (and ${written.png})` : ''}\nreport: ${written.md}`);

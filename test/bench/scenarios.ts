@@ -1,0 +1,374 @@
+/**
+ * The benchmark's scenarios, each measured from the client's side of the lab: a prober in the
+ * client namespace asks the VIP "who are you?" every 10 ms and each host's responder answers with
+ * its host name. Every repetition starts from the same steady state (`settle`): both daemons
+ * running and ready, the preferred host the only holder, the client answered by it alone.
+ *
+ * Figures, all on the lab's monotonic clock (`Lab.now()`, the prober's clock):
+ * - takeover (kill -9, link down, scale): from the fault until the first probe the standby answered;
+ * - gap (graceful stop, failback): the longest interval between successful answers around the move;
+ * - double holders: samples of `ip addr` on both hosts, about every 10 ms, that found the VIP on both;
+ * - idle: RSS/PSS and CPU time of the daemon's processes from /proc, over a quiet window.
+ */
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { firstAnswerFrom, longestGap } from '../lab/analysis.js';
+import { waitFor, type Lab, type Prober } from '../lab/netns.js';
+import type { Contender } from './contenders.js';
+import { CLK_TCK, pssKb, readStat, statusKb } from './procfs.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '../..');
+
+export const PORT = 8080;
+/** Client probe period (ms) for the one-VIP scenarios. */
+export const PROBE_MS = 10;
+/** Probe timeout (ms): a probe that takes longer counts as unanswered. */
+export const PROBE_TIMEOUT_MS = 200;
+/** Scale scenario: rounds over the still-pending VIPs, one probe in flight per VIP at most. */
+export const SCALE_ROUND_MS = 25;
+/** Double-holder sampling period (ms); each sample is one `ip -j addr` per host. */
+export const HOLDER_SAMPLE_MS = 10;
+/** How long after a move is still watched for a second gap (flapping) and double holders. */
+export const AFTER_MS = 500;
+/** A steady state must hold this long, with every probe answered by the preferred host. */
+export const STEADY_MS = 1000;
+
+export type ScenarioId = 'kill9' | 'linkdown' | 'graceful' | 'failback' | 'idle' | 'scale';
+
+export interface Rep {
+  readonly rep: number;
+  /** The figure, or null when the repetition failed (see error). */
+  readonly value: number | null;
+  readonly error?: string;
+  /** Secondary figures of the same repetition. */
+  readonly extra?: Readonly<Record<string, number | string | boolean | null>>;
+}
+
+export interface Pair {
+  readonly lab: Lab;
+  readonly c: Contender;
+  readonly primary: string;
+  readonly secondary: string;
+  readonly vips: readonly string[];
+  /** Progress lines (stderr). */
+  readonly log: (line: string) => void;
+  /** Things worth reporting that are not figures (flaps seen while settling…). */
+  readonly events: string[];
+}
+
+const r1 = (x: number): number => Math.round(x * 10) / 10;
+
+// ---- steady state ---------------------------------------------------------------------------
+
+async function holdersOf(p: Pair): Promise<string[]> {
+  return p.lab.holders(p.vips[0]!);
+}
+
+/** How many of the pair's VIPs each host carries. */
+async function vipCounts(p: Pair): Promise<Record<string, number>> {
+  const want = new Set(p.vips);
+  const out: Record<string, number> = {};
+  for (const h of [p.primary, p.secondary]) {
+    out[h] = (await p.lab.addresses(h)).filter((a) => a.family === 'inet' && want.has(a.local)).length;
+  }
+  return out;
+}
+
+async function soleHolder(p: Pair): Promise<string | null> {
+  const n = await vipCounts(p);
+  const all = p.vips.length;
+  if (n[p.primary] === all && n[p.secondary] === 0) return p.primary;
+  if (n[p.secondary] === all && n[p.primary] === 0) return p.secondary;
+  return null;
+}
+
+async function tryWait(probe: () => Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<boolean> {
+  try {
+    await waitFor(async () => (await probe()) || false, { timeoutMs, intervalMs });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True when, over the last `ms`, every probe sent was answered, and by `host`. */
+function answeredOnlyBy(prober: Prober, host: string, since: number): boolean {
+  const recent = prober.records.filter((r) => r.sentAt >= since);
+  return recent.length > 0 && recent.every((r) => r.host === host);
+}
+
+/**
+ * Brings the pair to the steady state every repetition starts from: both daemons running and
+ * ready, the preferred host the only holder of every VIP and, with a prober, the client
+ * answered only by it for STEADY_MS. A contender without failback is handed back by restarting
+ * the secondary. A move seen while waiting for quiet is logged as an event (a false failover).
+ */
+export async function settle(p: Pair, prober?: Prober): Promise<void> {
+  const { c, primary, secondary } = p;
+  for (const h of [primary, secondary]) if (!c.running(h)) await c.start(h);
+  await Promise.all([primary, secondary].map((h) => c.ready(h)));
+  const holdsAll = async (): Promise<boolean> => (await soleHolder(p)) === primary;
+  let ok = await tryWait(holdsAll, c.supportsFailback ? c.budget.failoverMs + c.budget.startMs : 2000);
+  if (!ok) {
+    p.log(`    settle: ${secondary} keeps the VIP; restarting it to hand the VIP back`);
+    await c.stop(secondary, 'SIGTERM');
+    ok = await tryWait(holdsAll, c.budget.failoverMs + c.budget.scaleMs);
+    await c.start(secondary);
+    await c.ready(secondary);
+    ok = ok && (await tryWait(holdsAll, c.budget.failoverMs));
+  }
+  if (!ok) throw new Error(`settle: ${primary} does not become the sole holder (VIPs per host: ${JSON.stringify(await vipCounts(p))})`);
+  if (prober === undefined) return;
+  for (let attempt = 0; ; attempt++) {
+    const since = p.lab.now();
+    await sleep(STEADY_MS + PROBE_TIMEOUT_MS);
+    if (answeredOnlyBy(prober, primary, since) && (await holdsAll())) return;
+    const seen = [...new Set(prober.records.filter((r) => r.sentAt >= since).map((r) => r.host ?? `(${r.error})`))];
+    p.events.push(`${c.id}: not steady while settling (answers: ${seen.join(', ') || 'none'}; holders: ${(await holdersOf(p)).join(', ') || 'none'})`);
+    p.log(`    settle: not steady (answers: ${seen.join(', ')}), waiting again`);
+    if (attempt >= 5) throw new Error(`settle: no steady state after ${attempt + 1} tries (answers: ${seen.join(', ')})`);
+    await tryWait(holdsAll, c.budget.failoverMs + c.budget.startMs);
+  }
+}
+
+// ---- double holders -------------------------------------------------------------------------
+
+export interface HolderWatch {
+  stop(): Promise<{ samples: number; double: number }>;
+}
+
+/** Samples who holds `vip` about every `everyMs` until stopped. */
+export function watchHolders(lab: Lab, vip: string, everyMs = HOLDER_SAMPLE_MS): HolderWatch {
+  let running = true;
+  let samples = 0;
+  let double = 0;
+  const loop = (async () => {
+    while (running) {
+      const t = performance.now();
+      const h = await lab.holders(vip);
+      samples++;
+      if (h.length > 1) double++;
+      const rest = everyMs - (performance.now() - t);
+      if (rest > 0) await sleep(rest);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { samples, double };
+    },
+  };
+}
+
+// ---- one repetition of each scenario --------------------------------------------------------
+
+/** The first answer from `host` sent at or after `at`, once the probes around it completed. */
+async function firstServed(prober: Prober, host: string, at: number, timeoutMs: number): Promise<number> {
+  await prober.waitFor((r) => r.host === host && r.sentAt >= at, timeoutMs);
+  await sleep(PROBE_TIMEOUT_MS + 50); // earlier probes may complete after a later one
+  return firstAnswerFrom(prober.records, host, at)!.sentAt;
+}
+
+/** kill -9 (the whole daemon) or link down on the active host → first answer from the standby. */
+export async function hardFailure(p: Pair, prober: Prober, fault: 'kill9' | 'linkdown'): Promise<{ value: number; extra: Rep['extra'] }> {
+  await settle(p, prober);
+  const at = prober.mark(`${fault} ${p.primary}`);
+  if (fault === 'kill9') await p.c.stop(p.primary, 'SIGKILL');
+  else await p.lab.linkDown(p.primary);
+  try {
+    const served = await firstServed(prober, p.secondary, at, p.c.budget.failoverMs);
+    const holders = await holdersOf(p);
+    const gap = longestGap(prober.records, at, served);
+    // After kill -9 the old host may keep the VIP (and keep answering until GARP moves the
+    // client): the longest gap, the other figure, is then shorter than the takeover.
+    return { value: r1(served - at), extra: { gapMs: r1(gap.ms), oldHostStillHolds: holders.includes(p.primary) } };
+  } finally {
+    if (fault === 'linkdown') await p.lab.linkUp(p.primary);
+  }
+}
+
+/** SIGTERM of the active daemon → longest client-seen gap, and double-holder samples. */
+export async function graceful(p: Pair, prober: Prober): Promise<{ value: number; extra: Rep['extra'] }> {
+  await settle(p, prober);
+  const watch = watchHolders(p.lab, p.vips[0]!);
+  try {
+    const at = prober.mark(`SIGTERM ${p.primary}`);
+    const stopped = p.c.stop(p.primary, 'SIGTERM');
+    stopped.catch(() => {});
+    const served = await firstServed(prober, p.secondary, at, p.c.budget.failoverMs);
+    await sleep(AFTER_MS);
+    await stopped;
+    const w = await watch.stop();
+    const gap = longestGap(prober.records, at, served + AFTER_MS);
+    return { value: r1(gap.ms), extra: { firstAnswerMs: r1(served - at), doubleSamples: w.double, samples: w.samples, open: gap.open } };
+  } finally {
+    await watch.stop();
+  }
+}
+
+/** The preferred host returns (after a SIGTERM) → longest client-seen gap while it takes back. */
+export async function failback(p: Pair, prober: Prober): Promise<{ value: number; extra: Rep['extra'] }> {
+  await settle(p, prober);
+  await p.c.stop(p.primary, 'SIGTERM');
+  await waitFor(async () => (await soleHolder(p)) === p.secondary, { timeoutMs: p.c.budget.failoverMs + p.c.budget.scaleMs, what: `${p.secondary} holding` });
+  await prober.waitFor((r) => r.host === p.secondary, p.c.budget.failoverMs);
+  await sleep(STEADY_MS);
+  const watch = watchHolders(p.lab, p.vips[0]!);
+  try {
+    const at = prober.mark(`start ${p.primary}`);
+    await p.c.start(p.primary);
+    const back = await firstServed(prober, p.primary, at, p.c.budget.startMs + p.c.budget.failoverMs);
+    await sleep(AFTER_MS);
+    const w = await watch.stop();
+    const gap = longestGap(prober.records, at, back + AFTER_MS);
+    return { value: r1(gap.ms), extra: { backAfterMs: r1(back - at), doubleSamples: w.double, samples: w.samples } };
+  } finally {
+    await watch.stop();
+  }
+}
+
+interface Footprint {
+  rssMb: number;
+  pssMb: number;
+  cpuPct: number;
+  processes: number;
+}
+
+/**
+ * RSS and PSS (sampled every second; the maximum is reported) and CPU% of a daemon's processes
+ * over `seconds`. CPU counts each process's own time and that of the helpers it waited for
+ * (cutime/cstime), so a daemon that forks `ip` pays for it.
+ */
+async function footprint(pidsOf: () => number[], seconds: number): Promise<Footprint> {
+  const first = new Map<number, { start: number; ticks: number }>();
+  const last = new Map<number, number>();
+  let rss = 0;
+  let pss = 0;
+  let processes = 0;
+  const ticks = (pid: number): { start: number; ticks: number } | null => {
+    const s = readStat(pid);
+    return s === null ? null : { start: s.starttime, ticks: s.utime + s.stime + s.cutime + s.cstime };
+  };
+  const t0 = performance.now();
+  for (let i = 0; i <= seconds; i++) {
+    if (i > 0) await sleep(1000 - ((performance.now() - t0) % 1000));
+    const pids = pidsOf();
+    if (pids.length === 0) throw new Error('footprint: the daemon is not running');
+    let r = 0;
+    let q = 0;
+    for (const pid of pids) {
+      const t = ticks(pid);
+      if (t === null) continue;
+      const seen = first.get(pid);
+      if (seen === undefined || seen.start !== t.start) first.set(pid, t);
+      last.set(pid, t.ticks);
+      r += statusKb(pid, 'VmRSS') ?? 0;
+      q += pssKb(pid) ?? 0;
+    }
+    rss = Math.max(rss, r);
+    pss = Math.max(pss, q);
+    processes = Math.max(processes, pids.length);
+  }
+  const wall = (performance.now() - t0) / 1000;
+  let used = 0;
+  for (const [pid, f] of first) used += (last.get(pid) ?? f.ticks) - f.ticks;
+  return { rssMb: rss / 1024, pssMb: pss / 1024, cpuPct: (100 * used) / CLK_TCK / wall, processes };
+}
+
+/** Idle footprint of both daemons over `seconds`; the figures are the active host's. */
+export async function idle(p: Pair, prober: Prober, seconds: number): Promise<{ rss: number; pss: number; cpu: number; extra: Rep['extra'] }> {
+  await settle(p, prober);
+  const [active, standby] = await Promise.all([
+    footprint(() => p.c.daemonPids(p.primary), seconds),
+    footprint(() => p.c.daemonPids(p.secondary), seconds),
+  ]);
+  return {
+    rss: r1(active.rssMb),
+    pss: r1(active.pssMb),
+    cpu: Math.round(active.cpuPct * 100) / 100,
+    extra: {
+      seconds,
+      activeProcesses: active.processes,
+      standbyRssMb: r1(standby.rssMb),
+      standbyPssMb: r1(standby.pssMb),
+      standbyCpuPct: Math.round(standby.cpuPct * 100) / 100,
+    },
+  };
+}
+
+// ---- scale ----------------------------------------------------------------------------------
+
+interface MultiProbe {
+  readonly child: ChildProcess;
+  go(): void;
+  /** Per-VIP sentAt of the first answer from the wanted host; rejects on timeout. */
+  readonly result: Promise<{ firsts: number[]; probes: number }>;
+}
+
+async function startMultiProbe(p: Pair, want: string, deadlineMs: number, waitGo: boolean): Promise<MultiProbe> {
+  const { lab } = p;
+  const errLog = path.join(lab.dir, 'logs', `multiprober-${want}-${Date.now()}.log`);
+  const errFd = fs.openSync(errLog, 'a');
+  const child = lab.spawn(
+    'client',
+    [process.execPath, '--import', 'tsx', path.join(HERE, 'multiprober.ts'), '--vips', p.vips.join(','), '--port', String(PORT), '--want', want,
+      '--interval', String(SCALE_ROUND_MS), '--timeout', String(PROBE_TIMEOUT_MS), '--deadline', String(deadlineMs), '--epoch', String(lab.epochNs),
+      ...(waitGo ? ['--wait-go'] : [])],
+    { stdio: ['pipe', 'pipe', errFd], cwd: REPO },
+  );
+  fs.closeSync(errFd);
+  const lines = createInterface({ input: child.stdout! });
+  const firsts: number[] = [];
+  let onReady!: () => void;
+  const ready = new Promise<void>((r) => (onReady = r));
+  const result = new Promise<{ firsts: number[]; probes: number }>((resolve, reject) => {
+    lines.on('line', (line) => {
+      let m: { ready?: true; done?: true; timeout?: true; pending?: string[]; probes?: number; sentAt?: number };
+      try {
+        m = JSON.parse(line) as typeof m;
+      } catch {
+        return;
+      }
+      if (m.ready) onReady();
+      else if (m.done) resolve({ firsts, probes: m.probes ?? 0 });
+      else if (m.timeout) reject(new Error(`${m.pending?.length} of ${p.vips.length} VIPs never answered from ${want} within ${deadlineMs} ms`));
+      else if (m.sentAt !== undefined) firsts.push(m.sentAt);
+    });
+    child.once('exit', () => setTimeout(() => reject(new Error(`multiprober exited early, see ${errLog}`)), 100));
+  });
+  result.catch(() => {});
+  await Promise.race([ready, result, sleep(20_000).then(() => Promise.reject(new Error(`multiprober not ready, see ${errLog}`)))]);
+  return { child, go: () => child.stdin!.write('go\n'), result };
+}
+
+/** One group of N VIPs, kill -9 of the active daemon → until every VIP answers from the standby. */
+export async function scale(p: Pair): Promise<{ value: number; extra: Rep['extra'] }> {
+  await settle(p);
+  // the client must see all of them on the preferred host first (neighbour cache primed)
+  const before = await startMultiProbe(p, p.primary, p.c.budget.scaleMs, false);
+  try {
+    await before.result;
+  } finally {
+    p.lab.kill(before.child, 'SIGKILL');
+  }
+  const mp = await startMultiProbe(p, p.secondary, p.c.budget.scaleMs, true);
+  try {
+    const at = p.lab.now();
+    mp.go();
+    await p.c.stop(p.primary, 'SIGKILL');
+    const { firsts, probes } = await mp.result;
+    const sorted = firsts.map((t) => t - at).sort((a, b) => a - b);
+    return {
+      value: r1(sorted.at(-1)!),
+      extra: { vips: sorted.length, firstMs: r1(sorted[0]!), medianMs: r1(sorted[Math.floor(sorted.length / 2)]!), probes },
+    };
+  } finally {
+    p.lab.kill(mp.child, 'SIGKILL');
+  }
+}
