@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor, type Lab } from '../lab/netns.js';
-import { api, MAIN, startSidecar, writeRecipe, type Sidecar } from '../lab/sidecar.js';
+import { api, LAB_VIP, MAIN, nativeYaml, startSidecar, writeRecipe, type Sidecar } from '../lab/sidecar.js';
 import { allStats, descendants, killExact, readStat, sessionMembers, type ProcStat } from './procfs.js';
 
 export type StopSignal = 'SIGKILL' | 'SIGTERM';
@@ -180,24 +180,14 @@ abstract class SpawnedPair implements Contender {
 // ---- heartbeat-sidecar ------------------------------------------------------------------------
 
 /**
- * The native YAML of test/lab/native.test.ts (`nativeYaml`), with a list of VIPs. A copy, not an
- * import: importing a *.test.ts file would register and run its suite inside the benchmark.
+ * The lab's native YAML (`nativeYaml` of test/lab/sidecar.ts, as the lab tests use it), with the
+ * group's VIP list swapped for `vips` (the scale scenario's hundred).
  */
 export function nativeYamlFor(lab: Lab, hosts: readonly string[], vips: readonly string[], extra = ''): string {
-  const peers = hosts.map((h) => lab.hosts[h]!.address);
-  return [
-    `nodes: [${hosts.map((h) => `{name: ${h}}`).join(', ')}]`,
-    'paths:',
-    `  - ucast: {iface: eth0, peers: [${peers.join(', ')}]}`,
-    'groups:',
-    '  - name: web',
-    `    preferred: ${hosts[0]}`,
-    `    vips: [${vips.map((v) => `"${v}/${VIP_PREFIX}/eth0"`).join(', ')}]`,
-    'auth:',
-    '  send_key: 1',
-    '  keys: [{id: 1, method: sha256, secret: lab-secret-not-for-production}]',
-    extra,
-  ].join('\n');
+  const base = nativeYaml(lab, hosts, extra);
+  const line = `    vips: ["${LAB_VIP}/${VIP_PREFIX}/eth0"]`;
+  if (!base.split('\n').includes(line)) throw new Error(`nativeYaml no longer has the line ${JSON.stringify(line)}: update nativeYamlFor`);
+  return base.replace(line, `    vips: [${vips.map((v) => `"${v}/${VIP_PREFIX}/eth0"`).join(', ')}]`);
 }
 
 /** `haresources` for hosts[0] holding every VIP; the first keeps the recipe's `eth0:1` label. */

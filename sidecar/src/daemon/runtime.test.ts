@@ -113,7 +113,7 @@ interface Host {
   sent: Buffer[];
 }
 
-function pair(time: FakeTime, opts: { staleOn?: string } = {}): Record<'alpha' | 'beta', Host> {
+function pair(time: FakeTime, opts: { staleOn?: string; refreshMs?: number } = {}): Record<'alpha' | 'beta', Host> {
   const receivers = new Map<string, (bytes: Buffer) => void>();
   const hosts = {} as Record<'alpha' | 'beta', Host>;
   for (const node of ['alpha', 'beta'] as const) {
@@ -139,7 +139,7 @@ function pair(time: FakeTime, opts: { staleOn?: string } = {}): Record<'alpha' |
     const announcer: Announcer = { announce: async (v) => void announced.push(v.address) };
     const registry = new Registry();
     const runtime = createRuntime({
-      config: configFor(node),
+      config: { ...configFor(node), garp: { burst: 3, repeatAfterMs: 1000, refreshMs: opts.refreshMs ?? 0 } },
       configHash: 'test',
       generation: 1_700_000_000_000 + (node === 'alpha' ? 1 : 2),
       transport,
@@ -267,4 +267,16 @@ test('a stop stuck behind a hung apply still removes the VIP when the grace peri
   await time.advance(300);
   await stopping;
   assert.equal(h.alpha.iface.addresses.has(VIP.address), false);
+});
+
+test('with garp.refresh set, the holder re-announces on that period and the standby does not', async () => {
+  const time = new FakeTime();
+  const h = pair(time, { refreshMs: 2000 });
+  await h.alpha.runtime.start();
+  await h.beta.runtime.start();
+  await time.advance(1500);
+  const afterAcquire = h.alpha.announced.length;
+  await time.advance(6000);
+  assert.equal(h.alpha.announced.length - afterAcquire, 3, 'one announcement every 2 s');
+  assert.deepEqual(h.beta.announced, []);
 });

@@ -86,6 +86,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   let pendingApplies = 0;
   let tickHandle: unknown = null;
   let reconcileHandle: unknown = null;
+  let refreshHandle: unknown = null;
   let lastTickAt = clock.now();
   let onStopped: (() => void) | null = null;
   /** Set when shutdown ran out of grace: retries stop so the process can exit. */
@@ -369,6 +370,12 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     feed({ type: 'tick' });
     tickHandle = timers.setInterval(tick, tickMs);
     reconcileHandle = timers.setInterval(() => void reconcile(), config.reconcileMs);
+    if (config.garp.refreshMs > 0) {
+      // Some switches and hosts age out entries learned only from gratuitous ARP.
+      refreshHandle = timers.setInterval(() => {
+        for (const g of config.groups) if (claimOf(g.id) === 'held') void announceGroup(g);
+      }, config.garp.refreshMs);
+    }
     log.info({ event: 'start', node: config.node, generation: state.generation, paths: transport.pathIds }, 'joined');
   }
 
@@ -379,6 +386,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     const outcome = await Promise.race([stopped.then(() => 'stopped' as const), deadline]);
     timers.clearInterval(tickHandle);
     timers.clearInterval(reconcileHandle);
+    timers.clearInterval(refreshHandle);
     for (const h of repeatTimers) timers.clearTimeout(h);
     if (outcome === 'timeout') {
       abandoned = true;

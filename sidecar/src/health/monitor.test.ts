@@ -1,0 +1,351 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import type { CommandResult, RunCommand } from '../resources/command.js';
+import { DockerError, MISSING, type ContainerState, type ContainerStatus } from '../resources/docker.js';
+import { judgeContainer } from './container.js';
+import { FakeTime, settle } from './fake-time.js';
+import { Hysteresis } from './hysteresis.js';
+import { createHealthMonitor, type HealthMonitorDeps } from './monitor.js';
+import { httpSample, type FetchLike } from './probes.js';
+
+const logger = pino({ level: 'silent' });
+
+const state = (status: ContainerStatus, extra: Partial<ContainerState> = {}): ContainerState =>
+  status === 'missing' ? MISSING : { exists: true, id: 'c0ffee', name: 'web', status, health: 'none', healthOutput: null, exitCode: status === 'exited' ? 137 : null, oomKilled: false, ...extra };
+
+const PAUSE = { name: 'web', onAcquire: 'unpause-or-start', onRelease: 'pause' } as const;
+const STOP = { name: 'web', onAcquire: 'unpause-or-start', onRelease: 'stop' } as const;
+
+// ---- hysteresis ------------------------------------------------------------------------------
+
+test('hysteresis: the first sample decides; then fall bad or rise good in a row', () => {
+  const h = new Hysteresis(2, 3);
+  assert.equal(h.verdict, 'unknown');
+  assert.equal(h.push(true), true);
+  assert.equal(h.verdict, 'up');
+  h.push(false);
+  h.push(false);
+  h.push(true); // streak broken
+  h.push(false);
+  h.push(false);
+  assert.equal(h.verdict, 'up');
+  assert.equal(h.push(false), true);
+  assert.equal(h.verdict, 'down');
+  h.push(true);
+  assert.equal(h.verdict, 'down');
+  h.push(true);
+  assert.equal(h.verdict, 'up');
+  assert.throws(() => new Hysteresis(0, 1), RangeError);
+});
+
+// ---- judging the container ---------------------------------------------------------------------
+
+test('container judgement depends on the role: a standby may be paused, a holder must run', () => {
+  const table: Array<[ContainerState, 'holder' | 'standby', typeof PAUSE | typeof STOP, string]> = [
+    [state('running'), 'holder', PAUSE, ''],
+    [state('running', { health: 'starting' }), 'holder', PAUSE, ''],
+    [state('running', { health: 'unhealthy', healthOutput: 'HTTP 502' }), 'holder', PAUSE, 'container web unhealthy: HTTP 502'],
+    [state('paused'), 'holder', PAUSE, 'container web paused'],
+    [state('paused'), 'standby', PAUSE, ''],
+    // Docker marks a paused container's HEALTHCHECK unhealthy: not our standby's fault
+    [state('paused', { health: 'unhealthy' }), 'standby', PAUSE, ''],
+    [state('running', { health: 'unhealthy' }), 'standby', PAUSE, 'container web unhealthy'],
+    [state('exited'), 'holder', PAUSE, 'container web exited, exit code 137'],
+    [state('exited'), 'standby', PAUSE, 'container web exited, exit code 137'],
+    [state('exited'), 'standby', STOP, ''],
+    [state('exited', { oomKilled: true }), 'holder', STOP, 'container web exited, out of memory'],
+    [state('created'), 'standby', STOP, ''],
+    [state('restarting'), 'standby', STOP, 'container web restarting'],
+    [state('dead'), 'standby', PAUSE, 'container web dead'],
+    [MISSING, 'standby', PAUSE, 'container web missing'],
+  ];
+  for (const [s, role, policy, want] of table) {
+    assert.equal(judgeContainer(s, role, policy)!.join('; '), want, `${s.status}/${s.health} as ${role} (release ${policy.onRelease})`);
+  }
+  // a cold standby only when acquire can start it
+  assert.deepEqual(judgeContainer(state('exited'), 'standby', { ...STOP, onAcquire: 'unpause' }), ['container web exited, exit code 137']);
+  assert.equal(judgeContainer(state('exited'), 'transition', PAUSE), null);
+});
+
+// ---- the monitor -----------------------------------------------------------------------------
+
+interface Rig {
+  time: FakeTime;
+  changes: Array<[boolean, string]>;
+  docker: Array<[boolean, string | null]>;
+  container: { state: ContainerState | Error; inspections: number; hang: boolean };
+  monitor: ReturnType<typeof createHealthMonitor>;
+}
+
+function rig(over: Partial<HealthMonitorDeps> & { withContainer?: boolean; unhealthyWhenDockerDown?: boolean; policy?: typeof PAUSE | typeof STOP } = {}): Rig {
+  const time = new FakeTime();
+  const changes: Array<[boolean, string]> = [];
+  const docker: Array<[boolean, string | null]> = [];
+  const container: Rig['container'] = { state: state('running'), inspections: 0, hang: false };
+  const pending: Array<() => void> = [];
+  const monitor = createHealthMonitor({
+    container:
+      over.withContainer === false
+        ? null
+        : {
+            spec: { policy: over.policy ?? PAUSE, intervalMs: 2000, rise: 1, fall: 1, unhealthyWhenDockerDown: over.unhealthyWhenDockerDown ?? false },
+            inspect: async () => {
+              container.inspections++;
+              if (container.hang) await new Promise<void>((r) => pending.push(r));
+              if (container.state instanceof Error) throw container.state;
+              return container.state;
+            },
+          },
+    clock: time,
+    timers: time,
+    logger,
+    onChange: (healthy, reasons) => changes.push([healthy, reasons.join('; ')]),
+    onDocker: (up, error) => docker.push([up, error]),
+    ...over,
+  });
+  return { time, changes, docker, container, monitor };
+}
+
+test('a missing container makes the node unhealthy at start; it recovers when the container appears', async () => {
+  const r = rig();
+  r.container.state = MISSING;
+  r.monitor.start();
+  await settle();
+  assert.deepEqual(r.changes, [[false, 'container web missing']]);
+  assert.deepEqual(r.docker, [[true, null]]);
+  r.container.state = state('paused');
+  await r.time.advance(2000);
+  assert.deepEqual(r.changes.at(-1), [true, '']);
+  r.monitor.stop();
+  assert.equal(r.time.timerCount, 0);
+});
+
+test('a healthy start reports nothing: the engine already assumes healthy', async () => {
+  const r = rig();
+  r.monitor.start();
+  await r.time.advance(10_000);
+  assert.deepEqual(r.changes, []);
+  assert.equal(r.container.inspections, 6);
+  assert.equal(r.monitor.snapshot().healthy, true);
+});
+
+test('a Docker event is inspected at once, without waiting for the poll', async () => {
+  const r = rig();
+  r.monitor.setRole('holder');
+  r.monitor.start();
+  await settle();
+  r.container.state = state('exited');
+  r.monitor.dockerEvent({ type: 'container', action: 'die', id: 'c0ffee', name: 'web', health: null });
+  await settle();
+  assert.deepEqual(r.changes, [[false, 'container web exited, exit code 137']]);
+  assert.equal(r.time.now(), 0);
+});
+
+test('events during an inspect ask for exactly one more', async () => {
+  const r = rig();
+  r.monitor.start();
+  await settle();
+  const before = r.container.inspections;
+  r.container.hang = true;
+  r.monitor.dockerEvent({ type: 'container', action: 'pause', id: 'c0ffee', name: 'web', health: null });
+  for (let i = 0; i < 5; i++) r.monitor.dockerEvent({ type: 'container', action: 'unpause', id: 'c0ffee', name: 'web', health: null });
+  await settle();
+  assert.equal(r.container.inspections, before + 1);
+});
+
+test('a stale inspect from before a role change is not judged under the new role', async () => {
+  const r = rig();
+  r.container.state = state('paused');
+  r.monitor.start();
+  await settle();
+  assert.deepEqual(r.changes, []); // paused standby: fine
+  r.monitor.setRole('transition');
+  await settle();
+  // the acquire unpauses, then the runtime says we hold
+  r.container.state = state('running');
+  r.monitor.setRole('holder');
+  await settle();
+  assert.deepEqual(r.changes, [], 'a holder whose container was paused a moment ago is not unhealthy');
+  // someone pauses it behind our back while we hold
+  r.container.state = state('paused');
+  r.monitor.dockerEvent({ type: 'container', action: 'pause', id: 'c0ffee', name: 'web', health: null });
+  await settle();
+  assert.deepEqual(r.changes, [[false, 'container web paused']]);
+});
+
+test('Docker unreachable: reported, and by default not unhealthy (the container may still serve)', async () => {
+  const r = rig();
+  r.monitor.setRole('holder');
+  r.monitor.start();
+  await settle();
+  r.container.state = new DockerError('HB_DOCKER_UNAVAILABLE', 'inspect: ECONNREFUSED', 'web');
+  r.monitor.dockerEvent({ type: 'docker', up: false, error: 'ECONNRESET' });
+  await r.time.advance(2000);
+  assert.deepEqual(r.changes, []);
+  assert.equal(r.docker.at(-1)![0], false);
+  const snap = r.monitor.snapshot();
+  assert.equal(snap.docker.up, false);
+  assert.equal(snap.docker.since, 0);
+  r.container.state = state('running');
+  r.monitor.dockerEvent({ type: 'docker', up: true });
+  await settle();
+  assert.deepEqual(r.docker.map((d) => d[0]), [true, false, true]);
+});
+
+test('Docker unreachable counts as unhealthy when configured so', async () => {
+  const r = rig({ unhealthyWhenDockerDown: true });
+  r.monitor.setRole('holder');
+  r.monitor.start();
+  await settle();
+  r.container.state = new DockerError('HB_DOCKER_UNAVAILABLE', 'inspect: ECONNREFUSED', 'web');
+  await r.time.advance(2000);
+  assert.deepEqual(r.changes, [[false, 'docker unreachable: Docker is unreachable: inspect: ECONNREFUSED']]);
+});
+
+test('an ambiguous container name is unhealthy: Docker answered, and we cannot tell which to serve', async () => {
+  const r = rig();
+  r.container.state = new DockerError('HB_CONTAINER_AMBIGUOUS', 'service web matches a_web_1, b_web_1', 'web');
+  r.monitor.start();
+  await settle();
+  assert.equal(r.changes.length, 1);
+  assert.match(r.changes[0]![1], /several containers match/);
+});
+
+// ---- http --------------------------------------------------------------------------------------
+
+/** A fetch whose answers the test sets: a status, 'hang' (never answers) or 'refused'. */
+function fakeFetch(): { fetch: FetchLike; answer: number | 'hang' | 'refused'; calls: number } {
+  const f = {
+    answer: 200 as number | 'hang' | 'refused',
+    calls: 0,
+    fetch: (async (_url, init) => {
+      f.calls++;
+      const a = f.answer;
+      if (a === 'refused') throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
+      if (a === 'hang') {
+        return new Promise((_, reject) => init.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+      }
+      return { status: a, body: { cancel: async () => {} } };
+    }) as FetchLike,
+  };
+  return f;
+}
+
+const HTTP = { url: 'http://127.0.0.1:8080/healthz', intervalMs: 1000, timeoutMs: 500, rise: 2, fall: 3 };
+
+test('http sample: 2xx and 3xx are up; other statuses, refusals and timeouts are down, with the reason', async () => {
+  const time = new FakeTime();
+  const f = fakeFetch();
+  for (const [answer, ok] of [[200, true], [302, true], [404, false], [503, false]] as const) {
+    f.answer = answer;
+    assert.equal((await httpSample(HTTP, f.fetch, time)).ok, ok, String(answer));
+  }
+  f.answer = 'refused';
+  assert.deepEqual(await httpSample(HTTP, f.fetch, time), { ok: false, reason: 'http http://127.0.0.1:8080/healthz failed: ECONNREFUSED' });
+  f.answer = 'hang';
+  const p = httpSample(HTTP, f.fetch, time);
+  await time.advance(500);
+  assert.deepEqual(await p, { ok: false, reason: 'http http://127.0.0.1:8080/healthz timed out after 500 ms' });
+  assert.equal(time.timerCount, 0);
+});
+
+test('http check: fall bad samples make the holder unhealthy, rise good ones bring it back', async () => {
+  const f = fakeFetch();
+  const r = rig({ http: HTTP, fetch: f.fetch });
+  r.monitor.setRole('holder');
+  r.monitor.start();
+  await r.time.advance(1000);
+  assert.equal(f.calls, 1);
+  f.answer = 503;
+  await r.time.advance(2000);
+  assert.deepEqual(r.changes, []);
+  await r.time.advance(1000);
+  assert.deepEqual(r.changes, [[false, 'http http://127.0.0.1:8080/healthz answered 503']]);
+  f.answer = 200;
+  await r.time.advance(1000);
+  assert.equal(r.changes.length, 1);
+  await r.time.advance(1000);
+  assert.deepEqual(r.changes.at(-1), [true, '']);
+});
+
+test('http check: no samples while the container is paused; a failure earned while holding sticks until its timeout', async () => {
+  const f = fakeFetch();
+  const r = rig({ http: { ...HTTP, fall: 1 }, fetch: f.fetch, failureTimeoutMs: 30_000 });
+  r.monitor.setRole('holder');
+  r.monitor.start();
+  await settle();
+  f.answer = 500;
+  await r.time.advance(1000);
+  assert.deepEqual(r.changes, [[false, 'http http://127.0.0.1:8080/healthz answered 500']]);
+  // the engine hands over: release pauses the container
+  r.monitor.setRole('transition');
+  r.container.state = state('paused');
+  r.monitor.setRole('standby');
+  await r.time.advance(2000);
+  const calls = f.calls;
+  await r.time.advance(20_000);
+  assert.equal(f.calls, calls, 'a paused container is not probed');
+  assert.equal(r.monitor.snapshot().healthy, false, 'still ineligible: it failed and cannot prove otherwise');
+  await r.time.advance(10_000);
+  assert.deepEqual(r.changes.at(-1), [true, ''], 'forgotten after the failure timeout');
+  assert.equal(r.monitor.snapshot().sources.find((s) => s.source === 'http')!.verdict, 'unknown');
+});
+
+test('http check with no container configured runs whatever the role', async () => {
+  const f = fakeFetch();
+  const r = rig({ withContainer: false, http: HTTP, fetch: f.fetch });
+  r.monitor.start();
+  await r.time.advance(3000);
+  assert.equal(f.calls, 3);
+});
+
+// ---- ping --------------------------------------------------------------------------------------
+
+function fakePing(answering: Set<string>): { run: RunCommand; calls: string[] } {
+  const calls: string[] = [];
+  const run: RunCommand = async (file, args) => {
+    calls.push(`${file} ${args.join(' ')}`);
+    const host = args.at(-1)!;
+    const r: CommandResult = answering.has(host) ? { code: 0, stdout: '', stderr: '' } : { code: 1, stdout: '', stderr: '' };
+    return r;
+  };
+  return { run, calls };
+}
+
+test('ping nodes: reachable while any answers; ineligible after fall rounds with none', async () => {
+  const answering = new Set(['10.77.0.1', '10.77.0.254']);
+  const p = fakePing(answering);
+  const r = rig({ withContainer: false, ping: { nodes: ['10.77.0.1', '10.77.0.254'], intervalMs: 1000, rise: 1, fall: 2 }, run: p.run });
+  r.monitor.start();
+  await settle();
+  assert.deepEqual(p.calls, ['ping -c1 -W1 -n 10.77.0.1', 'ping -c1 -W1 -n 10.77.0.254']);
+  answering.delete('10.77.0.1');
+  await r.time.advance(1000);
+  assert.deepEqual(r.changes, []);
+  answering.clear();
+  await r.time.advance(1000);
+  assert.deepEqual(r.changes, []);
+  await r.time.advance(1000);
+  assert.deepEqual(r.changes, [[false, 'ping: no ping node answers (10.77.0.1, 10.77.0.254)']]);
+  answering.add('10.77.0.254');
+  await r.time.advance(1000);
+  assert.deepEqual(r.changes.at(-1), [true, '']);
+});
+
+test('reasons of every failing source are reported together', async () => {
+  const p = fakePing(new Set());
+  const r = rig({ ping: { nodes: ['10.77.0.1'], intervalMs: 1000, rise: 1, fall: 1 }, run: p.run });
+  r.container.state = state('dead');
+  r.monitor.start();
+  await settle();
+  assert.deepEqual(r.changes.at(-1), [false, 'container web dead; ping: no ping node answers (10.77.0.1)']);
+  const snap = r.monitor.snapshot();
+  assert.deepEqual(snap.sources.map((s) => `${s.source}:${s.verdict}`), ['container:down', 'ping:down']);
+  assert.equal(snap.container?.status, 'dead');
+});
+
+test('ping nodes without a RunCommand is a programming error, found at construction', () => {
+  const time = new FakeTime();
+  assert.throws(() => createHealthMonitor({ ping: { nodes: ['10.0.0.1'], intervalMs: 1000, rise: 1, fall: 1 }, clock: time, timers: time, logger, onChange: () => {} }), /RunCommand/);
+});
