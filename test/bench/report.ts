@@ -21,7 +21,7 @@ export const METRICS: readonly MetricDef[] = [
   { id: 'kill9', title: 'Hard failure: kill -9 of the active daemon', what: 'fault → first answer from the standby', unit: 'ms', log: true },
   { id: 'linkdown', title: "Hard failure: active host's link down", what: 'fault → first answer from the standby', unit: 'ms', log: true },
   { id: 'graceful', title: 'Graceful stop (SIGTERM) of the active daemon', what: 'longest gap between answers', unit: 'ms', log: true },
-  { id: 'graceful-double', title: 'Graceful stop: both hosts held the VIP', what: 'double-holder samples (≈10 ms apart)', unit: 'samples', log: false },
+  { id: 'graceful-double', title: 'Graceful stop: both hosts held the VIP', what: 'samples (every 5 ms) with the VIP on both hosts', unit: 'samples', log: false },
   { id: 'failback', title: 'Failback: the preferred node returns', what: 'longest gap between answers', unit: 'ms', log: true },
   { id: 'scale', title: 'Scale: 100 VIPs, kill -9 of the active daemon', what: 'fault → all 100 answer from the standby', unit: 'ms', log: true },
   { id: 'idle-rss', title: 'Idle memory of the active daemon', what: 'max RSS over the idle window, summed over its processes', unit: 'MB', log: false },

@@ -31,8 +31,8 @@ export const PROBE_MS = 10;
 export const PROBE_TIMEOUT_MS = 200;
 /** Scale scenario: rounds over the still-pending VIPs, one probe in flight per VIP at most. */
 export const SCALE_ROUND_MS = 25;
-/** Double-holder sampling period (ms); each sample is one `ip -j addr` per host. */
-export const HOLDER_SAMPLE_MS = 10;
+/** Double-holder sampling period (ms); see `localAddresses`. */
+export const HOLDER_SAMPLE_MS = 5;
 /** How long after a move is still watched for a second gap (flapping) and double holders. */
 export const AFTER_MS = 500;
 /** A steady state must hold this long, with every probe answered by the preferred host. */
@@ -55,6 +55,8 @@ export interface Pair {
   readonly primary: string;
   readonly secondary: string;
   readonly vips: readonly string[];
+  /** Per host, a process that lives in its namespace for the whole run (its responder). */
+  readonly nsPid: Readonly<Record<string, number>>;
   /** Progress lines (stderr). */
   readonly log: (line: string) => void;
   /** Things worth reporting that are not figures (flaps seen while settling…). */
@@ -127,7 +129,11 @@ export async function settle(p: Pair, prober?: Prober): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const since = p.lab.now();
     await sleep(STEADY_MS + PROBE_TIMEOUT_MS);
-    if (answeredOnlyBy(prober, primary, since) && (await holdsAll())) return;
+    if (answeredOnlyBy(prober, primary, since) && (await holdsAll())) {
+      const [slow, fast] = [await holdersOf(p), fastHolders(p, p.vips[0]!)];
+      if (slow.join() !== fast.join()) throw new Error(`settle: ip says ${slow.join()} hold the VIP, fib_trie says ${fast.join()}`);
+      return;
+    }
     const seen = [...new Set(prober.records.filter((r) => r.sentAt >= since).map((r) => r.host ?? `(${r.error})`))];
     p.events.push(`${c.id}: not steady while settling (answers: ${seen.join(', ') || 'none'}; holders: ${(await holdersOf(p)).join(', ') || 'none'})`);
     p.log(`    settle: not steady (answers: ${seen.join(', ')}), waiting again`);
@@ -138,29 +144,42 @@ export async function settle(p: Pair, prober?: Prober): Promise<void> {
 
 // ---- double holders -------------------------------------------------------------------------
 
+/**
+ * The IPv4 addresses local to the network namespace of `pid` (its `/32 host LOCAL` routes in
+ * /proc/PID/net/fib_trie). A file read of ~0.05 ms, against ~50–150 ms for spawning `ip` twice
+ * on this machine, which is what lets the watcher below really sample every few ms.
+ */
+export function localAddresses(pid: number): Set<string> {
+  const out = new Set<string>();
+  let last: string | null = null;
+  for (const line of fs.readFileSync(`/proc/${pid}/net/fib_trie`, 'utf8').split('\n')) {
+    const t = line.trim();
+    if (t.startsWith('|-- ')) last = t.slice(4);
+    else if (t === '/32 host LOCAL' && last !== null) out.add(last);
+  }
+  return out;
+}
+
+/** Hosts holding `vip`, read through a process living in each host's namespace. */
+export function fastHolders(p: Pair, vip: string): string[] {
+  return [p.primary, p.secondary].filter((h) => localAddresses(p.nsPid[h]!).has(vip));
+}
+
 export interface HolderWatch {
   stop(): Promise<{ samples: number; double: number }>;
 }
 
-/** Samples who holds `vip` about every `everyMs` until stopped. */
-export function watchHolders(lab: Lab, vip: string, everyMs = HOLDER_SAMPLE_MS): HolderWatch {
-  let running = true;
+/** Samples who holds `vip` every `everyMs` until stopped. */
+export function watchHolders(p: Pair, vip: string, everyMs = HOLDER_SAMPLE_MS): HolderWatch {
   let samples = 0;
   let double = 0;
-  const loop = (async () => {
-    while (running) {
-      const t = performance.now();
-      const h = await lab.holders(vip);
-      samples++;
-      if (h.length > 1) double++;
-      const rest = everyMs - (performance.now() - t);
-      if (rest > 0) await sleep(rest);
-    }
-  })();
+  const timer = setInterval(() => {
+    samples++;
+    if (fastHolders(p, vip).length > 1) double++;
+  }, everyMs);
   return {
     async stop() {
-      running = false;
-      await loop;
+      clearInterval(timer);
       return { samples, double };
     },
   };
@@ -196,7 +215,7 @@ export async function hardFailure(p: Pair, prober: Prober, fault: 'kill9' | 'lin
 /** SIGTERM of the active daemon → longest client-seen gap, and double-holder samples. */
 export async function graceful(p: Pair, prober: Prober): Promise<{ value: number; extra: Rep['extra'] }> {
   await settle(p, prober);
-  const watch = watchHolders(p.lab, p.vips[0]!);
+  const watch = watchHolders(p, p.vips[0]!);
   try {
     const at = prober.mark(`SIGTERM ${p.primary}`);
     const stopped = p.c.stop(p.primary, 'SIGTERM');
@@ -219,7 +238,7 @@ export async function failback(p: Pair, prober: Prober): Promise<{ value: number
   await waitFor(async () => (await soleHolder(p)) === p.secondary, { timeoutMs: p.c.budget.failoverMs + p.c.budget.scaleMs, what: `${p.secondary} holding` });
   await prober.waitFor((r) => r.host === p.secondary, p.c.budget.failoverMs);
   await sleep(STEADY_MS);
-  const watch = watchHolders(p.lab, p.vips[0]!);
+  const watch = watchHolders(p, p.vips[0]!);
   try {
     const at = prober.mark(`start ${p.primary}`);
     await p.c.start(p.primary);
@@ -236,7 +255,11 @@ export async function failback(p: Pair, prober: Prober): Promise<{ value: number
 interface Footprint {
   rssMb: number;
   pssMb: number;
+  /** RSS of the main process alone (max). */
+  mainRssMb: number;
   cpuPct: number;
+  /** The part of cpuPct spent in reaped helpers (cutime/cstime): `ip`, `arping`, scripts. */
+  helperCpuPct: number;
   processes: number;
 }
 
@@ -246,14 +269,16 @@ interface Footprint {
  * (cutime/cstime), so a daemon that forks `ip` pays for it.
  */
 async function footprint(pidsOf: () => number[], seconds: number): Promise<Footprint> {
-  const first = new Map<number, { start: number; ticks: number }>();
-  const last = new Map<number, number>();
+  type T = { start: number; own: number; helpers: number };
+  const first = new Map<number, T>();
+  const last = new Map<number, T>();
   let rss = 0;
   let pss = 0;
+  let mainRss = 0;
   let processes = 0;
-  const ticks = (pid: number): { start: number; ticks: number } | null => {
+  const ticks = (pid: number): T | null => {
     const s = readStat(pid);
-    return s === null ? null : { start: s.starttime, ticks: s.utime + s.stime + s.cutime + s.cstime };
+    return s === null ? null : { start: s.starttime, own: s.utime + s.stime, helpers: s.cutime + s.cstime };
   };
   const t0 = performance.now();
   for (let i = 0; i <= seconds; i++) {
@@ -267,8 +292,10 @@ async function footprint(pidsOf: () => number[], seconds: number): Promise<Footp
       if (t === null) continue;
       const seen = first.get(pid);
       if (seen === undefined || seen.start !== t.start) first.set(pid, t);
-      last.set(pid, t.ticks);
-      r += statusKb(pid, 'VmRSS') ?? 0;
+      last.set(pid, t);
+      const kb = statusKb(pid, 'VmRSS') ?? 0;
+      if (pid === pids[0]) mainRss = Math.max(mainRss, kb);
+      r += kb;
       q += pssKb(pid) ?? 0;
     }
     rss = Math.max(rss, r);
@@ -276,9 +303,15 @@ async function footprint(pidsOf: () => number[], seconds: number): Promise<Footp
     processes = Math.max(processes, pids.length);
   }
   const wall = (performance.now() - t0) / 1000;
-  let used = 0;
-  for (const [pid, f] of first) used += (last.get(pid) ?? f.ticks) - f.ticks;
-  return { rssMb: rss / 1024, pssMb: pss / 1024, cpuPct: (100 * used) / CLK_TCK / wall, processes };
+  let own = 0;
+  let helpers = 0;
+  for (const [pid, f] of first) {
+    const l = last.get(pid) ?? f;
+    own += l.own - f.own;
+    helpers += l.helpers - f.helpers;
+  }
+  const pct = (t: number): number => (100 * t) / CLK_TCK / wall;
+  return { rssMb: rss / 1024, pssMb: pss / 1024, mainRssMb: mainRss / 1024, cpuPct: pct(own + helpers), helperCpuPct: pct(helpers), processes };
 }
 
 /** Idle footprint of both daemons over `seconds`; the figures are the active host's. */
@@ -295,6 +328,8 @@ export async function idle(p: Pair, prober: Prober, seconds: number): Promise<{ 
     extra: {
       seconds,
       activeProcesses: active.processes,
+      activeMainRssMb: r1(active.mainRssMb),
+      activeHelperCpuPct: Math.round(active.helperCpuPct * 100) / 100,
       standbyRssMb: r1(standby.rssMb),
       standbyPssMb: r1(standby.pssMb),
       standbyCpuPct: Math.round(standby.cpuPct * 100) / 100,

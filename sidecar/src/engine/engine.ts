@@ -13,6 +13,8 @@ import type { Claim, Message, MessageType } from '../wire/types.js';
 import type { Action, EngineEvent, EngineSettings, EngineState, GroupState, PeerState, StepResult } from './types.js';
 
 const LIVENESS_ORDER: Record<PeerLiveness, number> = { up: 4, late: 3, dead: 2, left: 1, unknown: 0 };
+/** Per message: a spike in RTT is forgotten over a few dozen heartbeats, not at once. */
+const RTT_HIGH_DECAY = 0.97;
 
 export interface Engine {
   readonly settings: EngineSettings;
@@ -25,8 +27,19 @@ export function createEngine(settings: EngineSettings): Engine {
   const peerNames = settings.nodes.map((n) => n.name).filter((n) => n !== self);
   const priorityOf = new Map(settings.nodes.map((n) => [n.name, n.priority]));
   const { keepaliveMs, warntimeMs, deadtimeMs, initdeadMs } = settings.timing;
-  /** Longer than a round trip plus a busy event loop on a LAN, short next to a failover. */
-  const claimWindowMs = Math.min(20, keepaliveMs / 5);
+  /**
+   * The claim window must outlast the slowest peer's news: twice the highest recent RTT, at
+   * least 20 ms (a LAN round trip plus a busy event loop), at most one keepalive.
+   */
+  const minClaimWindowMs = Math.min(20, keepaliveMs / 5);
+  function claimWindowMs(state: EngineState): number {
+    let high = 0;
+    for (const n of peerNames) {
+      const p = state.peers[n]!;
+      if (alive(p)) high = Math.max(high, p.rttHighMs);
+    }
+    return Math.min(keepaliveMs, Math.max(minClaimWindowMs, 2 * high));
+  }
 
   function initial(now: number, generation: number): EngineState {
     const peers: Record<string, PeerState> = {};
@@ -159,10 +172,12 @@ export function createEngine(settings: EngineSettings): Engine {
     }
     const echo = message.echoes.find((e) => e.node === self);
     let rttMs = before.rttMs;
+    let rttHighMs = before.rttHighMs * RTT_HIGH_DECAY;
     if (echo !== undefined) {
       const measured = now - echo.sentAtMs - echo.heldMs;
       if (measured >= 0 && echo.sentAtMs <= now) {
         rttMs = measured;
+        rttHighMs = Math.max(rttHighMs, measured);
         s.actions.push({ type: 'rtt', node: message.node, rttMs: measured });
       }
     }
@@ -175,6 +190,7 @@ export function createEngine(settings: EngineSettings): Engine {
       view: message,
       lastReceivedAt: now,
       rttMs,
+      rttHighMs,
       unheardBySince,
       state: message.type === 'leave' ? 'left' : before.state,
     });
@@ -348,7 +364,7 @@ export function createEngine(settings: EngineSettings): Engine {
       setClaim(s, group, 'acquiring', reason, now);
       // Only a live peer can contend; with none (the usual two-node failover) waiting buys nothing.
       const contenders = peerNames.some((n) => alive(state.peers[n]!));
-      if (contenders) s.setGroup(group, { ...s.group(group)!, applyAt: now + claimWindowMs });
+      if (contenders) s.setGroup(group, { ...s.group(group)!, applyAt: now + claimWindowMs(state) });
       else s.actions.push({ type: 'acquire', group, reason });
       sendSoon(s);
     }
@@ -434,7 +450,7 @@ export function nextClaimDeadline(state: EngineState): number | null {
 }
 
 function freshPeer(node: string): PeerState {
-  return { node, generation: null, paths: {}, state: 'unknown', view: null, lastReceivedAt: null, rttMs: null, unheardBySince: null };
+  return { node, generation: null, paths: {}, state: 'unknown', view: null, lastReceivedAt: null, rttMs: null, rttHighMs: 0, unheardBySince: null };
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -21,6 +21,8 @@ export interface PeerState {
   readonly view: Message | null;
   readonly lastReceivedAt: number | null;
   readonly rttMs: number | null;
+  /** A slowly decaying maximum of the RTT: how late this peer's news can be, for the claim window. */
+  readonly rttHighMs: number;
   /** Since when the peer's messages have not echoed us although we hear it: it may not hear us. */
   readonly unheardBySince: number | null;
 }

@@ -215,19 +215,22 @@ test('an ambiguous container name is unhealthy: Docker answered, and we cannot t
 // ---- http --------------------------------------------------------------------------------------
 
 /** A fetch whose answers the test sets: a status, 'hang' (never answers) or 'refused'. */
-function fakeFetch(): { fetch: FetchLike; answer: number | 'hang' | 'refused'; calls: number } {
-  const f = {
-    answer: 200 as number | 'hang' | 'refused',
-    calls: 0,
-    fetch: (async (_url, init) => {
-      f.calls++;
-      const a = f.answer;
-      if (a === 'refused') throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
-      if (a === 'hang') {
-        return new Promise((_, reject) => init.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
-      }
-      return { status: a, body: { cancel: async () => {} } };
-    }) as FetchLike,
+interface FakeFetch {
+  fetch: FetchLike;
+  answer: number | 'hang' | 'refused';
+  calls: number;
+}
+
+function fakeFetch(): FakeFetch {
+  const f: FakeFetch = { answer: 200, calls: 0, fetch: async () => ({ status: 0, body: null }) };
+  f.fetch = async (_url, init) => {
+    f.calls++;
+    const a = f.answer;
+    if (a === 'refused') throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
+    if (a === 'hang') {
+      return new Promise((_, reject) => init.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+    }
+    return { status: a, body: { cancel: async () => {} } };
   };
   return f;
 }
