@@ -70,7 +70,7 @@ export class SimCluster {
     private readonly options: SimOptions = {},
   ) {
     const ka = settings[0]!.timing.keepaliveMs;
-    this.tickMs = options.tickMs ?? Math.max(1, Math.min(25, Math.floor(ka / 4)));
+    this.tickMs = options.tickMs ?? Math.max(1, Math.min(50, Math.floor(ka / 2)));
     this.latencyMs = options.latencyMs ?? 1;
     this.applyMs = options.applyMs ?? 5;
     this.leaseMs = options.leaseMs ?? Math.max(2000, Math.ceil(settings[0]!.timing.deadtimeMs / 1000) * 1000);
