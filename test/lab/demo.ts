@@ -52,6 +52,9 @@ async function main(): Promise<void> {
     let served = await prober.waitFor((r) => r.host === 'cookbook2' && r.sentAt >= at, 10_000);
     say(`   The client was answered by cookbook2 ${(served.sentAt - at).toFixed(0)} ms after the crash.`);
     await show(lab, prober);
+    say('   Nothing runs on cookbook to remove its copy of the VIP; its kernel lease does:');
+    await waitHolders(lab, ['cookbook2'], 10_000);
+    say(`   cookbook's VIP lapsed by itself ${(lab.now() - at).toFixed(0)} ms after the crash.`);
 
     say('\n3. Start cookbook again: with auto_failback on, it takes the VIP back by handshake.');
     at = prober.mark('restart');

@@ -11,7 +11,7 @@ import type { Config, Vip } from '../config/types.js';
 import { createMetrics } from '../metrics/index.js';
 import type { Announcer } from '../resources/announce.js';
 import type { PresentAddress, VipDriver } from '../resources/ipaddr.js';
-import { createRuntime, type DatagramTransport, type Runtime, type Timers } from './runtime.js';
+import { createRuntime, type DatagramTransport, type GroupResources, type Runtime, type Timers } from './runtime.js';
 
 const VIP: Vip = { address: '10.77.0.100', prefixLength: 24, iface: 'eth0', label: 'eth0:1', family: 4 };
 const KEY = { id: 1, method: 'sha256' as const, secret: 's3cret' };
@@ -113,7 +113,7 @@ interface Host {
   sent: Buffer[];
 }
 
-function pair(time: FakeTime, opts: { staleOn?: string; refreshMs?: number } = {}): Record<'alpha' | 'beta', Host> {
+function pair(time: FakeTime, opts: { staleOn?: string; refreshMs?: number; resources?: (node: string) => GroupResources } = {}): Record<'alpha' | 'beta', Host> {
   const receivers = new Map<string, (bytes: Buffer) => void>();
   const hosts = {} as Record<'alpha' | 'beta', Host>;
   for (const node of ['alpha', 'beta'] as const) {
@@ -150,6 +150,7 @@ function pair(time: FakeTime, opts: { staleOn?: string; refreshMs?: number } = {
       logger: pino({ level: 'silent' }),
       clock: { now: () => time.now, wallNow: () => 1_700_000_000_000 + time.now },
       timers: time,
+      ...(opts.resources ? { resources: opts.resources(node) } : {}),
     });
     hosts[node] = { runtime, iface, announced, registry, sent, inject: (b) => receivers.get(node)?.(b) };
   }
@@ -279,4 +280,33 @@ test('with garp.refresh set, the holder re-announces on that period and the stan
   await time.advance(6000);
   assert.equal(h.alpha.announced.length - afterAcquire, 3, 'one announcement every 2 s');
   assert.deepEqual(h.beta.announced, []);
+});
+
+test('the container comes up after the VIP and goes down before it; a hung Docker does not block the handover', async () => {
+  const time = new FakeTime();
+  const events: string[] = [];
+  let hang = false;
+  const h = pair(time, {
+    resources: (node) => ({
+      acquire: async () => void events.push(`${node} container up (VIP present: ${h.alpha.iface.addresses.has(VIP.address) || h.beta.iface.addresses.has(VIP.address)})`),
+      release: async () => {
+        events.push(`${node} container down`);
+        if (hang) await new Promise(() => {});
+      },
+      reconcile: async (_g, holding) => void events.push(`${node} reconcile ${holding ? 'holding' : 'standby'}`),
+    }),
+  });
+  await h.alpha.runtime.start();
+  await h.beta.runtime.start();
+  await time.advance(400);
+  assert.ok(events.includes('alpha container up (VIP present: true)'), events.join('\n'));
+  await time.advance(600);
+  assert.ok(events.includes('alpha reconcile holding') && events.includes('beta reconcile standby'));
+  hang = true;
+  const stopping = h.alpha.runtime.stop(5000);
+  await time.advance(3000);
+  await stopping;
+  assert.ok(events.includes('alpha container down'));
+  assert.equal(h.alpha.iface.addresses.has(VIP.address), false, 'the VIP went after the 3 s limit on the hung release');
+  assert.ok(h.beta.iface.addresses.has(VIP.address));
 });

@@ -39,6 +39,19 @@ export interface DatagramTransport {
   readonly pathIds: readonly string[];
 }
 
+/**
+ * What a group holds besides its VIPs (the protected container). Acquired after the VIP is up
+ * and announced, released before the VIP goes (DESIGN §4), and repaired by reconcile.
+ */
+export interface GroupResources {
+  acquire(group: GroupSpec): Promise<void>;
+  release(group: GroupSpec): Promise<void>;
+  reconcile(group: GroupSpec, holding: boolean): Promise<void>;
+}
+
+/** A Docker call that hangs must not hold the VIP hostage: the handover goes on without it. */
+const RESOURCE_STEP_LIMIT_MS = 3_000;
+
 export interface RuntimeDeps {
   readonly config: Config;
   readonly configHash: string;
@@ -52,6 +65,7 @@ export interface RuntimeDeps {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly timers: Timers;
+  readonly resources?: GroupResources;
 }
 
 /** Log each datagram rejection reason at most once per window, with how many were suppressed. */
@@ -243,6 +257,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     updateVipGauges();
     feed({ type: 'acquired', group: group.id });
     void announceGroup(group);
+    await resourceStep(group, 'acquire');
     if (config.garp.repeatAfterMs > 0) {
       const handle = timers.setTimeout(() => {
         repeatTimers.delete(handle);
@@ -254,11 +269,27 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
 
   async function release(group: GroupSpec): Promise<void> {
     if (claimOf(group.id) !== 'releasing') return;
+    await resourceStep(group, 'release');
     const ok = await retrying(group.id, 'releasing', 'remove', () => vips.remove(group.vips));
     if (!ok) return;
     for (const v of group.vips) present.delete(v.address);
     updateVipGauges();
     feed({ type: 'released', group: group.id });
+  }
+
+  /** Runs one resource step within a time limit; its failure is logged and left to reconcile. */
+  async function resourceStep(group: GroupSpec, step: 'acquire' | 'release'): Promise<void> {
+    if (deps.resources === undefined) return;
+    let timer: unknown = null;
+    const limit = new Promise<'timeout'>((r) => (timer = timers.setTimeout(() => r('timeout'), RESOURCE_STEP_LIMIT_MS)));
+    try {
+      const outcome = await Promise.race([deps.resources[step](group).then(() => 'done' as const), limit]);
+      if (outcome === 'timeout') log.error({ event: 'resource-timeout', group: group.id, step }, `${step} of ${group.id}'s resources did not finish in ${RESOURCE_STEP_LIMIT_MS} ms; going on`);
+    } catch (err) {
+      log.error({ err, group: group.id, step }, `${step} of ${group.id}'s resources failed; reconcile will retry`);
+    } finally {
+      timers.clearTimeout(timer);
+    }
   }
 
   async function announceGroup(group: GroupSpec): Promise<void> {
@@ -308,6 +339,12 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     if (pendingApplies > 0) return;
     for (const g of config.groups) {
       const claim = claimOf(g.id);
+      if (deps.resources !== undefined && (claim === 'held' || claim === 'none')) {
+        const resources = deps.resources;
+        enqueue(`reconcile resources ${g.id}`, async () => {
+          if (claimOf(g.id) === claim) await resources.reconcile(g, claim === 'held').catch((err: unknown) => log.warn({ err, group: g.id }, 'resource reconcile failed'));
+        });
+      }
       const missing = g.vips.filter((v) => !present.has(v.address));
       if (claim === 'held') {
         if (missing.length > 0) log.warn({ event: 'drift', group: g.id, missing: missing.map((v) => v.address) }, 'held VIP missing from the interface: restoring');
