@@ -1,0 +1,140 @@
+/**
+ * Faults on real processes (issue 5 §2), time-boxed for CI; `HB_SOAK_SECONDS` stretches the loss
+ * phases for a soak. Native defaults, two hosts, a client probing the VIP every 10 ms.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createLab, type Lab, type Prober } from '../lab/netns.js';
+import { labUnavailable, requireLab } from '../lab/guard.js';
+import { api, LAB_VIP, metricValue, nativeYaml, startSidecar, waitHolders, waitReady, watchDoubleHolders, type Sidecar } from '../lab/sidecar.js';
+
+const HOSTS = ['alpha', 'beta'];
+const LOSS_SECONDS = Number(process.env.HB_SOAK_SECONDS ?? 20);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Every transition either node made, from their own counters. */
+async function transitions(lab: Lab): Promise<number> {
+  let total = 0;
+  for (const h of HOSTS) {
+    const text = await api(lab, h, '/metrics');
+    for (const line of text.split('\n')) if (line.startsWith('heartbeat_transitions_total{')) total += Number(line.split(' ').at(-1));
+  }
+  return total;
+}
+
+describe('faults in the lab', { concurrency: false }, () => {
+  let lab: Lab;
+  let prober: Prober;
+  let config: string;
+  const sidecars = new Map<string, Sidecar>();
+  const start = (h: string) => sidecars.set(h, startSidecar(lab, h, ['--config', config]));
+
+  before(async () => {
+    if (labUnavailable() !== null) return;
+    lab = await createLab({ hosts: HOSTS, name: 'faults' });
+    config = path.join(lab.dir, 'sidecar.yaml');
+    fs.writeFileSync(config, nativeYaml(lab, HOSTS));
+    for (const h of HOSTS) await lab.startResponder(h);
+    for (const h of HOSTS) start(h);
+    await Promise.all(HOSTS.map((h) => waitReady(lab, h)));
+    prober = await lab.startProber(`http://${LAB_VIP}:8080/`);
+    await waitHolders(lab, ['alpha'], 10_000);
+  });
+
+  after(async () => {
+    await prober?.stop();
+    await lab?.destroy();
+  });
+
+  for (const p of [0.1, 0.3]) {
+    test(`${p * 100}% heartbeat loss both ways for ${LOSS_SECONDS} s: false failovers counted${p === 0.1 ? ' (none allowed)' : ''}`, async (t) => {
+      if (!requireLab(t)) return;
+      await waitHolders(lab, ['alpha'], 10_000);
+      const before = await transitions(lab);
+      for (const h of HOSTS) await lab.loss(h, p, { udpPort: 694 });
+      await sleep(LOSS_SECONDS * 1000);
+      for (const h of HOSTS) await lab.loss(h, 0, { udpPort: 694 });
+      const late = metricValue(await api(lab, 'beta', '/metrics'), 'heartbeat_heartbeats_late_total', { peer: 'alpha', path: 'ucast:eth0' }) ?? 0;
+      const changed = (await transitions(lab)) - before;
+      t.diagnostic(`${p * 100}% loss for ${LOSS_SECONDS} s: ${changed} transitions (false failovers ×4), ${late} late heartbeats seen by beta so far`);
+      if (p === 0.1) assert.equal(changed, 0);
+      await waitHolders(lab, ['alpha'], 10_000);
+    });
+  }
+
+  test('symmetric partition: both hold while cut off; after the heal one holder, and the client points at it', async (t) => {
+    if (!requireLab(t)) return;
+    await lab.partition('alpha', 'beta');
+    await waitHolders(lab, ['alpha', 'beta'], 5000);
+    const healedAt = lab.now();
+    await lab.heal();
+    const took = await waitHolders(lab, ['alpha'], 5000);
+    t.diagnostic(`two holders for ${took.toFixed(0)} ms after the heal`);
+    // The winner announced again: the client's neighbour entry for the VIP is alpha's MAC.
+    const served = await prober.waitFor((r) => r.host === 'alpha' && r.sentAt > healedAt + took, 3000);
+    assert.equal(await lab.neighbour(LAB_VIP), lab.hosts['alpha']!.mac);
+    assert.ok(served.host === 'alpha');
+    assert.ok(took < 2000, `split brain lasted ${took} ms after the heal`);
+  });
+
+  test('one-way partition: the holder that is not heard yields; a single holder while it lasts', async (t) => {
+    if (!requireLab(t)) return;
+    await waitHolders(lab, ['alpha'], 5000);
+    await lab.partition('alpha', 'beta', { oneWay: true });
+    const double = watchDoubleHolders(lab, 20);
+    await sleep(4000);
+    const holders = await lab.holders(LAB_VIP);
+    const w = await double.stop();
+    await lab.heal();
+    t.diagnostic(`one-way partition: ${w.double} of ${w.samples} samples (20 ms apart) had two holders; holder while cut: ${holders.join(',')}`);
+    assert.equal(holders.length, 1);
+    assert.ok(w.double * 20 < 1500, `two holders for about ${w.double * 20} ms`);
+    await waitHolders(lab, ['alpha'], 5000);
+  });
+
+  test('SIGSTOP of the holder beyond deadtime, then SIGCONT: the resumed node does not keep claiming', async (t) => {
+    if (!requireLab(t)) return;
+    await waitHolders(lab, ['alpha'], 5000);
+    const alpha = sidecars.get('alpha')!;
+    lab.kill(alpha.child, 'SIGSTOP', 'process');
+    await waitHolders(lab, ['beta'], 5000); // alpha's lease lapses while it is frozen
+    lab.kill(alpha.child, 'SIGCONT', 'process');
+    const watch = watchDoubleHolders(lab, 20);
+    await sleep(1500);
+    const w = await watch.stop();
+    const log = fs.readFileSync(alpha.log, 'utf8');
+    assert.match(log, /"event":"stall"/);
+    assert.equal(w.double, 0, 'the resumed node never re-asserted the VIP beside beta');
+    await waitHolders(lab, ['alpha'], 5000); // then failback by handshake
+  });
+
+  test('a VIP deleted by hand is restored within a reconcile period; one added on the standby is removed', async (t) => {
+    if (!requireLab(t)) return;
+    await waitHolders(lab, ['alpha'], 5000);
+    await lab.exec('alpha', ['ip', 'addr', 'del', `${LAB_VIP}/24`, 'dev', 'eth0'], { check: true });
+    const restored = await waitHolders(lab, ['alpha'], 3000);
+    await lab.exec('beta', ['ip', 'addr', 'add', `${LAB_VIP}/24`, 'dev', 'eth0'], { check: true });
+    const removed = await waitHolders(lab, ['alpha'], 3000);
+    t.diagnostic(`restored after ${restored.toFixed(0)} ms, stray removed after ${removed.toFixed(0)} ms (reconcile every 500 ms)`);
+    assert.ok(restored < 1500 && removed < 1500);
+  });
+
+  test('kill -9 and restart of the holder, over and over: always served again within the failover bound', async (t) => {
+    if (!requireLab(t)) return;
+    const rounds = 4;
+    const took: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const holder = (await waitHolders(lab, ['alpha'], 10_000), 'alpha');
+      const at = prober.mark(`kill ${i}`);
+      lab.kill(sidecars.get(holder)!.child, 'SIGKILL');
+      const served = await prober.waitFor((r) => r.host === 'beta' && r.sentAt >= at, 5000);
+      took.push(served.sentAt - at);
+      start(holder);
+    }
+    await waitHolders(lab, ['alpha'], 10_000);
+    t.diagnostic(`kill -9 loop: served again after ${took.map((x) => x.toFixed(0)).join(', ')} ms`);
+    for (const x of took) assert.ok(x < 2000, `${x} ms`);
+  });
+});
