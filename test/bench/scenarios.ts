@@ -98,6 +98,18 @@ async function tryWait(probe: () => Promise<boolean>, timeoutMs: number, interva
   }
 }
 
+/** Runs of equal answers since `from`: `cookbook[1200–1890]×70 timeout[1900–2100]×21 …`. */
+export function timeline(prober: Prober, from: number): string {
+  const runs: Array<{ k: string; a: number; b: number; n: number }> = [];
+  for (const r of [...prober.records].filter((x) => x.sentAt >= from).sort((x, y) => x.sentAt - y.sentAt)) {
+    const k = r.host ?? r.error ?? 'error';
+    const cur = runs.at(-1);
+    if (cur?.k === k) (cur.b = r.sentAt), cur.n++;
+    else runs.push({ k, a: r.sentAt, b: r.sentAt, n: 1 });
+  }
+  return runs.map((x) => `${x.k}[${x.a.toFixed(0)}–${x.b.toFixed(0)}]×${x.n}`).join(' ');
+}
+
 /** True when, over the last `ms`, every probe sent was answered, and by `host`. */
 function answeredOnlyBy(prober: Prober, host: string, since: number): boolean {
   const recent = prober.records.filter((r) => r.sentAt >= since);
@@ -134,10 +146,10 @@ export async function settle(p: Pair, prober?: Prober): Promise<void> {
       if (slow.join() !== fast.join()) throw new Error(`settle: ip says ${slow.join()} hold the VIP, fib_trie says ${fast.join()}`);
       return;
     }
-    const seen = [...new Set(prober.records.filter((r) => r.sentAt >= since).map((r) => r.host ?? `(${r.error})`))];
-    p.events.push(`${c.id}: not steady while settling (answers: ${seen.join(', ') || 'none'}; holders: ${(await holdersOf(p)).join(', ') || 'none'})`);
-    p.log(`    settle: not steady (answers: ${seen.join(', ')}), waiting again`);
-    if (attempt >= 5) throw new Error(`settle: no steady state after ${attempt + 1} tries (answers: ${seen.join(', ')})`);
+    const seen = timeline(prober, since);
+    p.events.push(`${c.id}: not steady while settling (answers: ${seen || 'none'}; holders: ${(await holdersOf(p)).join(', ') || 'none'})`);
+    p.log(`    settle: not steady (answers: ${seen}), waiting again`);
+    if (attempt >= 5) throw new Error(`settle: no steady state after ${attempt + 1} tries (answers: ${seen})`);
     await tryWait(holdsAll, c.budget.failoverMs + c.budget.startMs);
   }
 }

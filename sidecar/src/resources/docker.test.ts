@@ -41,8 +41,9 @@ const httpError = (statusCode: number, message: string): Error => Object.assign(
 const sockError = (code: string): Error => Object.assign(new Error(`connect ${code} /var/run/docker.sock`), { code });
 
 /**
- * An in-memory Docker with the Engine API's answers: 304 for start-when-running and
- * stop-when-stopped, 409 for pause-when-paused, unpause-when-not-paused and start-when-paused.
+ * An in-memory Docker with the Engine API's answers as Docker 20.10 gives them (checked in
+ * test/e2e/docker-driver.test.ts): 304 for start-when-running and stop-when-stopped, 500 for
+ * pause-when-paused and unpause-when-not-paused (newer engines say 409), 409 for start-when-paused.
  */
 class FakeDocker implements DockerClient {
   readonly containers: FakeContainer[] = [];
@@ -102,13 +103,13 @@ class FakeDocker implements DockerClient {
       restart: () => act('restart', (c) => void (c.status = 'running')),
       pause: () =>
         act('pause', (c) => {
-          if (c.status === 'paused') throw httpError(409, `Container ${c.id} is already paused`);
-          if (c.status !== 'running') throw httpError(409, `Container ${c.id} is not running`);
+          if (c.status === 'paused') throw httpError(500, `Container ${c.id} is already paused`);
+          if (c.status !== 'running') throw httpError(500, `Container ${c.id} is not running`);
           c.status = 'paused';
         }),
       unpause: () =>
         act('unpause', (c) => {
-          if (c.status !== 'paused') throw httpError(409, `Container ${c.id} is not paused`);
+          if (c.status !== 'paused') throw httpError(500, `Container ${c.id} is not paused`);
           c.status = 'running';
         }),
     };
@@ -213,7 +214,7 @@ test('acquire starts an exited container; release pauses; release again is a no-
   assert.deepEqual((await driver.release()).steps, []);
 });
 
-test('304 "already started" and 409 "already paused" from a race count as success', async () => {
+test('304 "already started" and 500/409 "already paused" from a race count as success', async () => {
   const d = new FakeDocker();
   const c = d.add({ name: 'web', status: 'exited' });
   const driver = createDockerContainerDriver(d, policy(), logger);
@@ -226,7 +227,7 @@ test('304 "already started" and 409 "already paused" from a race count as succes
   };
   const r = await driver.acquire();
   assert.equal(r.after.status, 'running');
-  // And a pause race: Docker answers 409 "already paused", the post-check sees paused.
+  // And a pause race: Docker answers 500 "already paused"; a look shows it paused, so it is done.
   d.getContainer = (ref) => {
     const h = realGet(ref);
     return { ...h, pause: async () => { c.status = 'paused'; return h.pause(); } };
@@ -235,12 +236,34 @@ test('304 "already started" and 409 "already paused" from a race count as succes
   assert.equal(rel.after.status, 'paused');
 });
 
-test('a 409 that leaves the container in the wrong state is HB_CONTAINER_STATE', async () => {
+test('a refused step is done when the container is already where it leads; otherwise it is an error', async () => {
   const d = new FakeDocker();
-  d.add({ name: 'web', status: 'paused' });
-  d.failNext.set('unpause', httpError(409, 'Container is not paused'));
+  const c = d.add({ name: 'web', status: 'paused' });
+  const realGet = d.getContainer.bind(d);
+  // someone unpaused it between our inspect and our unpause: Docker 20.10 says 500 "is not paused"
+  d.getContainer = (ref) => {
+    const h = realGet(ref);
+    return { ...h, unpause: async () => { c.status = 'running'; return h.unpause(); } };
+  };
   const driver = createDockerContainerDriver(d, policy(), logger);
-  await assert.rejects(driver.acquire(), (e: unknown) => e instanceof DockerError && e.code === 'HB_CONTAINER_STATE');
+  assert.equal((await driver.acquire()).after.status, 'running');
+  // a refusal that leaves it paused is Docker's error, with its status
+  d.getContainer = realGet;
+  c.status = 'paused';
+  d.failNext.set('unpause', httpError(409, 'Container is not paused'));
+  await assert.rejects(driver.acquire(), (e: unknown) => e instanceof DockerError && e.code === 'HB_DOCKER_API' && e.statusCode === 409);
+});
+
+test('a step that worked but left the wrong state (it crashed at once) is HB_CONTAINER_STATE', async () => {
+  const d = new FakeDocker();
+  const c = d.add({ name: 'web', status: 'exited' });
+  const realGet = d.getContainer.bind(d);
+  d.getContainer = (ref) => {
+    const h = realGet(ref);
+    return { ...h, start: async () => { await h.start(); c.status = 'exited'; c.exitCode = 1; } };
+  };
+  const driver = createDockerContainerDriver(d, policy(), logger);
+  await assert.rejects(driver.acquire(), (e: unknown) => e instanceof DockerError && e.code === 'HB_CONTAINER_STATE' && /exited after start/.test(e.message));
 });
 
 test('stop policy: a paused container is unpaused, then stopped with the configured timeout', async () => {

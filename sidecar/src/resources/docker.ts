@@ -259,6 +259,21 @@ export function stateOf(info: InspectInfo): ContainerState {
   };
 }
 
+/** Whether a container in `status` is where `step` takes it, so a refused step is done anyway. */
+export function stepDone(step: ContainerStep, status: ContainerStatus): boolean {
+  switch (step) {
+    case 'start':
+    case 'restart':
+      return status === 'running';
+    case 'unpause':
+      return status !== 'paused';
+    case 'pause':
+      return status !== 'running' && status !== 'restarting';
+    case 'stop':
+      return status !== 'running' && status !== 'paused' && status !== 'restarting';
+  }
+}
+
 // ---- the driver --------------------------------------------------------------------------------
 
 export interface DockerDriverOptions {
@@ -352,10 +367,18 @@ export function createDockerContainerDriver(docker: DockerClient, policy: Contai
       }
     } catch (err) {
       const status = (err as ModemError).statusCode;
-      // 304: already started / already stopped. 409: already paused, not paused, not running:
-      // the state moved under us; the post-check below decides whether that is the target.
-      if (status === 304 || status === 409) {
+      // 304: "already started", "already stopped".
+      if (status === 304) {
         log.debug({ step: s, statusCode: status, detail: dockerMessage(err) }, 'already there');
+        return;
+      }
+      if (isDockerUnavailable(err)) throw wrap(err, policy.name, s);
+      // "already paused", "is not paused", "is not running": Docker answers these with 409 or
+      // 500 depending on its version, in words only. So look instead of parsing: if the
+      // container is where this step was taking it, the step is done.
+      const now = await inspect().catch(() => null);
+      if (now !== null && stepDone(s, now.status)) {
+        log.debug({ step: s, statusCode: status, status: now.status, detail: dockerMessage(err) }, 'already there');
         return;
       }
       throw wrap(err, policy.name, s);
