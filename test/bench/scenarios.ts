@@ -61,6 +61,28 @@ export interface Pair {
   readonly log: (line: string) => void;
   /** Things worth reporting that are not figures (flaps seen while settling…). */
   readonly events: string[];
+  /** Hosts whose daemon the benchmark stopped on purpose (others that stop have died). */
+  readonly down: Set<string>;
+}
+
+/** Stops a daemon on purpose (see `revive`). */
+async function stopDaemon(p: Pair, host: string, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
+  p.down.add(host);
+  await p.c.stop(host, signal);
+}
+
+/** Starts every daemon that is not running; one that died without being stopped is an event. */
+async function revive(p: Pair): Promise<void> {
+  for (const h of [p.primary, p.secondary]) {
+    if (p.c.running(h)) continue;
+    if (!p.down.has(h)) {
+      p.events.push(`${p.c.id}: the daemon on ${h} had exited by itself (restarted)`);
+      p.log(`    the daemon on ${h} exited by itself; restarting it`);
+    }
+    await p.c.start(h);
+    p.down.delete(h);
+    await p.c.ready(h);
+  }
 }
 
 const r1 = (x: number): number => Math.round(x * 10) / 10;
@@ -124,16 +146,22 @@ function answeredOnlyBy(prober: Prober, host: string, since: number): boolean {
  */
 export async function settle(p: Pair, prober?: Prober): Promise<void> {
   const { c, primary, secondary } = p;
-  for (const h of [primary, secondary]) if (!c.running(h)) await c.start(h);
+  await revive(p);
   await Promise.all([primary, secondary].map((h) => c.ready(h)));
-  const holdsAll = async (): Promise<boolean> => (await soleHolder(p)) === primary;
+  const holdsAll = async (): Promise<boolean> => {
+    await revive(p);
+    return (await soleHolder(p)) === primary;
+  };
   let ok = await tryWait(holdsAll, c.supportsFailback ? c.budget.failoverMs + c.budget.startMs : 2000);
   if (!ok) {
     p.log(`    settle: ${secondary} keeps the VIP; restarting it to hand the VIP back`);
-    await c.stop(secondary, 'SIGTERM');
-    ok = await tryWait(holdsAll, c.budget.failoverMs + c.budget.scaleMs);
-    await c.start(secondary);
-    await c.ready(secondary);
+    await stopDaemon(p, secondary, 'SIGTERM');
+    const primaryHolds = async (): Promise<boolean> => {
+      if (!c.running(primary)) await revive(p);
+      return (await soleHolder(p)) === primary;
+    };
+    ok = await tryWait(primaryHolds, c.budget.failoverMs + c.budget.scaleMs);
+    await revive(p);
     ok = ok && (await tryWait(holdsAll, c.budget.failoverMs));
   }
   if (!ok) throw new Error(`settle: ${primary} does not become the sole holder (VIPs per host: ${JSON.stringify(await vipCounts(p))})`);
@@ -210,7 +238,7 @@ async function firstServed(prober: Prober, host: string, at: number, timeoutMs: 
 export async function hardFailure(p: Pair, prober: Prober, fault: 'kill9' | 'linkdown'): Promise<{ value: number; extra: Rep['extra'] }> {
   await settle(p, prober);
   const at = prober.mark(`${fault} ${p.primary}`);
-  if (fault === 'kill9') await p.c.stop(p.primary, 'SIGKILL');
+  if (fault === 'kill9') await stopDaemon(p, p.primary, 'SIGKILL');
   else await p.lab.linkDown(p.primary);
   try {
     const served = await firstServed(prober, p.secondary, at, p.c.budget.failoverMs);
@@ -230,7 +258,7 @@ export async function graceful(p: Pair, prober: Prober): Promise<{ value: number
   const watch = watchHolders(p, p.vips[0]!);
   try {
     const at = prober.mark(`SIGTERM ${p.primary}`);
-    const stopped = p.c.stop(p.primary, 'SIGTERM');
+    const stopped = stopDaemon(p, p.primary, 'SIGTERM');
     stopped.catch(() => {});
     const served = await firstServed(prober, p.secondary, at, p.c.budget.failoverMs);
     await sleep(AFTER_MS);
@@ -246,7 +274,7 @@ export async function graceful(p: Pair, prober: Prober): Promise<{ value: number
 /** The preferred host returns (after a SIGTERM) → longest client-seen gap while it takes back. */
 export async function failback(p: Pair, prober: Prober): Promise<{ value: number; extra: Rep['extra'] }> {
   await settle(p, prober);
-  await p.c.stop(p.primary, 'SIGTERM');
+  await stopDaemon(p, p.primary, 'SIGTERM');
   await waitFor(async () => (await soleHolder(p)) === p.secondary, { timeoutMs: p.c.budget.failoverMs + p.c.budget.scaleMs, what: `${p.secondary} holding` });
   await prober.waitFor((r) => r.host === p.secondary, p.c.budget.failoverMs);
   await sleep(STEADY_MS);
@@ -254,6 +282,7 @@ export async function failback(p: Pair, prober: Prober): Promise<{ value: number
   try {
     const at = prober.mark(`start ${p.primary}`);
     await p.c.start(p.primary);
+    p.down.delete(p.primary);
     const back = await firstServed(prober, p.primary, at, p.c.budget.startMs + p.c.budget.failoverMs);
     await sleep(AFTER_MS);
     const w = await watch.stop();
@@ -408,7 +437,7 @@ export async function scale(p: Pair): Promise<{ value: number; extra: Rep['extra
   try {
     const at = p.lab.now();
     mp.go();
-    await p.c.stop(p.primary, 'SIGKILL');
+    await stopDaemon(p, p.primary, 'SIGKILL');
     const { firsts, probes } = await mp.result;
     const sorted = firsts.map((t) => t - at).sort((a, b) => a - b);
     return {

@@ -5,59 +5,40 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
-import { createLab, type Lab, type Prober } from '../lab/netns.js';
+import type { Lab, Prober } from '../lab/netns.js';
 import { labUnavailable, requireLab } from '../lab/guard.js';
-import { api, LAB_VIP, metricValue, nativeYaml, startSidecar, waitHolders, waitReady, watchDoubleHolders, type Sidecar } from '../lab/sidecar.js';
+import { api, LAB_VIP, metricValue, startNativePair, transitionCount, waitHolders, watchDoubleHolders, type NativePair, type Sidecar } from '../lab/sidecar.js';
 
 const HOSTS = ['alpha', 'beta'];
 const LOSS_SECONDS = Number(process.env.HB_SOAK_SECONDS ?? 20);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Every transition either node made, from their own counters. */
-async function transitions(lab: Lab): Promise<number> {
-  let total = 0;
-  for (const h of HOSTS) {
-    const text = await api(lab, h, '/metrics');
-    for (const line of text.split('\n')) if (line.startsWith('heartbeat_transitions_total{')) total += Number(line.split(' ').at(-1));
-  }
-  return total;
-}
-
 describe('faults in the lab', { concurrency: false }, () => {
+  let pair: NativePair;
   let lab: Lab;
   let prober: Prober;
-  let config: string;
-  const sidecars = new Map<string, Sidecar>();
-  const start = (h: string) => sidecars.set(h, startSidecar(lab, h, ['--config', config]));
+  let sidecars: Map<string, Sidecar>;
+  const start = (h: string) => pair.start(h);
 
   before(async () => {
     if (labUnavailable() !== null) return;
-    lab = await createLab({ hosts: HOSTS, name: 'faults' });
-    config = path.join(lab.dir, 'sidecar.yaml');
-    fs.writeFileSync(config, nativeYaml(lab, HOSTS));
-    for (const h of HOSTS) await lab.startResponder(h);
-    for (const h of HOSTS) start(h);
-    await Promise.all(HOSTS.map((h) => waitReady(lab, h)));
-    prober = await lab.startProber(`http://${LAB_VIP}:8080/`);
+    pair = await startNativePair('faults', HOSTS);
+    ({ lab, prober, sidecars } = pair);
     await waitHolders(lab, ['alpha'], 10_000);
   });
 
-  after(async () => {
-    await prober?.stop();
-    await lab?.destroy();
-  });
+  after(async () => pair?.destroy());
 
   for (const p of [0.1, 0.3]) {
     test(`${p * 100}% heartbeat loss both ways for ${LOSS_SECONDS} s: false failovers counted${p === 0.1 ? ' (none allowed)' : ''}`, async (t) => {
       if (!requireLab(t)) return;
       await waitHolders(lab, ['alpha'], 10_000);
-      const before = await transitions(lab);
+      const before = await transitionCount(lab, HOSTS);
       for (const h of HOSTS) await lab.loss(h, p, { udpPort: 694 });
       await sleep(LOSS_SECONDS * 1000);
       for (const h of HOSTS) await lab.loss(h, 0, { udpPort: 694 });
       const late = metricValue(await api(lab, 'beta', '/metrics'), 'heartbeat_heartbeats_late_total', { peer: 'alpha', path: 'ucast:eth0' }) ?? 0;
-      const changed = (await transitions(lab)) - before;
+      const changed = (await transitionCount(lab, HOSTS)) - before;
       t.diagnostic(`${p * 100}% loss for ${LOSS_SECONDS} s: ${changed} transitions (false failovers ×4), ${late} late heartbeats seen by beta so far`);
       if (p === 0.1) assert.equal(changed, 0);
       await waitHolders(lab, ['alpha'], 10_000);

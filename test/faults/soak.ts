@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createLab } from '../lab/netns.js';
 import { labUnavailable } from '../lab/guard.js';
-import { api, nativeYaml, startSidecar, waitHolders, waitReady } from '../lab/sidecar.js';
+import { nativeYaml, startSidecar, transitionCount, waitHolders, waitReady } from '../lab/sidecar.js';
 
 const SECONDS = Number(process.env.HB_SOAK_SECONDS ?? 600);
 const WARMUP_MS = 30_000;
@@ -17,14 +17,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function rssKb(pid: number): number {
   const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(m?.[1] ?? NaN);
-}
-
-async function transitions(lab: Awaited<ReturnType<typeof createLab>>): Promise<number> {
-  let total = 0;
-  for (const h of HOSTS) {
-    for (const line of (await api(lab, h, '/metrics')).split('\n')) if (line.startsWith('heartbeat_transitions_total{')) total += Number(line.split(' ').at(-1));
-  }
-  return total;
 }
 
 const why = labUnavailable();
@@ -40,14 +32,14 @@ try {
   const hog = lab.spawn('client', [process.execPath, '-e', 'for (;;) {}']);
   for (const h of HOSTS) await lab.loss(h, 0.1, { udpPort: 694 });
   await sleep(WARMUP_MS);
-  const before = await transitions(lab);
+  const before = await transitionCount(lab, HOSTS);
   const rss0 = daemons.map((d) => rssKb(d.child.pid!));
   const started = Date.now();
   while (Date.now() - started < SECONDS * 1000) {
     await sleep(Math.min(30_000, SECONDS * 1000 - (Date.now() - started)));
-    process.stdout.write(`${Math.round((Date.now() - started) / 1000)} s: transitions ${(await transitions(lab)) - before}, RSS ${daemons.map((d) => `${d.host} ${(rssKb(d.child.pid!) / 1024).toFixed(1)} MB`).join(', ')}\n`);
+    process.stdout.write(`${Math.round((Date.now() - started) / 1000)} s: transitions ${(await transitionCount(lab, HOSTS)) - before}, RSS ${daemons.map((d) => `${d.host} ${(rssKb(d.child.pid!) / 1024).toFixed(1)} MB`).join(', ')}\n`);
   }
-  const changed = (await transitions(lab)) - before;
+  const changed = (await transitionCount(lab, HOSTS)) - before;
   const growth = daemons.map((d, i) => (rssKb(d.child.pid!) - rss0[i]!) / rss0[i]!);
   lab.kill(hog, 'SIGKILL');
   process.stdout.write(`soak ${SECONDS} s at 10% loss with a CPU hog: ${changed} transitions; RSS growth ${growth.map((g, i) => `${HOSTS[i]} ${(g * 100).toFixed(1)}%`).join(', ')}\n`);

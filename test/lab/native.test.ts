@@ -5,15 +5,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { createLab, type Lab, type Prober } from './netns.js';
+import type { Lab, Prober } from './netns.js';
 import { labUnavailable, requireLab } from './guard.js';
 import { longestGap } from './analysis.js';
-import { LAB_VIP, nativeYaml, startSidecar, waitHolders, waitReady, watchDoubleHolders, type Sidecar } from './sidecar.js';
+import { startNativePair, waitHolders, watchDoubleHolders, type NativePair, type Sidecar } from './sidecar.js';
 
 const HOSTS = ['alpha', 'beta'];
-const PORT = 8080;
 const ROUNDS = 5;
 
 function median(xs: number[]): number {
@@ -22,27 +19,19 @@ function median(xs: number[]): number {
 }
 
 describe('native defaults', { concurrency: false }, () => {
+  let pair: NativePair;
   let lab: Lab;
   let prober: Prober;
-  let config: string;
-  const sidecars = new Map<string, Sidecar>();
-  const start = (h: string) => sidecars.set(h, startSidecar(lab, h, ['--config', config]));
+  let sidecars: Map<string, Sidecar>;
+  const start = (h: string) => pair.start(h);
 
   before(async () => {
     if (labUnavailable() !== null) return;
-    lab = await createLab({ hosts: HOSTS, name: 'native' });
-    config = path.join(lab.dir, 'sidecar.yaml');
-    fs.writeFileSync(config, nativeYaml(lab, HOSTS));
-    for (const h of HOSTS) await lab.startResponder(h, PORT);
-    for (const h of HOSTS) start(h);
-    await Promise.all(HOSTS.map((h) => waitReady(lab, h)));
-    prober = await lab.startProber(`http://${LAB_VIP}:${PORT}/`);
+    pair = await startNativePair('native', HOSTS);
+    ({ lab, prober, sidecars } = pair);
   });
 
-  after(async () => {
-    await prober?.stop();
-    await lab?.destroy();
-  });
+  after(async () => pair?.destroy());
 
   test(`kill -9 of the active, ${ROUNDS} times: served by the peer within 2 s`, async (t) => {
     if (!requireLab(t)) return;

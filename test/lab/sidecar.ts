@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
-import { waitFor, type Lab } from './netns.js';
+import { createLab, waitFor, type Lab, type Prober } from './netns.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(HERE, '../..');
@@ -136,4 +136,49 @@ export function nativeYaml(lab: Lab, hosts: readonly string[], extra = ''): stri
     '  keys: [{id: 1, method: sha256, secret: lab-secret-not-for-production}]',
     extra,
   ].join('\n');
+}
+
+/** A native pair on a fresh lab: config written, responders and daemons up, the client probing. */
+export interface NativePair {
+  readonly lab: Lab;
+  readonly prober: Prober;
+  readonly sidecars: Map<string, Sidecar>;
+  /** (Re)starts a host's daemon with the pair's config. */
+  start(host: string): Sidecar;
+  destroy(): Promise<void>;
+}
+
+export async function startNativePair(name: string, hosts: readonly string[]): Promise<NativePair> {
+  const lab = await createLab({ hosts: [...hosts], name });
+  const config = path.join(lab.dir, 'sidecar.yaml');
+  fs.writeFileSync(config, nativeYaml(lab, hosts));
+  const sidecars = new Map<string, Sidecar>();
+  const start = (h: string): Sidecar => {
+    const s = startSidecar(lab, h, ['--config', config]);
+    sidecars.set(h, s);
+    return s;
+  };
+  for (const h of hosts) await lab.startResponder(h);
+  for (const h of hosts) start(h);
+  await Promise.all(hosts.map((h) => waitReady(lab, h)));
+  const prober = await lab.startProber(`http://${LAB_VIP}:8080/`);
+  return {
+    lab,
+    prober,
+    sidecars,
+    start,
+    async destroy() {
+      await prober.stop();
+      await lab.destroy();
+    },
+  };
+}
+
+/** Every group transition the hosts' daemons made, from their own counters. */
+export async function transitionCount(lab: Lab, hosts: readonly string[]): Promise<number> {
+  let total = 0;
+  for (const h of hosts) {
+    for (const line of (await api(lab, h, '/metrics')).split('\n')) if (line.startsWith('heartbeat_transitions_total{')) total += Number(line.split(' ').at(-1));
+  }
+  return total;
 }
