@@ -12,7 +12,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor, type Lab } from '../lab/netns.js';
 import { api, LAB_VIP, MAIN, nativeYaml, startSidecar, writeRecipe, type Sidecar } from '../lab/sidecar.js';
-import { allStats, descendants, killExact, readStat, sessionMembers, type ProcStat } from './procfs.js';
+import { allStats, descendants, killExact, readStat, type ProcStat } from './procfs.js';
 
 export type StopSignal = 'SIGKILL' | 'SIGTERM';
 
@@ -392,27 +392,47 @@ class Ucarp extends SpawnedPair {
 
 // ---- Linux-HA Heartbeat 3 ---------------------------------------------------------------------
 
-/** Sessions of daemonized Heartbeats, killed at exit even when the run dies. */
-const heartbeatSessions = new Set<ProcStat>();
-let exitHook = false;
-function trackSession(master: ProcStat): void {
-  heartbeatSessions.add(master);
-  if (exitHook) return;
-  exitHook = true;
-  process.on('exit', () => {
-    for (const m of heartbeatSessions) killSession(m, 'SIGKILL');
+/**
+ * Heartbeat daemonizes, so its processes are not the lab's children. What marks them as ours is
+ * their mount table: each host's daemon runs in a mount namespace of its own where this run's
+ * `<lab dir>/heartbeat/<host>/ha.d` is bound onto /etc/ha.d. No other process has that mount.
+ */
+function ownedBy(marker: string): ProcStat[] {
+  return allStats().filter((st) => {
+    if (st.state === 'Z') return false;
+    try {
+      return fs
+        .readFileSync(`/proc/${st.pid}/mountinfo`, 'utf8')
+        .split('\n')
+        .some((line) => {
+          const f = line.split(' ');
+          return f[4] === '/etc/ha.d' && (f[3] ?? '').endsWith(marker);
+        });
+    } catch {
+      return false;
+    }
   });
 }
 
-/** SIGKILLs/SIGTERMs every member of the session whose leader was `master`. */
-function killSession(master: ProcStat, signal: NodeJS.Signals): number {
-  const stats = allStats();
-  const members = stats.filter((s) => s.session === master.pid && s.state !== 'Z');
-  // the leader must still be the process we started, or already gone with its session id kept
-  const leader = readStat(master.pid);
-  if (leader !== null && leader.starttime !== master.starttime) return 0;
-  for (const m of members) killExact(m, signal);
-  return members.length;
+/** SIGKILLs every process owned by `marker`, repeatedly until none is left (or 50 rounds). */
+function killOwned(marker: string): void {
+  for (let round = 0; round < 50; round++) {
+    const procs = ownedBy(marker);
+    if (procs.length === 0) return;
+    for (const p of procs) killExact(p, 'SIGKILL');
+  }
+}
+
+/** Hosts' markers with a Heartbeat possibly running, killed at exit even when the run dies. */
+const heartbeatMarkers = new Set<string>();
+let exitHook = false;
+function trackMarker(marker: string): void {
+  heartbeatMarkers.add(marker);
+  if (exitHook) return;
+  exitHook = true;
+  process.on('exit', () => {
+    for (const m of heartbeatMarkers) killOwned(m);
+  });
 }
 
 class Heartbeat3 implements Contender {
@@ -425,6 +445,11 @@ class Heartbeat3 implements Contender {
   private hosts: readonly string[] = [];
   private readonly masters = new Map<string, ProcStat>();
   private readonly logFrom = new Map<string, number>();
+
+  /** The tail of this host's ha.d path, unique to this run (see `ownedBy`). */
+  private marker(host: string): string {
+    return `/${path.basename(this.lab.dir)}/heartbeat/${host}/ha.d`;
+  }
 
   unavailable(): string | null {
     return requireTools('/usr/libexec/heartbeat/heartbeat', 'unshare', 'nsenter', 'ifconfig', 'cl_status');
@@ -460,9 +485,21 @@ class Heartbeat3 implements Contender {
     return path.join(this.dir(host), 'log', 'ha-log');
   }
 
+  private pidFromFile(host: string): number | null {
+    try {
+      const p = Number(fs.readFileSync(path.join(this.dir(host), 'run', 'heartbeat.pid'), 'utf8').trim());
+      return Number.isInteger(p) && p > 0 ? p : null;
+    } catch {
+      return null;
+    }
+  }
+
   async start(host: string): Promise<void> {
     if (this.running(host)) throw new Error(`heartbeat3: ${host} already runs`);
     const d = this.dir(host);
+    const left = ownedBy(this.marker(host));
+    if (left.length > 0) throw new Error(`heartbeat3: processes of an earlier Heartbeat on ${host} still run: ${left.map((p) => `${p.pid} ${p.comm}`).join(', ')}`);
+    trackMarker(this.marker(host));
     fs.rmSync(path.join(d, 'run', 'heartbeat.pid'), { force: true });
     this.logFrom.set(host, sizeOf(this.logFile(host)));
     const script = [
@@ -479,21 +516,15 @@ class Heartbeat3 implements Contender {
     const launcher = this.lab.spawn(host, ['unshare', '--mount', '--uts', '--propagation', 'private', 'sh', '-c', script]);
     const exit = await this.lab.waitExit(launcher, 20_000);
     if (exit.code !== 0) throw new Error(`heartbeat on ${host} failed to start (${exit.code ?? exit.signal}), see ${this.lab.logOf(launcher)} and ${this.logFile(host)}`);
-    const pid = await waitFor(
+    // the pid file may first name a process that is about to fork: wait for the session leader
+    const master = await waitFor(
       () => {
-        try {
-          const p = Number(fs.readFileSync(path.join(d, 'run', 'heartbeat.pid'), 'utf8').trim());
-          return p > 0 && readStat(p) !== null ? p : false;
-        } catch {
-          return false;
-        }
+        const st = readStat(this.pidFromFile(host) ?? -1);
+        return st !== null && st.session === st.pid && st.state !== 'Z' ? st : false;
       },
-      { timeoutMs: 10_000, what: `heartbeat.pid on ${host}` },
+      { timeoutMs: 10_000, what: `heartbeat.pid naming the master control process on ${host}` },
     );
-    const master = readStat(pid)!;
-    if (master.session !== pid) throw new Error(`heartbeat on ${host}: pid ${pid} does not lead its session`);
     this.masters.set(host, master);
-    trackSession(master);
   }
 
   /** cl_status inside the daemon's own mount and UTS namespace. */
@@ -522,35 +553,32 @@ class Heartbeat3 implements Contender {
 
   async stop(host: string, signal: StopSignal): Promise<void> {
     const m = this.masters.get(host);
-    if (!m) return;
-    if (signal === 'SIGKILL') killSession(m, 'SIGKILL');
-    else if (this.running(host)) killExact(m, 'SIGTERM'); // what `heartbeat -k` does
+    const marker = this.marker(host);
+    if (signal === 'SIGKILL') killOwned(marker);
+    else if (m && this.running(host)) killExact(m, 'SIGTERM'); // what `heartbeat -k` does
     const gone = (): boolean => {
-      if (sessionMembers(m.pid).length === 0) return true;
-      if (signal === 'SIGKILL') killSession(m, 'SIGKILL'); // anything forked meanwhile
+      if (ownedBy(marker).length === 0) return true;
+      if (signal === 'SIGKILL') killOwned(marker); // anything forked meanwhile
       return false;
     };
     // a graceful stop releases the resources first (IPaddr stop, one shell script per VIP)
     await waitFor(gone, { timeoutMs: signal === 'SIGKILL' ? 5000 : this.budget.scaleMs, intervalMs: 50, what: `heartbeat on ${host} gone` }).catch((e: unknown) => {
-      killSession(m, 'SIGKILL');
+      killOwned(marker);
       throw e;
     });
     this.masters.delete(host);
-    heartbeatSessions.delete(m);
   }
 
   daemonPids(host: string): number[] {
     const m = this.masters.get(host);
     if (!m || !this.running(host)) return [];
-    const members = sessionMembers(m.pid);
-    return [m.pid, ...members.filter((p) => p !== m.pid)];
+    return [m.pid, ...ownedBy(this.marker(host)).map((p) => p.pid).filter((p) => p !== m.pid)];
   }
 
   async teardown(): Promise<void> {
-    for (const [host, m] of this.masters) {
-      killSession(m, 'SIGKILL');
-      await waitFor(() => sessionMembers(m.pid).length === 0 || (killSession(m, 'SIGKILL'), false), { timeoutMs: 5000, what: `heartbeat on ${host} gone` }).catch(() => undefined);
-      heartbeatSessions.delete(m);
+    for (const h of this.hosts) {
+      killOwned(this.marker(h));
+      heartbeatMarkers.delete(this.marker(h));
     }
     this.masters.clear();
   }

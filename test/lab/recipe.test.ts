@@ -10,7 +10,7 @@ import path from 'node:path';
 import { createLab, type Lab, type Prober } from './netns.js';
 import { requireLab, labUnavailable } from './guard.js';
 import { firstAnswerFrom, longestGap } from './analysis.js';
-import { api, cli, LAB_VIP, metricValue, startSidecar, waitHolders, waitReady, watchDoubleHolders, writeRecipe, type Sidecar } from './sidecar.js';
+import { api, cli, LAB_VIP, RECIPE_DIR, metricValue, startSidecar, waitHolders, waitReady, watchDoubleHolders, writeRecipe, type Sidecar } from './sidecar.js';
 import { sendDatagrams } from './datagrams.js';
 
 const RECIPE_DEADTIME_MS = 10_000;
@@ -83,6 +83,15 @@ describe('the recipe, unchanged but for addresses', { concurrency: false }, () =
     const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     assert.equal(promtool.status, 0, promtool.stdout + promtool.stderr);
     assert.equal(metricValue(text, 'heartbeat_group_held', { group: LAB_VIP }), 1);
+  });
+
+  test('the authkeys secret appears nowhere: not in /status, /metrics or the log', async (t) => {
+    if (!requireLab(t)) return;
+    const secret = /^1\s+sha1\s+(\S+)/m.exec(fs.readFileSync(path.join(RECIPE_DIR, 'authkeys'), 'utf8'))![1]!;
+    for (const host of ['cookbook', 'cookbook2']) {
+      for (const route of ['/status', '/metrics']) assert.ok(!(await api(lab, host, route)).includes(secret), `${route} on ${host}`);
+      assert.ok(!fs.readFileSync(sidecars.get(host)!.log, 'utf8').includes(secret), `log of ${host}`);
+    }
   });
 
   test('forged, replayed and garbage datagrams are rejected, counted by reason, and change nothing', async (t) => {
