@@ -64,6 +64,23 @@ function sh(cmd: string, args: string[]): string {
 
 const dpkgVersion = (pkg: string): string => sh('dpkg-query', ['-W', '-f=${Version}', pkg]) || 'not installed';
 
+/** Newest mtime (ms) of the files under `dir` matching `re`, or 0. */
+function newest(dir: string, re: RegExp): number {
+  let t = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile() && re.test(e.name)) t = Math.max(t, fs.statSync(path.join(e.parentPath, e.name)).mtimeMs);
+  }
+  return t;
+}
+
+/** Whether dist/ (what the benchmark runs) is older than sidecar/src (what was edited). */
+export function buildFreshness(): { built: string | null; stale: boolean } {
+  const main = path.join(REPO, 'dist/sidecar/src/main.js');
+  if (!fs.existsSync(main)) return { built: null, stale: true };
+  const built = newest(path.join(REPO, 'dist/sidecar/src'), /\.js$/);
+  return { built: new Date(built).toISOString(), stale: newest(path.join(REPO, 'sidecar/src'), /\.ts$/) > built };
+}
+
 export function machineInfo(): Record<string, unknown> {
   const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
   return {
@@ -78,6 +95,7 @@ export function machineInfo(): Record<string, unknown> {
       keepalived: sh('keepalived', ['--version']).split('\n')[0] ?? '',
       heartbeat: dpkgVersion('heartbeat'),
       ucarp: dpkgVersion('ucarp'),
+      'heartbeat-sidecar build': buildFreshness(),
       kernelBridge: 'linux bridge, veth',
     },
   };

@@ -443,6 +443,8 @@ class Heartbeat3 implements Contender {
   readonly budget = { startMs: 120_000, failoverMs: 40_000, scaleMs: 900_000 };
   private lab!: Lab;
   private hosts: readonly string[] = [];
+  /** IPaddr takes 1–2 s per address here: start-up and handovers grow with the group. */
+  private perVipMs = 0;
   private readonly masters = new Map<string, ProcStat>();
   private readonly logFrom = new Map<string, number>();
 
@@ -462,6 +464,7 @@ class Heartbeat3 implements Contender {
   async setup(lab: Lab, hosts: readonly string[], vips: readonly string[]): Promise<void> {
     this.lab = lab;
     this.hosts = hosts;
+    this.perVipMs = vips.length > 1 ? vips.length * 4000 : 0;
     for (const h of hosts) {
       const d = this.dir(h);
       fs.mkdirSync(path.join(d, 'run'), { recursive: true });
@@ -537,11 +540,11 @@ class Heartbeat3 implements Contender {
 
   async ready(host: string): Promise<void> {
     // past initdead and done with its start-up resource negotiation
-    await waitLog(this.logFile(host), this.logFrom.get(host) ?? 0, /Initial resource acquisition complete|remote resource transition completed|Local Resource acquisition completed/, this.budget.startMs, `heartbeat ready on ${host}`, () => !this.running(host));
+    await waitLog(this.logFile(host), this.logFrom.get(host) ?? 0, /Initial resource acquisition complete|remote resource transition completed|Local Resource acquisition completed/, this.budget.startMs + this.perVipMs, `heartbeat ready on ${host}`, () => !this.running(host));
     await waitFor(async () => {
       const s = await this.clStatus(host, 'rscstatus');
       return s !== null && s !== 'transition';
-    }, { timeoutMs: this.budget.startMs, intervalMs: 200, what: `heartbeat rscstatus on ${host}` });
+    }, { timeoutMs: this.budget.startMs + this.perVipMs, intervalMs: 200, what: `heartbeat rscstatus on ${host}` });
   }
 
   running(host: string): boolean {

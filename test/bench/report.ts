@@ -192,11 +192,11 @@ const EXTRA = ['#2a9d8f', '#e76f51', '#264653', '#bc4749'];
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-/** Tick values for an axis over [lo, hi]. */
+/** Tick values for an axis over [lo, hi]; a log axis gets 1-2-5 steps. */
 function ticks(lo: number, hi: number, log: boolean): number[] {
   if (log) {
     const out: number[] = [];
-    for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) out.push(10 ** e);
+    for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) for (const k of [1, 2, 5]) out.push(k * 10 ** e);
     return out.filter((t) => t >= lo * 0.999 && t <= hi * 1.001);
   }
   const raw = hi / 5;
@@ -276,10 +276,13 @@ export function svgChart(input: ChartInput): string {
       return plotX + Math.max(0, Math.min(1, f)) * plotW;
     };
     const bottom = top + ids.length * rowH;
+    const decades = log ? Math.log10(hi / lo) : 0;
     for (const t of ticks(lo, hi, log)) {
       const x = sx(t);
-      parts.push(`<line x1="${x.toFixed(1)}" y1="${top - 4}" x2="${x.toFixed(1)}" y2="${bottom + 2}" stroke="#d8dee4" stroke-width="1"/>`);
-      parts.push(`<text x="${x.toFixed(1)}" y="${bottom + 17}" font-size="11" fill="#57606a" text-anchor="middle">${esc(axisLabel(t, m.unit))}</text>`);
+      const major = !log || Math.abs(Math.log10(t) - Math.round(Math.log10(t))) < 1e-9;
+      parts.push(`<line x1="${x.toFixed(1)}" y1="${top - 4}" x2="${x.toFixed(1)}" y2="${bottom + 2}" stroke="${major ? '#c8d1da' : '#e4e9ee'}" stroke-width="1"/>`);
+      // with many decades only the powers of ten are labelled, or the labels collide
+      if (major || decades <= 3) parts.push(`<text x="${x.toFixed(1)}" y="${bottom + 17}" font-size="11" fill="#57606a" text-anchor="middle">${esc(axisLabel(t, m.unit))}</text>`);
     }
     rows.forEach((r, i) => {
       const id = ids[i]!;

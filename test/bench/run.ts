@@ -5,17 +5,21 @@
  *   npm run bench -- --quick                    1 repetition of kill -9, SIGTERM and a 10 s idle window
  *   npm run bench -- --only keepalived-defaults --only ours-defaults --reps 7
  *   npm run bench -- --scenarios kill9,graceful --idle-seconds 60 --out /tmp/bench
+ *   npm run bench -- --from-json test/bench/results/latest.json   (re-render only)
  *
  * Prints the Markdown table on stdout (progress goes to stderr) and writes <out>/<name>.json
  * (raw per-repetition figures and machine info), .md, .svg and, when rsvg-convert is installed,
  * .png. <name> is `latest` for a full run and `quick` for --quick, so CI never overwrites the
  * published results.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { labUnavailable } from '../lab/guard.js';
-import { ALL_SCENARIOS, markdownReport, ORDER, QUICK_SCENARIOS, runBench, writeResults, type Scenario } from './bench.js';
+import { ALL_SCENARIOS, buildFreshness, markdownReport, ORDER, QUICK_SCENARIOS, runBench, writeResults, type BenchResult, type Scenario } from './bench.js';
+import { BASELINE } from './contenders.js';
+import { checkTargets, summarize } from './report.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -28,15 +32,29 @@ const { values } = parseArgs({
     'idle-seconds': { type: 'string' },
     out: { type: 'string' },
     name: { type: 'string' },
+    'from-json': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 if (values.help) {
   process.stdout.write(`usage: npm run bench -- [--quick] [--only ID]... [--reps N] [--scenarios LIST] [--idle-seconds S] [--out DIR] [--name BASE]
+       npm run bench -- --from-json FILE [--out DIR] [--name BASE]
 contenders: ${ORDER.join(', ')}
 scenarios:  ${ALL_SCENARIOS.join(', ')} (quick: ${QUICK_SCENARIOS.join(', ')})
 `);
+  process.exit(0);
+}
+
+if (values['from-json'] !== undefined) {
+  // re-render the table, report and chart from raw results, measuring nothing
+  const file = values['from-json'];
+  const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchResult;
+  const summary = summarize(raw.results, BASELINE);
+  const again: BenchResult = { ...raw, summary, targets: checkTargets(summary, 'ours-defaults', BASELINE) };
+  const w = writeResults(again, values.out ?? path.dirname(file), values.name ?? path.basename(file, '.json'));
+  process.stdout.write(`${markdownReport(again)}\n`);
+  process.stderr.write(`chart: ${w.svg}${w.png ? ` (and ${w.png})` : ''}\n`);
   process.exit(0);
 }
 
@@ -69,6 +87,13 @@ if (!(Number.isInteger(reps) && reps >= 1) || !(idleSeconds >= 1)) {
 }
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
+if (chosenHasOurs()) {
+  const b = buildFreshness();
+  if (b.stale) log(`WARNING: dist/ ${b.built === null ? 'is missing' : `(built ${b.built}) is older than sidecar/src`}: run \`npx tsc -p tsconfig.json\` first, or the old build is measured`);
+}
+function chosenHasOurs(): boolean {
+  return (contenders.length > 0 ? contenders : ORDER).some((c) => c.startsWith('ours'));
+}
 // keep the contenders in roster order (so the chart and table always read the same way)
 const chosen = contenders.length > 0 ? ORDER.filter((c) => contenders.includes(c)) : ORDER;
 const result = await runBench({ contenders: chosen, scenarios: ALL_SCENARIOS.filter((s) => scenarios.includes(s)), reps, idleSeconds, quick: values.quick ?? false, log });

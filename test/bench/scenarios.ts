@@ -274,9 +274,10 @@ export async function graceful(p: Pair, prober: Prober): Promise<{ value: number
 /** The preferred host returns (after a SIGTERM) → longest client-seen gap while it takes back. */
 export async function failback(p: Pair, prober: Prober): Promise<{ value: number; extra: Rep['extra'] }> {
   await settle(p, prober);
+  const stoppedAt = p.lab.now();
   await stopDaemon(p, p.primary, 'SIGTERM');
   await waitFor(async () => (await soleHolder(p)) === p.secondary, { timeoutMs: p.c.budget.failoverMs + p.c.budget.scaleMs, what: `${p.secondary} holding` });
-  await prober.waitFor((r) => r.host === p.secondary, p.c.budget.failoverMs);
+  await prober.waitFor((r) => r.host === p.secondary && r.sentAt >= stoppedAt, p.c.budget.failoverMs);
   await sleep(STEADY_MS);
   const watch = watchHolders(p, p.vips[0]!);
   try {
@@ -442,7 +443,8 @@ export async function scale(p: Pair): Promise<{ value: number; extra: Rep['extra
     const sorted = firsts.map((t) => t - at).sort((a, b) => a - b);
     return {
       value: r1(sorted.at(-1)!),
-      extra: { vips: sorted.length, firstMs: r1(sorted[0]!), medianMs: r1(sorted[Math.floor(sorted.length / 2)]!), probes },
+      // the resolution actually reached: VIP-time spent waiting, per probe sent
+      extra: { vips: sorted.length, firstMs: r1(sorted[0]!), medianMs: r1(sorted[Math.floor(sorted.length / 2)]!), probes, meanProbeIntervalMs: r1(sorted.reduce((a, b) => a + b, 0) / Math.max(1, probes)) },
     };
   } finally {
     p.lab.kill(mp.child, 'SIGKILL');

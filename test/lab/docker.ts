@@ -17,13 +17,15 @@
  *
  * Images. There is no registry inside the lab, so `buildImages()` makes them: `lab/busybox`
  * from busybox-static, a Debian bookworm minbase by debootstrap, a Node base image from it with
- * this machine's `node` and `npm`, and the shipped `Dockerfile` built on top with only
- * `NODE_IMAGE` swapped. The build runs on one engine in the ROOT namespace — the only thing here
- * that touches it — with `--bridge=none --iptables=false` and `docker build --network host`, so
- * it creates no bridge, no NAT rule and no address there; its builds only reach the package
- * registries, never a lab address. Results are saved as tarballs under /var/cache/hbs-images
- * (HBS_IMAGE_CACHE), keyed by a hash of everything that goes into them, so reruns cost one
- * `docker load` per engine.
+ * this machine's `node` and `npm`, stand-ins for the official nginx and haproxy images from
+ * Debian's packages, and the shipped `Dockerfile` built on top with only `NODE_IMAGE` swapped.
+ * The build runs on an engine in the ROOT namespace — the only thing here that touches it — with
+ * `--bridge=none --iptables=false --ip-forward=false` and `docker build --network host`, so it
+ * creates no bridge, NAT rule, address or sysctl there; its builds only reach the package
+ * registries, never a lab address. Its data root stays in the cache (layer cache for rebuilds).
+ * Results are kept under /var/cache/hbs-images (HBS_IMAGE_CACHE), keyed by a hash of everything
+ * that goes into them: a tarball (for `loadImage`) and a seed data root that `startEngine(…,
+ * { seed })` copies with hard links, so a lab engine starts with every image in about a second.
  *
  * CLI: `node --import tsx test/lab/docker.ts build` builds (or finds) the images and prints
  * their tarballs; `… sweep` removes what runs of dead processes left behind.
@@ -260,7 +262,7 @@ export class DockerEngine {
     const argv = [
       'dockerd', '--config-file', path.join(d, 'daemon.json'), '--data-root', this.dataRoot,
       '--exec-root', path.join(d, 'exec'), '-H', this.host, '-p', path.join(d, 'docker.pid'),
-      '--bridge=none', '--iptables=false', '--ip6tables=false', '--ip-masq=false',
+      '--bridge=none', '--iptables=false', '--ip6tables=false', '--ip-masq=false', '--ip-forward=false',
       '--containerd-namespace', this.id, '--containerd-plugins-namespace', `${this.id}-p`,
       '--cgroup-parent', `/${this.id}`,
     ];
