@@ -5,7 +5,9 @@
  *   config    → load the Heartbeat files or YAML, refuse to start on any problem
  *   transport → UDP sockets on every path
  *   resources → the VIP (ip), its announcement (arping), the notify hook
+ *   containers→ only when a group names one: Docker (loaded lazily), its health and events
  *   runtime   → the engine's loop: heartbeats, election, acquire/release, reconcile
+ *   health    → container state, the HTTP check → runtime health events
  *   api       → /status, /metrics, admin actions
  *   signals   → SIGTERM/SIGINT/fatal errors hand over through the planned-move path, then exit 0
  */
@@ -19,13 +21,16 @@ import { buildApi } from './api/server.js';
 import { runCli } from './cli/index.js';
 import { configHash, loadConfig } from './config/load.js';
 import { formatProblems } from './config/format.js';
-import type { Config } from './config/types.js';
+import type { Config, ContainerSpec, GroupSpec } from './config/types.js';
+import { createContainerResources } from './daemon/containers.js';
 import { nextGeneration } from './daemon/generation.js';
-import { createRuntime } from './daemon/runtime.js';
+import { createRuntime, type GroupResources, type Timers } from './daemon/runtime.js';
+import { createHealthMonitor, type HealthMonitor } from './health/monitor.js';
 import { createMetrics } from './metrics/index.js';
 import { createArpingAnnouncer } from './resources/announce.js';
 import { spawnCommand } from './resources/command.js';
 import { createIpVipDriver } from './resources/ipaddr.js';
+import { createDockerContainerDriver, watchDockerEvents, type ContainerDriver, type DockerClient, type DockerWatch } from './resources/docker.js';
 import { createNotifier } from './resources/notify.js';
 import { createUdpTransport } from './transport/udp.js';
 import { VERSION } from './version.js';
@@ -51,6 +56,87 @@ async function checkConfig(source: Source): Promise<{ ok: boolean; text: string 
   const warnings = result.warnings.length > 0 ? formatProblems(result.warnings) + '\n' : '';
   if (!result.ok) return { ok: false, text: warnings + formatProblems(result.problems) };
   return { ok: true, text: `${warnings}configuration OK (${result.config.source.files.join(', ')})` };
+}
+
+/** The Docker socket: DOCKER_HOST's unix:// path, else the usual one. */
+function dockerSocket(): string {
+  const host = process.env.DOCKER_HOST ?? '';
+  if (host === '') return '/var/run/docker.sock';
+  if (host.startsWith('unix://')) return host.slice('unix://'.length);
+  throw new Error(`DOCKER_HOST=${host}: only a unix:// socket is supported; mount the Docker socket and set DOCKER_HOST=unix:///var/run/docker.sock`);
+}
+
+const timers: Timers = {
+  setInterval: (fn, ms) => setInterval(fn, ms),
+  clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+const monotonic = { now: () => performance.now() };
+
+interface Protection {
+  /** The runtime's GroupResources; undefined when no group names a container. */
+  readonly resources: GroupResources | undefined;
+  /** Starts the health monitors and Docker event watches, reporting the node's health. */
+  start(onHealth: (healthy: boolean, reasons: readonly string[]) => void): void;
+  stop(): void;
+}
+
+/**
+ * The protected containers and local health: one driver, monitor and event watch per group with
+ * a container; the HTTP check rides on the first of them (it samples only while that container
+ * runs), or has a monitor of its own when no group names a container. Dockerode costs ~28 MB,
+ * so it is loaded only when some group names a container.
+ */
+async function protection(config: Config, logger: pino.Logger): Promise<Protection> {
+  const withContainer = config.groups.filter((g): g is GroupSpec & { container: ContainerSpec } => g.container != null);
+  const http = config.health?.http ?? null;
+  const monitors = new Map<string, HealthMonitor>();
+  const verdicts = new Map<string, { healthy: boolean; reasons: readonly string[] }>();
+  const watches: DockerWatch[] = [];
+  const drivers = new Map<ContainerSpec, ContainerDriver>();
+  let docker: DockerClient | null = null;
+  if (withContainer.length > 0) {
+    const { default: Dockerode } = await import('dockerode');
+    const client: DockerClient = new Dockerode({ socketPath: dockerSocket() });
+    docker = client;
+    for (const g of withContainer) drivers.set(g.container, createDockerContainerDriver(client, g.container, logger));
+  }
+  const resources = docker === null ? undefined : createContainerResources(config.groups, (spec) => drivers.get(spec)!, logger, { onRole: (group, role) => monitors.get(group)?.setRole(role) });
+
+  function monitor(key: string, container: ContainerSpec | null, withHttp: boolean, onHealth: (healthy: boolean, reasons: readonly string[]) => void): HealthMonitor {
+    const m = createHealthMonitor({
+      container: container === null ? null : { spec: { policy: container, intervalMs: 2_000, rise: 1, fall: 2 }, inspect: () => drivers.get(container)!.inspect() },
+      http: withHttp ? http : null,
+      clock: monotonic,
+      timers,
+      logger,
+      // The node is healthy when every monitor says so.
+      onChange: (healthy, reasons) => {
+        verdicts.set(key, { healthy, reasons });
+        const all = [...verdicts.values()];
+        onHealth(all.every((v) => v.healthy), all.flatMap((v) => v.reasons));
+      },
+    });
+    monitors.set(key, m);
+    return m;
+  }
+
+  return {
+    resources,
+    start(onHealth) {
+      withContainer.forEach((g, i) => {
+        const m = monitor(g.id, g.container, i === 0, onHealth);
+        watches.push(watchDockerEvents(docker!, g.container, (ev) => m.dockerEvent(ev), logger));
+      });
+      if (withContainer.length === 0 && http !== null) monitor('http', null, true, onHealth);
+      for (const m of monitors.values()) m.start();
+    },
+    stop() {
+      for (const w of watches.splice(0)) w.stop();
+      for (const m of monitors.values()) m.stop();
+    },
+  };
 }
 
 function ipv4Of(iface: string): { ipv4: string | null; broadcast: string | null } {
@@ -85,6 +171,7 @@ async function runDaemon(source: Source): Promise<void> {
   const registry = new Registry();
   const metrics = createMetrics(registry, { version: VERSION, node: config.node });
   const run = spawnCommand();
+  const protect = await protection(config, logger);
   const runtime = createRuntime({
     config,
     configHash: configHash(config),
@@ -95,13 +182,9 @@ async function runDaemon(source: Source): Promise<void> {
     notifier: createNotifier(config.notifyCommand, process.env, logger),
     metrics,
     logger,
-    clock: { now: () => performance.now(), wallNow: () => Date.now() },
-    timers: {
-      setInterval: (fn, ms) => setInterval(fn, ms),
-      clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
-      setTimeout: (fn, ms) => setTimeout(fn, ms),
-      clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-    },
+    clock: { now: monotonic.now, wallNow: () => Date.now() },
+    timers,
+    resources: protect.resources,
   });
   const adminToken = config.api.tokenFile === null ? null : (await readFile(config.api.tokenFile, 'utf8')).trim();
   const api = buildApi({
@@ -122,6 +205,7 @@ async function runDaemon(source: Source): Promise<void> {
       if (err !== undefined) logger.fatal({ err, event: 'fatal' }, `fatal error: ${why}; handing over before exit`);
       else logger.info({ event: 'signal', signal: why }, `${why}: handing over`);
       await runtime.stop(SHUTDOWN_GRACE_MS);
+      protect.stop();
       await api.close();
       logger.flush();
       process.exit(0);
@@ -134,6 +218,7 @@ async function runDaemon(source: Source): Promise<void> {
   process.on('unhandledRejection', (err) => void shutdown('unhandledRejection', err));
 
   await runtime.start();
+  protect.start((healthy, reasons) => runtime.command({ type: 'health', healthy, reasons }));
   await api.listen({ host: config.api.host, port: config.api.port });
 }
 

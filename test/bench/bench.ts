@@ -288,7 +288,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       holderSampleMs: S.HOLDER_SAMPLE_MS,
       afterMoveWatchedMs: S.AFTER_MS,
       steadyMs: S.STEADY_MS,
-      scaleRoundMs: S.SCALE_ROUND_MS,
+      scaleProbeMinIntervalMs: S.SCALE_ROUND_MS,
+      scaleProbeRelativeInterval: S.SCALE_RELATIVE,
+      scaleProbeTimeoutMs: S.SCALE_PROBE_TIMEOUT_MS,
       scaleVips: SCALE_VIPS.length,
       hosts: HOSTS.join(', '),
       vip: VIP,
@@ -314,10 +316,13 @@ export interface Written {
 /** The Markdown report: the table, the targets, the settings, the events. */
 export function markdownReport(r: BenchResult): string {
   const baseline = r.contenders.find((c) => c.id === BASELINE)?.label ?? BASELINE;
-  const m = r.machine as { nproc: number; memoryMb: number; kernel: string; cpu: string };
+  const m = r.machine as { nproc: number; memoryMb: number; kernel: string; cpu: string; versions?: Record<string, unknown> };
+  const build = m.versions?.['heartbeat-sidecar build'] as { built: string | null; stale: boolean } | undefined;
+  const ours = r.contenders.some((c) => c.id.startsWith('ours'));
   return [
     `## Failover benchmark (${r.mode}, ${r.options.reps} repetition${r.options.reps === 1 ? '' : 's'}, ${r.date})`,
     '',
+    ...(ours && build?.stale ? [`**Warning: heartbeat-sidecar's dist/ (built ${build.built ?? 'never'}) was older than sidecar/src when this ran.**`, ''] : []),
     `Machine: ${m.nproc} CPUs (${m.cpu}), ${m.memoryMb} MB, ${m.kernel}. Client probes every ${S.PROBE_MS} ms (timeout ${S.PROBE_TIMEOUT_MS} ms); run took ${r.durationS} s.`,
     '',
     markdownTable(r.summary, r.contenders, baseline),

@@ -406,7 +406,9 @@ function ownedBy(marker: string): ProcStat[] {
         .split('\n')
         .some((line) => {
           const f = line.split(' ');
-          return f[4] === '/etc/ha.d' && (f[3] ?? '').endsWith(marker);
+          // once the lab dir is deleted (an exit hook may run after the lab's), the kernel shows
+          // the bind mount's source with a `//deleted` suffix
+          return f[4] === '/etc/ha.d' && (f[3] ?? '').replace(/\/\/deleted$/, '').endsWith(marker);
         });
     } catch {
       return false;
@@ -430,7 +432,8 @@ function trackMarker(marker: string): void {
   heartbeatMarkers.add(marker);
   if (exitHook) return;
   exitHook = true;
-  process.on('exit', () => {
+  // ahead of the lab's own hook, which deletes the namespaces and the lab dir
+  process.prependListener('exit', () => {
     for (const m of heartbeatMarkers) killOwned(m);
   });
 }

@@ -3,8 +3,8 @@
  * are you?" (HTTP GET, fresh connection each time, like test/lab/prober.ts) until every one has
  * been answered by --want, and reports when each was.
  *
- * Rounds start every --interval ms; in each, every VIP not yet answered by --want and with no
- * probe in flight gets one GET (so a VIP costs at most one connection at a time). With --wait-go
+ * Every VIP not yet answered by --want is probed again --interval ms after its last probe (or
+ * --relative of the time since go, if longer; see `go`), never with two probes in flight. With --wait-go
  * it probes nothing until a line `go` arrives on stdin, so the harness can start it ahead of the
  * fault and mark the fault itself.
  *
@@ -14,7 +14,7 @@
  * harness: CLOCK_MONOTONIC, shared across namespaces).
  *
  *   node --import tsx test/bench/multiprober.ts --vips 10.77.0.100,10.77.0.101 --port 8080 \
- *     --want cookbook2 --interval 25 --timeout 150 --deadline 60000 --epoch <ns> [--wait-go]
+ *     --want cookbook2 --interval 25 --relative 0.02 --timeout 150 --deadline 60000 --epoch <ns> [--wait-go]
  */
 import net from 'node:net';
 import { createInterface } from 'node:readline';
@@ -27,6 +27,7 @@ const { values } = parseArgs({
     want: { type: 'string' },
     interval: { type: 'string', default: '25' },
     timeout: { type: 'string', default: '150' },
+    relative: { type: 'string', default: '0.02' },
     deadline: { type: 'string', default: '60000' },
     epoch: { type: 'string', default: '0' },
     'wait-go': { type: 'boolean', default: false },
@@ -38,7 +39,10 @@ const want = values.want;
 const port = Number(values.port);
 const intervalMs = Number(values.interval);
 const timeoutMs = Number(values.timeout);
+const relative = Number(values.relative);
 const deadlineMs = Number(values.deadline);
+/** How often the scheduler looks for VIPs due a probe. */
+const TICK_MS = 5;
 const epoch = BigInt(values.epoch ?? '0');
 
 const now = (): number => Number(process.hrtime.bigint() - epoch) / 1e6;
@@ -85,18 +89,28 @@ function probe(vip: string): void {
   sock.on('error', () => finish(null));
 }
 
+/**
+ * Per VIP, the next probe goes out `max(--interval, --relative × time since go)` after the last
+ * one was sent (and not while one is in flight): fine resolution for fast takeovers, a light
+ * load (and an error of at most --relative) for slow ones that would otherwise be slowed down
+ * by the probing itself.
+ */
 function go(): void {
   const start = now();
-  let slot = 0;
+  const lastSent = new Map<string, number>();
   const tick = (): void => {
-    if (now() - start > deadlineMs) {
+    const t = now();
+    if (t - start > deadlineMs) {
       emit({ timeout: true, pending: [...pending], probes });
       process.exit(0);
     }
-    for (const vip of pending) if (!inFlight.has(vip)) probe(vip);
-    const t = now();
-    slot = Math.max(slot + 1, Math.ceil((t - start) / intervalMs));
-    timer = setTimeout(tick, start + slot * intervalMs - t);
+    const gap = Math.max(intervalMs, relative * (t - start));
+    for (const vip of pending) {
+      if (inFlight.has(vip) || t - (lastSent.get(vip) ?? -Infinity) < gap) continue;
+      lastSent.set(vip, t);
+      probe(vip);
+    }
+    timer = setTimeout(tick, TICK_MS);
   };
   tick();
 }

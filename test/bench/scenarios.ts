@@ -29,8 +29,14 @@ export const PORT = 8080;
 export const PROBE_MS = 10;
 /** Probe timeout (ms): a probe that takes longer counts as unanswered. */
 export const PROBE_TIMEOUT_MS = 200;
-/** Scale scenario: rounds over the still-pending VIPs, one probe in flight per VIP at most. */
+/**
+ * Scale scenario: each still-pending VIP is probed every max(SCALE_ROUND_MS, SCALE_RELATIVE × time
+ * since the fault), one probe in flight per VIP at most (see multiprober.ts).
+ */
 export const SCALE_ROUND_MS = 25;
+export const SCALE_RELATIVE = 0.02;
+/** Scale probes' timeout: while a VIP answers nowhere, it is also that VIP's probe period. */
+export const SCALE_PROBE_TIMEOUT_MS = 100;
 /** Double-holder sampling period (ms); see `localAddresses`. */
 export const HOLDER_SAMPLE_MS = 5;
 /** How long after a move is still watched for a second gap (flapping) and double holders. */
@@ -395,7 +401,7 @@ async function startMultiProbe(p: Pair, want: string, deadlineMs: number, waitGo
   const child = lab.spawn(
     'client',
     [process.execPath, '--import', 'tsx', path.join(HERE, 'multiprober.ts'), '--vips', p.vips.join(','), '--port', String(PORT), '--want', want,
-      '--interval', String(SCALE_ROUND_MS), '--timeout', String(PROBE_TIMEOUT_MS), '--deadline', String(deadlineMs), '--epoch', String(lab.epochNs),
+      '--interval', String(SCALE_ROUND_MS), '--relative', String(SCALE_RELATIVE), '--timeout', String(SCALE_PROBE_TIMEOUT_MS), '--deadline', String(deadlineMs), '--epoch', String(lab.epochNs),
       ...(waitGo ? ['--wait-go'] : [])],
     { stdio: ['pipe', 'pipe', errFd], cwd: REPO },
   );

@@ -70,7 +70,7 @@ describe('the recipe', () => {
     assert.deepEqual(c.timing, { keepaliveMs: 1000, warntimeMs: 5000, deadtimeMs: 10_000, initdeadMs: 20_000 });
     assert.equal(c.port, 694);
     assert.equal(c.autoFailback, true);
-    assert.deepEqual(c.groups, [{ id: '10.0.2.100', preferred: 'cookbook', vips: [{ address: '10.0.2.100', prefixLength: 24, iface: 'eth0', label: 'eth0:1', family: 4 }] }]);
+    assert.deepEqual(c.groups, [{ id: '10.0.2.100', preferred: 'cookbook', vips: [{ address: '10.0.2.100', prefixLength: 24, iface: 'eth0', label: 'eth0:1', family: 4 }], container: null }]);
     assert.deepEqual(c.auth, { sendKeyId: 1, keys: [{ id: 1, method: 'sha1', secret: 'topsecretpassword' }] });
     assert.equal(c.vipLeaseSec, 10);
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.groups[0]!.vips[0]) && Object.isFrozen(c.auth.keys));
@@ -164,7 +164,7 @@ describe('haresources', () => {
 
   test('an IPv6 VIP has family 6, no label, and the canonical address as group id', async () => {
     const c = await loaded({ haresources: 'cookbook IPaddr2::2001:DB8:0::100/64/eth0\n' });
-    assert.deepEqual(c.groups, [{ id: '2001:db8::100', preferred: 'cookbook', vips: [{ address: '2001:db8::100', prefixLength: 64, iface: 'eth0', label: null, family: 6 }] }]);
+    assert.deepEqual(c.groups, [{ id: '2001:db8::100', preferred: 'cookbook', vips: [{ address: '2001:db8::100', prefixLength: 64, iface: 'eth0', label: null, family: 6 }], container: null }]);
   });
 
   test('a backslash continues a line; a bare address means IPaddr; comments are skipped', async () => {
@@ -173,6 +173,24 @@ describe('haresources', () => {
     assert.deepEqual(
       c.groups[0]!.vips.map((v) => v.address),
       ['10.0.2.100', '10.0.2.101'],
+    );
+  });
+
+  test('docker::NAME after the addresses protects a container, with the default policy', async () => {
+    const c = await loaded({ haresources: 'cookbook IPaddr::10.0.2.100/24/eth0:1 docker::web\ncookbook2 10.0.2.101/24/eth0\n' });
+    assert.deepEqual(c.groups[0]!.container, { name: 'web', onAcquire: 'unpause-or-start', onRelease: 'pause' });
+    assert.equal(c.groups[0]!.vips.length, 1);
+    assert.equal(c.groups[1]!.container, null);
+  });
+
+  test('docker::NAME::ON_ACQUIRE::ON_RELEASE sets the policy; a lone ON_ACQUIRE keeps the default release', async () => {
+    const c = await loaded({ haresources: 'cookbook 10.0.2.100/24/eth0 docker::web::restart::stop\ncookbook2 10.0.2.101/24/eth0 docker::db::start\n' });
+    assert.deepEqual(
+      c.groups.map((g) => g.container),
+      [
+        { name: 'web', onAcquire: 'restart', onRelease: 'stop' },
+        { name: 'db', onAcquire: 'start', onRelease: 'pause' },
+      ],
     );
   });
 });
@@ -204,8 +222,16 @@ describe('refusals', () => {
     { name: 'this host not among the nodes', setup: { hostname: 'web3' }, file: 'ha.cf', line: 9, rule: 'own-node-undeclared', fix: /node web3.*HB_NODE/ },
     { name: 'a haresources node missing from the node lines', setup: { haresources: 'ghost IPaddr::10.0.2.100/24/eth0:1\n' }, file: 'haresources', line: 1, rule: 'node-undeclared', fix: /node ghost/ },
     { name: 'an address without prefix and interface', setup: { haresources: 'cookbook IPaddr::10.0.2.100\n' }, file: 'haresources', line: 1, rule: 'invalid-value', fix: /IPaddr::10.0.2.100|10\.0\.2\.100\/24\/eth0/ },
-    { name: 'an unknown resource agent', setup: { haresources: 'cookbook IPaddr::10.0.2.100/24/eth0 drbddisk::r0\n' }, file: 'haresources', line: 1, rule: 'unknown-resource-agent' },
+    { name: 'an unknown resource agent', setup: { haresources: 'cookbook IPaddr::10.0.2.100/24/eth0 drbddisk::r0\n' }, file: 'haresources', line: 1, rule: 'unknown-resource-agent', fix: /docker::NAME/ },
     { name: 'a label on an IPv6 address', setup: { haresources: 'cookbook IPaddr::2001:db8::1/64/eth0:1\n' }, file: 'haresources', line: 1, rule: 'invalid-value', fix: /2001:db8::1\/64\/eth0$/ },
+    { name: 'a docker resource before an address', setup: { haresources: 'cookbook docker::web 10.0.2.100/24/eth0\n' }, file: 'haresources', line: 1, rule: 'invalid-line', fix: /move docker::web to the end/ },
+    { name: 'two containers in one group', setup: { haresources: '\ncookbook 10.0.2.100/24/eth0 docker::web docker::db\n' }, file: 'haresources', line: 2, rule: 'invalid-line', fix: /one docker::/ },
+    { name: 'a container without an address', setup: { haresources: 'cookbook docker::web\n' }, file: 'haresources', line: 1, rule: 'invalid-line', fix: /IPaddr::10\.0\.0\.100\/24\/eth0 docker::web/ },
+    { name: 'docker without a name', setup: { haresources: 'cookbook 10.0.2.100/24/eth0 docker::\n' }, file: 'haresources', line: 1, rule: 'invalid-line', fix: /docker::NAME/ },
+    { name: 'docker with too many arguments', setup: { haresources: 'cookbook 10.0.2.100/24/eth0 docker::web::start::stop::now\n' }, file: 'haresources', line: 1, rule: 'invalid-line' },
+    { name: 'an unknown container acquire policy', setup: { haresources: 'cookbook 10.0.2.100/24/eth0 docker::web::resume\n' }, file: 'haresources', line: 1, rule: 'invalid-value', fix: /unpause-or-start/ },
+    { name: 'an unknown container release policy', setup: { haresources: 'cookbook 10.0.2.100/24/eth0 docker::web::start::kill\n' }, file: 'haresources', line: 1, rule: 'invalid-value', fix: /pause, stop, none/ },
+    { name: 'an invalid container name', setup: { haresources: 'cookbook 10.0.2.100/24/eth0 docker::-web\n' }, file: 'haresources', line: 1, rule: 'invalid-value', fix: /container/ },
     { name: 'a line without resources', setup: { haresources: 'cookbook\n' }, file: 'haresources', line: 1, rule: 'invalid-line' },
     { name: 'two groups with one id', setup: { haresources: 'cookbook 10.0.2.100/24/eth0\ncookbook2 10.0.2.100/24/eth0\n' }, file: 'haresources', line: 2, rule: 'duplicate-group' },
     { name: 'no auth line', setup: { authkeys: '1 sha1 secret\n' }, file: 'authkeys', line: null, rule: 'send-key-missing', fix: /auth 1/ },

@@ -44,7 +44,7 @@ interface UcastEntry {
 interface HeartbeatDoc {
   readonly nodes: string[];
   readonly paths: object[];
-  readonly groups: { readonly vips: string[] }[];
+  readonly groups: { readonly vips: string[]; container?: object }[];
   readonly ping_nodes: string[];
   readonly auth: { send_key?: string; readonly keys: object[] };
   [key: string]: unknown;
@@ -267,6 +267,15 @@ function translateAuthkeys(t: Translation, file: string, text: string): void {
 }
 
 const RESOURCE_AGENTS = ['IPaddr', 'IPaddr2', 'IPv6addr'];
+const SUPPORTED_AGENTS = [...RESOURCE_AGENTS, 'docker'];
+const DOCKER_USAGE = 'docker::NAME or docker::NAME::ON_ACQUIRE::ON_RELEASE (e.g. docker::web::unpause-or-start::pause)';
+
+/** The protected container of a haresources line, in the native shape: the schema judges the values. */
+interface ContainerDoc {
+  name: string;
+  on_acquire?: string;
+  on_release?: string;
+}
 
 function translateHaresources(t: Translation, file: string, text: string): void {
   const lines = text.split(/\r?\n/);
@@ -283,13 +292,52 @@ function translateHaresources(t: Translation, file: string, text: string): void 
       t.error(at, 'invalid-line', `the line for ${node} names no resource`, `write ${node} IPaddr::10.0.0.100/24/eth0`);
       continue;
     }
-    const vips = resources.flatMap((resource) => vipArgument(t, resource, { file, line: first + 1, key: resource }));
-    if (vips.length < resources.length) continue;
+    // Addresses first, then at most one container: acquire runs left to right, release right to left.
+    const vips: { arg: string; resource: string }[] = [];
+    let container: { doc: ContainerDoc; resource: string } | null = null;
+    let ok = true;
+    for (const resource of resources) {
+      const where: Where = { file, line: first + 1, key: resource };
+      if (resource === 'docker' || resource.startsWith('docker::')) {
+        const doc = dockerArgument(t, resource, where);
+        if (doc === null) ok = false;
+        else if (container !== null) {
+          t.error(where, 'invalid-line', `the line for ${node} names a second container (${container.resource} and ${resource}); a group has at most one`, `keep one docker:: resource on the line, or put the other container in a group of its own`);
+          ok = false;
+        } else container = { doc, resource };
+        continue;
+      }
+      const arg = vipArgument(t, resource, where);
+      if (arg.length === 0) ok = false;
+      else if (container !== null) {
+        t.error(where, 'invalid-line', `${resource} follows ${container.resource}: the container must come after every address`, `move ${container.resource} to the end of the line`);
+        ok = false;
+      } else vips.push({ arg: arg[0]!, resource });
+    }
+    if (!ok) continue;
+    if (vips.length === 0) {
+      t.error(at, 'invalid-line', `the line for ${node} names no address; the container moves with an address`, `write ${node} IPaddr::10.0.0.100/24/eth0 ${resources.join(' ')}`);
+      continue;
+    }
     // The group id is its first VIP's address: the same on every node, whatever the node order.
-    const group = { name: canonicalAddress(vips[0]!.split('/')[0]!), preferred: nodeName(node), vips: [] as string[] };
+    const group: { name: string; preferred: string; vips: string[]; container?: ContainerDoc } = { name: canonicalAddress(vips[0]!.arg.split('/')[0]!), preferred: nodeName(node), vips: [] };
     const g = t.add(t.doc.groups, 'groups', group, at);
-    vips.forEach((v, j) => t.add(group.vips, `groups.${g}.vips`, v, { file, line: first + 1, key: resources[j]! }));
+    for (const v of vips) t.add(group.vips, `groups.${g}.vips`, v.arg, { file, line: first + 1, key: v.resource });
+    if (container !== null) {
+      group.container = container.doc;
+      t.where.set(`groups.${g}.container`, { file, line: first + 1, key: container.resource });
+    }
   }
+}
+
+/** `docker::web` → {name: web}; `docker::web::start::stop` also sets the policy. */
+function dockerArgument(t: Translation, resource: string, at: Where): ContainerDoc | null {
+  const [, name, onAcquire, onRelease, ...extra] = resource.split('::');
+  if (name === undefined || name === '' || extra.length > 0 || onAcquire === '' || onRelease === '') {
+    t.error(at, 'invalid-line', `${resource}: docker takes a container name and optionally its acquire and release policies`, `write ${DOCKER_USAGE}`);
+    return null;
+  }
+  return { name, ...(onAcquire === undefined ? {} : { on_acquire: onAcquire }), ...(onRelease === undefined ? {} : { on_release: onRelease }) };
 }
 
 /** `IPaddr::10.0.2.100/24/eth0:1` → `10.0.2.100/24/eth0:1`; a bare address means IPaddr, as in Heartbeat. */
@@ -300,7 +348,7 @@ function vipArgument(t: Translation, resource: string, at: Where): string[] {
   const agent = bare ? 'IPaddr' : sep < 0 ? resource : resource.slice(0, sep);
   const arg = sep < 0 ? resource : resource.slice(sep + 2);
   if (!RESOURCE_AGENTS.includes(agent)) {
-    t.error(at, 'unknown-resource-agent', `unknown resource agent ${agent}; supported: ${RESOURCE_AGENTS.join(', ')}`, 'remove it from the line: only addresses move with a haresources group');
+    t.error(at, 'unknown-resource-agent', `unknown resource agent ${agent}; supported: ${SUPPORTED_AGENTS.join(', ')}`, `remove it from the line: a haresources group moves addresses and at most one container (${DOCKER_USAGE})`);
     return [];
   }
   // Heartbeat separates agent arguments with '::'; after the address only another argument has one.

@@ -79,6 +79,7 @@ groups:
   - name: web
     preferred: alpha
     vips: ["10.77.0.100/24/eth0:1", {address: "FD00::100", prefix: 64, iface: eth0}]
+    container: {name: web, on_acquire: restart, on_release: stop}
   - name: db
     vips: [10.77.0.101/24/eth0]
 auth: {send_key: 2, keys: [{id: 1, method: sha1, secret: old}, {id: 2, secret_file: hb.key}]}
@@ -88,6 +89,7 @@ vip_lease: 3s
 reconcile: 250ms
 garp: {burst: 5, repeat_after: 2s, refresh: 30}
 notify: /usr/local/bin/hb-notify
+health: {http: {url: "http://127.0.0.1:8080/healthz", interval: 2s, timeout: 300ms, rise: 1, fall: 2}}
 log: {level: debug, file: /var/log/hb.log}
 `;
     const dir = await files.dir({ 'hb.key': 'rotated-secret\n', 'token.key': 'tok\n' });
@@ -113,8 +115,9 @@ log: {level: debug, file: /var/log/hb.log}
           { address: '10.77.0.100', prefixLength: 24, iface: 'eth0', label: 'eth0:1', family: 4 },
           { address: 'fd00::100', prefixLength: 64, iface: 'eth0', label: null, family: 6 },
         ],
+        container: { name: 'web', onAcquire: 'restart', onRelease: 'stop' },
       },
-      { id: 'db', preferred: null, vips: [{ address: '10.77.0.101', prefixLength: 24, iface: 'eth0', label: null, family: 4 }] },
+      { id: 'db', preferred: null, vips: [{ address: '10.77.0.101', prefixLength: 24, iface: 'eth0', label: null, family: 4 }], container: null },
     ]);
     assert.deepEqual(c.auth, {
       sendKeyId: 2,
@@ -130,6 +133,26 @@ log: {level: debug, file: /var/log/hb.log}
     assert.deepEqual(c.garp, { burst: 5, repeatAfterMs: 2000, refreshMs: 30_000 });
     assert.equal(c.notifyCommand, '/usr/local/bin/hb-notify');
     assert.deepEqual(c.log, { level: 'debug', file: '/var/log/hb.log' });
+    assert.deepEqual(c.health, { http: { url: 'http://127.0.0.1:8080/healthz', intervalMs: 2000, timeoutMs: 300, rise: 1, fall: 2 } });
+  });
+
+  test('a container gets the default policy; no health section means no HTTP check', async () => {
+    const c = await loaded(`${MINIMAL}groups: [{name: web, vips: [10.77.0.100/24/eth0], container: {name: web}}]\n`);
+    assert.deepEqual(c.groups[0]!.container, { name: 'web', onAcquire: 'unpause-or-start', onRelease: 'pause' });
+    assert.deepEqual(c.health, { http: null });
+    const h = await loaded(`${MINIMAL}health: {http: {url: "http://127.0.0.1/"}}\n`);
+    assert.deepEqual(h.health, { http: { url: 'http://127.0.0.1/', intervalMs: 1000, timeoutMs: 500, rise: 2, fall: 3 } });
+  });
+
+  test('a bad container policy, an unknown container key and a bad health URL', async () => {
+    const problems = await refused(`${MINIMAL}groups: [{name: web, vips: [10.77.0.100/24/eth0], container: {name: web, on_acquire: resume, on_relase: stop}}]
+health: {http: {url: "ftp://x/"}}
+`);
+    assert.deepEqual(summary(problems), [
+      [6, 'groups[0].container.on_acquire', 'invalid-value'],
+      [6, 'groups[0].container.on_relase', 'unknown-key'],
+      [7, 'health.http.url', 'invalid-value'],
+    ]);
   });
 
   test('the VIP lease follows deadtime, in whole seconds, never under 2 s', async () => {

@@ -10,8 +10,9 @@
  */
 import { SocketAddress, isIP, isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
+import { ACQUIRE_POLICIES, RELEASE_POLICIES } from '../resources/docker.js';
 import { formatDuration, parseDurationMs } from './duration.js';
-import type { AuthMethod, Config, GroupSpec, PathSpec, Vip } from './types.js';
+import type { AuthMethod, Config, ContainerSpec, GroupSpec, HttpCheck, PathSpec, Vip } from './types.js';
 
 /** One key's documentation. */
 export interface FieldDoc {
@@ -195,13 +196,42 @@ const pathEntry = z
     return z.NEVER;
   });
 
+/** Docker's container-name rule (also what Compose allows for service names). */
+const CONTAINER_TEXT = "a container or Compose service name such as web (letters, digits, '.', '-', '_')";
+const containerName = leaf(CONTAINER_TEXT, (v) => (typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(v) ? v : undefined));
+
+const containerEntry = z
+  .strictObject({
+    name: containerName,
+    on_acquire: oneOf(ACQUIRE_POLICIES).prefault('unpause-or-start'),
+    on_release: oneOf(RELEASE_POLICIES).prefault('pause'),
+  })
+  .transform((c): ContainerSpec => ({ name: c.name, onAcquire: c.on_acquire, onRelease: c.on_release }));
+
 const groupEntry = z
   .strictObject({
     name: leaf("a group name (letters, digits, '.', ':', '-', '_')", (v) => (typeof v === 'string' && /^[A-Za-z0-9._:-]{1,64}$/.test(v) ? v : undefined)),
     preferred: leaf(`${NODE_TEXT}, or null`, (v) => (v === null ? null : nodeNameOf(v))).prefault(null),
     vips: z.array(vip),
+    container: containerEntry.optional(),
   })
-  .transform((g): GroupSpec => ({ id: g.name, preferred: g.preferred, vips: g.vips }));
+  .transform((g): GroupSpec => ({ id: g.name, preferred: g.preferred, vips: g.vips, container: g.container ?? null }));
+
+const HTTP_URL = 'an http:// or https:// URL such as http://127.0.0.1:80/';
+const httpUrl = leaf(HTTP_URL, (v) => {
+  if (typeof v !== 'string' || !URL.canParse(v)) return undefined;
+  return ['http:', 'https:'].includes(new URL(v).protocol) ? v : undefined;
+});
+
+const httpCheck = z
+  .strictObject({
+    url: documented(httpUrl, { description: 'HTTP health check: GET this URL; a 2xx or 3xx answer is healthy. Checked only while the protected container runs.', default: 'none (no HTTP check)' }),
+    interval: documented(duration(10).prefault('1s'), { description: 'Time between HTTP checks.' }),
+    timeout: documented(duration(1).prefault('500ms'), { description: 'An HTTP check not answered within this fails.' }),
+    rise: documented(integer(1, 100).prefault(2), { description: 'Good HTTP checks in a row that make the node healthy again.' }),
+    fall: documented(integer(1, 100).prefault(3), { description: 'Failed HTTP checks in a row that make the node unhealthy.' }),
+  })
+  .transform((h): HttpCheck => ({ url: h.url, intervalMs: h.interval, timeoutMs: h.timeout, rise: h.rise, fall: h.fall }));
 
 const keyEntry = z
   .strictObject({
@@ -234,7 +264,10 @@ export const configSchema = z
     deadtime: documented(duration(1).prefault('800ms'), { description: 'Silence on every path after which a peer is dead. Must exceed 2 × keepalive.', env: true }),
     initdead: documented(duration(1).prefault('3s'), { description: 'At start, wait this long (or until every peer is heard) before acquiring anything.', env: true }),
     auto_failback: documented(flag.prefault(true), { description: 'On: a group returns to its preferred node. Off: the current holder keeps it.', env: true }),
-    groups: documented(z.array(groupEntry).prefault([]), { description: 'Resource groups: {name, preferred, vips}; a VIP is address/prefix/iface[:label] or {address, prefix, iface, label}.' }),
+    groups: documented(z.array(groupEntry).prefault([]), {
+      description:
+        'Resource groups: {name, preferred, vips, container}; a VIP is address/prefix/iface[:label] or {address, prefix, iface, label}; the optional container is {name, on_acquire (unpause-or-start, start, unpause, restart, none; default unpause-or-start), on_release (pause, stop, none; default pause)}.',
+    }),
     auth: z.strictObject({
       send_key: documented(integer(0, 255), { description: 'Id of the key this node signs with.', env: true }),
       keys: documented(z.array(keyEntry), { description: 'Accepted keys: {id, method (sha256, sha1, md5, crc), secret or secret_file}. Several allow rotation.' }),
@@ -257,6 +290,7 @@ export const configSchema = z
       })
       .prefault({}),
     notify: documented(textOrNull.prefault(null), { description: 'Command run on every transition with from, to and reason as arguments.', env: true }),
+    health: z.strictObject({ http: httpCheck.optional() }).prefault({}),
     log: z
       .strictObject({
         level: documented(oneOf(LOG_LEVELS).prefault('info'), { description: 'Log level; logs are JSON lines on stdout.', env: true }),
@@ -280,6 +314,7 @@ export const configSchema = z
       reconcileMs: c.reconcile,
       garp: { burst: c.garp.burst, repeatAfterMs: c.garp.repeat_after, refreshMs: c.garp.refresh },
       notifyCommand: c.notify,
+      health: { http: c.health.http ?? null },
       log: c.log,
     }),
   );

@@ -1,3 +1,5 @@
+import type { AcquirePolicy, ReleasePolicy } from '../resources/docker.js';
+
 /**
  * The one validated, frozen configuration every part of the daemon reads.
  * Both the Heartbeat files (ha.cf, authkeys, haresources) and the native YAML load into it.
@@ -46,6 +48,28 @@ export interface GroupSpec {
   /** The node named at the start of the haresources line; null in YAML when none is preferred. */
   readonly preferred: string | null;
   readonly vips: readonly Vip[];
+  /**
+   * The protected container that moves with the group; null for none. The loader always sets it;
+   * it is optional only so that engine fixtures, which never look at it, need not spell it.
+   */
+  readonly container?: ContainerSpec | null;
+}
+
+/** A group's protected container and what acquire and release do to it (resources/docker.ts). */
+export interface ContainerSpec {
+  /** Container name, or Compose service name. */
+  readonly name: string;
+  readonly onAcquire: AcquirePolicy;
+  readonly onRelease: ReleasePolicy;
+}
+
+/** An HTTP GET against the protected service (health/probes.ts HttpCheckSpec). */
+export interface HttpCheck {
+  readonly url: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly rise: number;
+  readonly fall: number;
 }
 
 export interface Timing {
@@ -86,5 +110,7 @@ export interface Config {
   readonly garp: GarpSpec;
   /** Run on every transition with from, to and reason as arguments; null for none. */
   readonly notifyCommand: string | null;
+  /** Local health checks besides the protected container's own; optional only for fixtures. */
+  readonly health?: { readonly http: HttpCheck | null };
   readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'; readonly file: string | null };
 }

@@ -1,0 +1,57 @@
+/**
+ * The runtime's `GroupResources` for protected containers: each group that names a container gets
+ * one driver (resources/docker.ts); a group without one has nothing besides its VIPs. Errors
+ * propagate: the runtime logs them, bounds their time and leaves the repair to reconcile.
+ *
+ * `onRole` tells the health monitor of a group's container what the container should be doing:
+ * `transition` while an acquire or release moves it, then `holder` or `standby`.
+ */
+import type { Logger } from 'pino';
+import type { ContainerSpec, GroupSpec } from '../config/types.js';
+import type { NodeRole } from '../health/container.js';
+import type { ApplyResult, ContainerDriver } from '../resources/docker.js';
+import type { GroupResources } from './runtime.js';
+
+export interface ContainerResourcesOptions {
+  readonly onRole?: (group: string, role: NodeRole) => void;
+}
+
+export function createContainerResources(
+  groups: readonly GroupSpec[],
+  makeDriver: (spec: ContainerSpec) => ContainerDriver,
+  logger: Logger,
+  opts: ContainerResourcesOptions = {},
+): GroupResources {
+  const log = logger.child({ component: 'containers' });
+  const drivers = new Map<string, ContainerDriver>();
+  for (const g of groups) if (g.container) drivers.set(g.id, makeDriver(g.container));
+  const setRole = (group: string, role: NodeRole): void => opts.onRole?.(group, role);
+
+  function logged(group: GroupSpec, what: string, r: ApplyResult): void {
+    if (r.steps.length === 0) return;
+    log.info({ event: 'container', group: group.id, container: group.container?.name, what, steps: r.steps, before: r.before.status, after: r.after.status }, `${what} ${group.id}: ${r.steps.join(', ')} (${r.before.status} -> ${r.after.status})`);
+  }
+
+  /** Moves the container with the role set to `transition` meanwhile, then to `after`, however it ended. */
+  async function move(group: GroupSpec, what: 'acquire' | 'release', after: NodeRole): Promise<void> {
+    const driver = drivers.get(group.id);
+    if (driver === undefined) return;
+    setRole(group.id, 'transition');
+    try {
+      logged(group, what, await driver[what]());
+    } finally {
+      setRole(group.id, after);
+    }
+  }
+
+  return {
+    acquire: (group) => move(group, 'acquire', 'holder'),
+    release: (group) => move(group, 'release', 'standby'),
+    async reconcile(group, holding) {
+      const driver = drivers.get(group.id);
+      if (driver === undefined) return;
+      setRole(group.id, holding ? 'holder' : 'standby');
+      logged(group, 'reconcile', await driver.reconcile(holding));
+    },
+  };
+}
