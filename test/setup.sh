@@ -11,6 +11,7 @@ have arping    || need_pkgs+=(iputils-arping)
 have iptables  || need_pkgs+=(iptables)
 have busybox   || need_pkgs+=(busybox-static)
 have tcpdump   || need_pkgs+=(tcpdump)
+have ping      || need_pkgs+=(iputils-ping)
 have promtool  || need_pkgs+=(prometheus)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

@@ -28,7 +28,7 @@ import { createRuntime, type GroupResources, type Timers } from './daemon/runtim
 import { createHealthMonitor, type HealthMonitor } from './health/monitor.js';
 import { createMetrics } from './metrics/index.js';
 import { createArpingAnnouncer } from './resources/announce.js';
-import { spawnCommand } from './resources/command.js';
+import { spawnCommand, type RunCommand } from './resources/command.js';
 import { createIpVipDriver } from './resources/ipaddr.js';
 import { createDockerContainerDriver, watchDockerEvents, type ContainerDriver, type DockerClient, type DockerWatch } from './resources/docker.js';
 import { createNotifier } from './resources/notify.js';
@@ -84,13 +84,15 @@ interface Protection {
 
 /**
  * The protected containers and local health: one driver, monitor and event watch per group with
- * a container; the HTTP check rides on the first of them (it samples only while that container
- * runs), or has a monitor of its own when no group names a container. Dockerode costs ~28 MB,
+ * a container; the HTTP check and the ping nodes ride on the first of them (HTTP samples only
+ * while that container runs), or have a monitor of their own when no group names a container. Dockerode costs ~28 MB,
  * so it is loaded only when some group names a container.
  */
-async function protection(config: Config, logger: pino.Logger): Promise<Protection> {
+async function protection(config: Config, run: RunCommand, logger: pino.Logger): Promise<Protection> {
   const withContainer = config.groups.filter((g): g is GroupSpec & { container: ContainerSpec } => g.container != null);
   const http = config.health?.http ?? null;
+  // Heartbeat's `ping` nodes: reaching none of them makes this node ineligible.
+  const ping = config.pingNodes.length === 0 ? null : { nodes: config.pingNodes, intervalMs: Math.max(1_000, config.timing.keepaliveMs), rise: 2, fall: 3 };
   const monitors = new Map<string, HealthMonitor>();
   const verdicts = new Map<string, { healthy: boolean; reasons: readonly string[] }>();
   const watches: DockerWatch[] = [];
@@ -108,6 +110,8 @@ async function protection(config: Config, logger: pino.Logger): Promise<Protecti
     const m = createHealthMonitor({
       container: container === null ? null : { spec: { policy: container, intervalMs: 2_000, rise: 1, fall: 2 }, inspect: () => drivers.get(container)!.inspect() },
       http: withHttp ? http : null,
+      ping: withHttp ? ping : null,
+      run,
       clock: monotonic,
       timers,
       logger,
@@ -129,7 +133,7 @@ async function protection(config: Config, logger: pino.Logger): Promise<Protecti
         const m = monitor(g.id, g.container, i === 0, onHealth);
         watches.push(watchDockerEvents(docker!, g.container, (ev) => m.dockerEvent(ev), logger));
       });
-      if (withContainer.length === 0 && http !== null) monitor('http', null, true, onHealth);
+      if (withContainer.length === 0 && (http !== null || ping !== null)) monitor('local', null, true, onHealth);
       for (const m of monitors.values()) m.start();
     },
     stop() {
@@ -171,7 +175,7 @@ async function runDaemon(source: Source): Promise<void> {
   const registry = new Registry();
   const metrics = createMetrics(registry, { version: VERSION, node: config.node });
   const run = spawnCommand();
-  const protect = await protection(config, logger);
+  const protect = await protection(config, run, logger);
   const runtime = createRuntime({
     config,
     configHash: configHash(config),

@@ -119,3 +119,28 @@ describe('faults in the lab', { concurrency: false }, () => {
     for (const x of took) assert.ok(x < 2000, `${x} ms`);
   });
 });
+
+describe('ping nodes', { concurrency: false }, () => {
+  let pair: NativePair;
+
+  before(async () => {
+    if (labUnavailable() !== null) return;
+    pair = await startNativePair('ping', HOSTS, 'ping_nodes: [10.77.0.200]');
+  });
+
+  after(async () => pair?.destroy());
+
+  test('a holder that reaches none of its ping nodes hands over; it takes the VIP back when it reaches them again', async (t) => {
+    if (!requireLab(t)) return;
+    const { lab } = pair;
+    await waitHolders(lab, ['alpha'], 15_000);
+    // The client namespace is the ping node; alpha alone loses it.
+    await lab.exec('alpha', ['iptables', '-A', 'OUTPUT', '-p', 'icmp', '-d', '10.77.0.200', '-j', 'DROP'], { check: true });
+    const moved = await waitHolders(lab, ['beta'], 15_000);
+    const status = JSON.parse(await api(lab, 'alpha', '/status'));
+    t.diagnostic(`handed over ${moved.toFixed(0)} ms after the ping node went unreachable; reasons: ${status.healthReasons.join('; ')}`);
+    assert.equal(status.healthy, false);
+    await lab.exec('alpha', ['iptables', '-D', 'OUTPUT', '-p', 'icmp', '-d', '10.77.0.200', '-j', 'DROP'], { check: true });
+    await waitHolders(lab, ['alpha'], 15_000);
+  });
+});

@@ -148,10 +148,10 @@ export interface NativePair {
   destroy(): Promise<void>;
 }
 
-export async function startNativePair(name: string, hosts: readonly string[]): Promise<NativePair> {
+export async function startNativePair(name: string, hosts: readonly string[], extraYaml = ''): Promise<NativePair> {
   const lab = await createLab({ hosts: [...hosts], name });
   const config = path.join(lab.dir, 'sidecar.yaml');
-  fs.writeFileSync(config, nativeYaml(lab, hosts));
+  fs.writeFileSync(config, nativeYaml(lab, hosts, extraYaml));
   const sidecars = new Map<string, Sidecar>();
   const start = (h: string): Sidecar => {
     const s = startSidecar(lab, h, ['--config', config]);
