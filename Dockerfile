@@ -25,6 +25,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production
+# An idle daemon needs neither V8's default young generation nor its pool of helper threads:
+# about 5 MB less resident memory, measured in the lab (test/lab/sidecar.ts applies the same).
+ENV NODE_OPTIONS="--v8-pool-size=1 --max-semi-space-size=1"
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist/sidecar ./dist/sidecar

@@ -158,7 +158,8 @@ abstract class SpawnedPair implements Contender {
     const tree = this.daemonPids(host).map((p) => readStat(p)).filter((s): s is ProcStat => s !== null);
     this.lab.kill(child, signal, signal === 'SIGKILL' ? 'group' : 'process');
     try {
-      await this.lab.waitExit(child, signal === 'SIGKILL' ? 5000 : this.budget.failoverMs + 5000);
+      // 5 s was not always enough to see a SIGKILLed keepalived reaped under the scale probing
+      await this.lab.waitExit(child, signal === 'SIGKILL' ? 20_000 : this.budget.failoverMs + 5000);
     } catch {
       this.lab.kill(child, 'SIGKILL');
       await this.lab.waitExit(child, 5000);
@@ -262,7 +263,7 @@ class Ours implements Contender {
     if (!s || !this.running(host)) return;
     this.lab.kill(s.child, signal, signal === 'SIGKILL' ? 'group' : 'process');
     try {
-      await this.lab.waitExit(s.child, signal === 'SIGKILL' ? 5000 : 15_000);
+      await this.lab.waitExit(s.child, signal === 'SIGKILL' ? 20_000 : 15_000);
     } catch {
       this.lab.kill(s.child, 'SIGKILL');
       await this.lab.waitExit(s.child, 5000);

@@ -442,6 +442,11 @@ export async function scale(p: Pair): Promise<{ value: number; extra: Rep['extra
   }
   const mp = await startMultiProbe(p, p.secondary, p.c.budget.scaleMs, true);
   try {
+    // the state may have moved since settle (a false failover under the probing): a standby
+    // that already holds some VIPs would make a takeover look instant
+    const early = p.vips.filter((v) => localAddresses(p.nsPid[p.secondary]!).has(v)).length;
+    const kept = p.vips.filter((v) => localAddresses(p.nsPid[p.primary]!).has(v)).length;
+    if (early > 0 || kept < p.vips.length) throw new Error(`not steady at the fault: ${p.secondary} holds ${early}, ${p.primary} ${kept} of ${p.vips.length} VIPs`);
     const at = p.lab.now();
     mp.go();
     await stopDaemon(p, p.primary, 'SIGKILL');

@@ -50,9 +50,12 @@ export interface Sidecar {
   readonly log: string;
 }
 
+/** The Node flags the image ships with (its `ENV NODE_OPTIONS`), so the lab measures what ships. */
+const SHIPPED_NODE_OPTIONS = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(fs.readFileSync(path.join(REPO, 'Dockerfile'), 'utf8'))?.[1] ?? '';
+
 export function startSidecar(lab: Lab, host: string, args: string[], env: Record<string, string> = {}): Sidecar {
   requireBuild();
-  const env2 = { HB_NODE: host, HB_STATE_DIR: path.join(lab.dir, 'state', host), ...env };
+  const env2 = { HB_NODE: host, HB_STATE_DIR: path.join(lab.dir, 'state', host), NODE_OPTIONS: SHIPPED_NODE_OPTIONS, ...env };
   const child = lab.spawn(host, [process.execPath, MAIN, 'run', ...args], { env: env2, cwd: REPO });
   return { host, child, log: lab.logOf(child) ?? '' };
 }
