@@ -15,6 +15,8 @@ have ping      || need_pkgs+=(iputils-ping)
 # The Docker e2e tests: an engine per lab host (a docker CLI elsewhere on PATH is not enough).
 [ -x /usr/sbin/dockerd ] || need_pkgs+=(docker.io)
 have nsenter   || need_pkgs+=(util-linux)
+# The quick benchmark compares against keepalived at defaults.
+have keepalived || need_pkgs+=(keepalived)
 have promtool  || need_pkgs+=(prometheus)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
