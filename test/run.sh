@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash test/setup.sh
-npx tsc -p tsconfig.json --noEmit
+# Build (type-checking as it goes): the lab runs the compiled daemon from dist/.
+npx tsc -p tsconfig.json
 mapfile -t files < <(find sidecar test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 exec node --import tsx --test --test-concurrency=1 "${files[@]}"
