@@ -114,7 +114,8 @@ test('lab harness self-test', async (t) => {
 
     // the harness and the prober share one clock: every probe was sent between start and stop
     assert.ok(records.length > 0 && records[0]!.sentAt >= start && records.at(-1)!.sentAt <= lab.now());
-    assert.equal(firstAnswerFrom(records, 'cookbook2', move)?.sentAt, first.sentAt);
+    // `first` is the first to complete; a probe sent a little earlier may have completed later.
+    assert.ok(firstAnswerFrom(records, 'cookbook2', move)!.sentAt <= first.sentAt);
     assert.deepEqual(Object.keys(servedBy(records, { to: move })), ['cookbook']);
     assert.deepEqual(Object.keys(servedBy(records, { from: first.sentAt })), ['cookbook2']);
     const gap = longestGap(records, move, end);
