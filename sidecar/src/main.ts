@@ -24,13 +24,14 @@ import { formatProblems } from './config/format.js';
 import type { Config, ContainerSpec, GroupSpec } from './config/types.js';
 import { createContainerResources } from './daemon/containers.js';
 import { nextGeneration } from './daemon/generation.js';
+import type { ContainerStatus } from './daemon/status.js';
 import { createRuntime, type GroupResources, type Timers } from './daemon/runtime.js';
 import { createHealthMonitor, type HealthMonitor } from './health/monitor.js';
-import { createMetrics } from './metrics/index.js';
+import { createMetrics, type Metrics } from './metrics/index.js';
 import { createArpingAnnouncer } from './resources/announce.js';
 import { spawnCommand, type RunCommand } from './resources/command.js';
 import { createIpVipDriver } from './resources/ipaddr.js';
-import { createDockerContainerDriver, watchDockerEvents, type ContainerDriver, type DockerClient, type DockerWatch } from './resources/docker.js';
+import { createDockerContainerDriver, watchDockerEvents, type ContainerDriver, type ContainerStep, type DockerClient, type DockerWatch } from './resources/docker.js';
 import { createNotifier } from './resources/notify.js';
 import { createUdpTransport } from './transport/udp.js';
 import { VERSION } from './version.js';
@@ -80,6 +81,8 @@ interface Protection {
   /** Starts the health monitors and Docker event watches, reporting the node's health. */
   start(onHealth: (healthy: boolean, reasons: readonly string[]) => void): void;
   stop(): void;
+  /** Each protected container and this host's Docker, for /status. */
+  containers(): ContainerStatus[];
 }
 
 /**
@@ -88,7 +91,7 @@ interface Protection {
  * while that container runs), or have a monitor of their own when no group names a container. Dockerode costs ~28 MB,
  * so it is loaded only when some group names a container.
  */
-async function protection(config: Config, run: RunCommand, logger: pino.Logger): Promise<Protection> {
+async function protection(config: Config, run: RunCommand, metrics: Metrics, logger: pino.Logger): Promise<Protection> {
   const withContainer = config.groups.filter((g): g is GroupSpec & { container: ContainerSpec } => g.container != null);
   const http = config.health?.http ?? null;
   // Heartbeat's `ping` nodes: reaching none of them makes this node ineligible.
@@ -102,7 +105,14 @@ async function protection(config: Config, run: RunCommand, logger: pino.Logger):
     const { default: Dockerode } = await import('dockerode');
     const client: DockerClient = new Dockerode({ socketPath: dockerSocket() });
     docker = client;
-    for (const g of withContainer) drivers.set(g.container, createDockerContainerDriver(client, g.container, logger));
+    for (const g of withContainer) {
+      const container = g.container.name;
+      const onStep = (action: ContainerStep, ok: boolean, seconds: number): void => {
+        metrics.containerActions.inc({ container, action, result: ok ? 'ok' : 'error' });
+        metrics.containerActionDuration.observe({ container, action }, seconds);
+      };
+      drivers.set(g.container, createDockerContainerDriver(client, g.container, logger, { onStep }));
+    }
   }
   const resources = docker === null ? undefined : createContainerResources(config.groups, (spec) => drivers.get(spec)!, logger, { onRole: (group, role) => monitors.get(group)?.setRole(role) });
 
@@ -115,6 +125,8 @@ async function protection(config: Config, run: RunCommand, logger: pino.Logger):
       clock: monotonic,
       timers,
       logger,
+      onSample: (source, ok) => metrics.healthChecks.inc({ check: source, result: ok ? 'ok' : 'fail' }),
+      ...(container === null ? {} : { onDocker: (up: boolean) => metrics.dockerUp.set({ container: container.name }, up ? 1 : 0) }),
       // The node is healthy when every monitor says so.
       onChange: (healthy, reasons) => {
         verdicts.set(key, { healthy, reasons });
@@ -139,6 +151,19 @@ async function protection(config: Config, run: RunCommand, logger: pino.Logger):
     stop() {
       for (const w of watches.splice(0)) w.stop();
       for (const m of monitors.values()) m.stop();
+    },
+    containers() {
+      return withContainer.map((g) => {
+        const h = monitors.get(g.id)?.snapshot();
+        return {
+          group: g.id,
+          name: g.container.name,
+          dockerUp: h?.docker.up ?? null,
+          dockerError: h?.docker.error ?? null,
+          state: h?.container?.status ?? null,
+          health: h?.container?.health ?? null,
+        };
+      });
     },
   };
 }
@@ -175,7 +200,7 @@ async function runDaemon(source: Source): Promise<void> {
   const registry = new Registry();
   const metrics = createMetrics(registry, { version: VERSION, node: config.node });
   const run = spawnCommand();
-  const protect = await protection(config, run, logger);
+  const protect = await protection(config, run, metrics, logger);
   const runtime = createRuntime({
     config,
     configHash: configHash(config),
@@ -189,6 +214,7 @@ async function runDaemon(source: Source): Promise<void> {
     clock: { now: monotonic.now, wallNow: () => Date.now() },
     timers,
     resources: protect.resources,
+    containers: () => protect.containers(),
   });
   const adminToken = config.api.tokenFile === null ? null : (await readFile(config.api.tokenFile, 'utf8')).trim();
   const api = buildApi({

@@ -37,6 +37,7 @@ function snapshot(over: Partial<StatusSnapshot> = {}): StatusSnapshot {
       },
     ],
     lastTransition: { group: 'web', from: 'acquiring', to: 'held', reason: 'acquired', at: '2025-01-01T00:00:00.000Z' },
+    containers: [],
     configHash: 'abc123',
     ready: true,
     ...over,

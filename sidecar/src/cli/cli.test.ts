@@ -29,6 +29,7 @@ function snapshot(over: Partial<StatusSnapshot> = {}): StatusSnapshot {
     groups: [{ id: '10.0.2.100', preferred: 'cookbook', holder: 'cookbook', localClaim: 'none', vips: [{ address: '10.0.2.100', present: false }] }],
     peers: [peer('cookbook', 'up')],
     lastTransition: { group: '10.0.2.100', from: 'releasing', to: 'none', reason: 'failback:cookbook', at: '2025-03-01T12:00:00.000Z' },
+    containers: [],
     configHash: 'c0ffee12',
     ready: true,
     ...over,
@@ -147,6 +148,22 @@ describe('heartbeat-sidecar status', () => {
     assert.match(r.out, /^cookbook +dead +73 s ago/m);
     assert.match(r.out, /^cookbook3 +unknown +never +- /m);
     assert.match(r.out, /^Last transition: none since start$/m);
+  });
+
+  test('protected containers get a table: Docker up or unreachable with its error, state, health', async () => {
+    const plain = await cli(['status'], { fetch: fakeFetch({ 'GET /status': json(200, snapshot()) }).fetch });
+    assert.doesNotMatch(plain.out, /CONTAINER/);
+    const s = snapshot({
+      containers: [
+        { group: 'web', name: 'nginx', dockerUp: false, dockerError: 'connect ECONNREFUSED /var/run/docker.sock', state: 'running', health: 'none' },
+        { group: 'db', name: 'pg', dockerUp: null, dockerError: null, state: null, health: null },
+      ],
+    });
+    const r = await cli(['status'], { fetch: fakeFetch({ 'GET /status': json(200, s) }).fetch });
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^CONTAINER +GROUP +DOCKER +STATE +HEALTH$/m);
+    assert.match(r.out, /^nginx +web +unreachable \(connect ECONNREFUSED \/var\/run\/docker\.sock\) +running +none$/m);
+    assert.match(r.out, /^pg +db +not asked yet +\? +\?$/m);
   });
 
   test('--json prints the snapshot itself', async () => {

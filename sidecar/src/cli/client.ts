@@ -55,6 +55,16 @@ const SNAPSHOT = z.object({
     }),
   ),
   lastTransition: z.object({ group: z.string(), from: claim, to: claim, reason: z.string(), at: z.string() }).nullable(),
+  containers: z.array(
+    z.object({
+      group: z.string(),
+      name: z.string(),
+      dockerUp: z.boolean().nullable(),
+      dockerError: z.string().nullable(),
+      state: z.string().nullable(),
+      health: z.string().nullable(),
+    }),
+  ),
   configHash: z.string(),
   ready: z.boolean(),
 });

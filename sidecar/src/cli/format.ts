@@ -1,6 +1,6 @@
 /** `heartbeat-sidecar status`: the snapshot as a table an operator reads at a glance. */
 import { rscstatusSentence } from '../api/rscstatus.js';
-import type { GroupStatus, PeerStatus, StatusSnapshot } from '../daemon/status.js';
+import type { ContainerStatus, GroupStatus, PeerStatus, StatusSnapshot } from '../daemon/status.js';
 
 export function formatStatus(s: StatusSnapshot): string {
   const operator = [s.standby ? 'standby' : null, s.maintenance ? 'maintenance' : null].filter((x) => x !== null);
@@ -21,14 +21,20 @@ export function formatStatus(s: StatusSnapshot): string {
     s.peers.length === 0
       ? ['(no peers configured)']
       : table([['PEER', 'STATE', 'LAST HEARD', 'RTT', 'HEALTH', 'PATHS'], ...s.peers.map(peerRow)]);
+  const containers = s.containers.length === 0 ? [] : ['', ...table([['CONTAINER', 'GROUP', 'DOCKER', 'STATE', 'HEALTH'], ...s.containers.map(containerRow)])];
   const t = s.lastTransition;
   const last = t === null ? 'Last transition: none since start' : `Last transition: ${t.group} ${t.from} -> ${t.to} (${t.reason}) at ${t.at}`;
-  return [...summary, '', ...groups, '', ...peers, '', last].join('\n');
+  return [...summary, '', ...groups, ...containers, '', ...peers, '', last].join('\n');
 }
 
 function groupRow(g: GroupStatus): string[] {
   const vips = g.vips.map((v) => `${v.address} (${v.present ? 'here' : 'not here'})`).join(', ');
   return [g.id, g.preferred ?? '-', g.holder ?? 'nobody', g.localClaim, vips];
+}
+
+function containerRow(c: ContainerStatus): string[] {
+  const docker = c.dockerUp === null ? 'not asked yet' : c.dockerUp ? 'up' : `unreachable (${c.dockerError ?? 'no detail'})`;
+  return [c.name, c.group, docker, c.state ?? '?', c.health ?? '?'];
 }
 
 function peerRow(p: PeerStatus): string[] {

@@ -2,7 +2,7 @@
 import type { Config } from '../config/types.js';
 import type { EngineState, PeerState } from '../engine/types.js';
 import type { PresentAddress } from '../resources/ipaddr.js';
-import type { GroupStatus, PeerStatus, Role, RscStatus, StatusSnapshot, TransitionRecord } from './status.js';
+import type { ContainerStatus, GroupStatus, PeerStatus, Role, RscStatus, StatusSnapshot, TransitionRecord } from './status.js';
 
 export interface DescribeInput {
   readonly config: Config;
@@ -12,6 +12,7 @@ export interface DescribeInput {
   readonly lastTransition: TransitionRecord | null;
   readonly now: number;
   readonly pathIds: readonly string[];
+  readonly containers: readonly ContainerStatus[];
 }
 
 export function describeStatus(input: DescribeInput): StatusSnapshot {
@@ -42,6 +43,7 @@ export function describeStatus(input: DescribeInput): StatusSnapshot {
     groups,
     peers: Object.values(state.peers).map((p) => describePeer(p, now, input.pathIds)),
     lastTransition: input.lastTransition,
+    containers: input.containers,
     configHash: input.configHash,
     ready: state.phase === 'running',
   };

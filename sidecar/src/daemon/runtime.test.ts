@@ -113,7 +113,7 @@ interface Host {
   sent: Buffer[];
 }
 
-function pair(time: FakeTime, opts: { staleOn?: string; refreshMs?: number; resources?: (node: string) => GroupResources } = {}): Record<'alpha' | 'beta', Host> {
+function pair(time: FakeTime, opts: { staleOn?: string; refreshMs?: number; resources?: (node: string) => GroupResources; logs?: string[] } = {}): Record<'alpha' | 'beta', Host> {
   const receivers = new Map<string, (bytes: Buffer) => void>();
   const hosts = {} as Record<'alpha' | 'beta', Host>;
   for (const node of ['alpha', 'beta'] as const) {
@@ -147,7 +147,7 @@ function pair(time: FakeTime, opts: { staleOn?: string; refreshMs?: number; reso
       announcer,
       notifier: { notify: () => {} },
       metrics: createMetrics(registry, { version: 'test', node }),
-      logger: pino({ level: 'silent' }),
+      logger: opts.logs === undefined ? pino({ level: 'silent' }) : pino({ level: 'info' }, { write: (line: string) => void opts.logs!.push(`${node} ${(JSON.parse(line) as { msg: string }).msg}`) }),
       clock: { now: () => time.now, wallNow: () => 1_700_000_000_000 + time.now },
       timers: time,
       ...(opts.resources ? { resources: opts.resources(node) } : {}),
@@ -309,4 +309,53 @@ test('the container comes up after the VIP and goes down before it; a hung Docke
   assert.ok(events.includes('alpha container down'));
   assert.equal(h.alpha.iface.addresses.has(VIP.address), false, 'the VIP went after the 3 s limit on the hung release');
   assert.ok(h.beta.iface.addresses.has(VIP.address));
+});
+
+test('a Docker that hangs on reconcile does not hold up a planned handover', async () => {
+  const time = new FakeTime();
+  let hung = false;
+  const h = pair(time, {
+    resources: (node) => ({
+      acquire: async () => {},
+      release: async () => {},
+      reconcile: async () => {
+        if (node === 'alpha' && hung) await new Promise(() => {});
+      },
+    }),
+  });
+  await h.alpha.runtime.start();
+  await h.beta.runtime.start();
+  await time.advance(1000);
+  assert.ok(h.alpha.iface.addresses.has(VIP.address));
+  hung = true;
+  // the next reconcile of alpha's container never returns, like a frozen dockerd
+  await time.advance(600);
+  h.alpha.runtime.command({ type: 'standby' });
+  await time.advance(4000);
+  assert.equal(h.alpha.iface.addresses.has(VIP.address), false, 'alpha released behind the hung reconcile');
+  assert.ok(h.beta.iface.addresses.has(VIP.address), 'beta took over');
+});
+
+test('while Docker stays down the failing reconcile is logged once, and its recovery once', async () => {
+  const time = new FakeTime();
+  const logs: string[] = [];
+  let down = true;
+  const h = pair(time, {
+    logs,
+    resources: (node) => ({
+      acquire: async () => {},
+      release: async () => {},
+      reconcile: async () => {
+        if (node === 'alpha' && down) throw new Error('Docker is unreachable: reconcile: ECONNREFUSED');
+      },
+    }),
+  });
+  await h.alpha.runtime.start();
+  await h.beta.runtime.start();
+  await time.advance(5000);
+  const failed = logs.filter((l) => l.startsWith("alpha reconcile of web's resources failed"));
+  assert.equal(failed.length, 1, logs.join('\n'));
+  down = false;
+  await time.advance(1000);
+  assert.equal(logs.filter((l) => l.startsWith("alpha reconcile of web's resources works again")).length, 1, logs.join('\n'));
 });

@@ -16,7 +16,7 @@ import { decode, encode } from '../wire/codec.js';
 import { ReplayGuard } from '../wire/replay.js';
 import type { Claim, Message, RejectReason } from '../wire/types.js';
 import { describeStatus } from './describe.js';
-import type { StatusSnapshot, TransitionRecord } from './status.js';
+import type { ContainerStatus, StatusSnapshot, TransitionRecord } from './status.js';
 
 export interface Clock {
   /** Monotonic milliseconds. */
@@ -66,6 +66,8 @@ export interface RuntimeDeps {
   readonly clock: Clock;
   readonly timers: Timers;
   readonly resources?: GroupResources;
+  /** The protected containers' state for the snapshot (none when no group names one). */
+  readonly containers?: () => readonly ContainerStatus[];
 }
 
 /** Log each datagram rejection reason at most once per window, with how many were suppressed. */
@@ -96,6 +98,8 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   let lastTransition: TransitionRecord | null = null;
   const acquiringSince = new Map<string, number>();
   const rejectLog = new Map<string, { at: number; suppressed: number }>();
+  /** The last failure of each group's resource step (`group\0step`), to log changes only. */
+  const resourceFailures = new Map<string, string>();
   let applyChain: Promise<void> = Promise.resolve();
   let pendingApplies = 0;
   let tickHandle: unknown = null;
@@ -257,7 +261,8 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     updateVipGauges();
     feed({ type: 'acquired', group: group.id });
     void announceGroup(group);
-    await resourceStep(group, 'acquire');
+    const resources = deps.resources;
+    if (resources !== undefined) await resourceStep(group, 'acquire', () => resources.acquire(group));
     if (config.garp.repeatAfterMs > 0) {
       const handle = timers.setTimeout(() => {
         repeatTimers.delete(handle);
@@ -269,7 +274,8 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
 
   async function release(group: GroupSpec): Promise<void> {
     if (claimOf(group.id) !== 'releasing') return;
-    await resourceStep(group, 'release');
+    const resources = deps.resources;
+    if (resources !== undefined) await resourceStep(group, 'release', () => resources.release(group));
     const ok = await retrying(group.id, 'releasing', 'remove', () => vips.remove(group.vips));
     if (!ok) return;
     for (const v of group.vips) present.delete(v.address);
@@ -277,16 +283,27 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     feed({ type: 'released', group: group.id });
   }
 
-  /** Runs one resource step within a time limit; its failure is logged and left to reconcile. */
-  async function resourceStep(group: GroupSpec, step: 'acquire' | 'release'): Promise<void> {
-    if (deps.resources === undefined) return;
+  /**
+   * Runs one resource step within a time limit; its failure is logged and left to reconcile.
+   * Reconcile runs every period, so while Docker stays down its failure is logged once, again
+   * only when the error changes, and its recovery once.
+   */
+  async function resourceStep(group: GroupSpec, step: 'acquire' | 'release' | 'reconcile', work: () => Promise<void>): Promise<void> {
     let timer: unknown = null;
     const limit = new Promise<'timeout'>((r) => (timer = timers.setTimeout(() => r('timeout'), RESOURCE_STEP_LIMIT_MS)));
+    const key = `${group.id}\0${step}`;
     try {
-      const outcome = await Promise.race([deps.resources[step](group).then(() => 'done' as const), limit]);
-      if (outcome === 'timeout') log.error({ event: 'resource-timeout', group: group.id, step }, `${step} of ${group.id}'s resources did not finish in ${RESOURCE_STEP_LIMIT_MS} ms; going on`);
+      const outcome = await Promise.race([work().then(() => 'done' as const), limit]);
+      if (outcome === 'timeout') {
+        if (resourceFailures.get(key) !== 'timeout') log.error({ event: 'resource-timeout', group: group.id, step }, `${step} of ${group.id}'s resources did not finish in ${RESOURCE_STEP_LIMIT_MS} ms; going on`);
+        resourceFailures.set(key, 'timeout');
+      } else if (resourceFailures.delete(key)) {
+        log.info({ event: 'resource-recovered', group: group.id, step }, `${step} of ${group.id}'s resources works again`);
+      }
     } catch (err) {
-      log.error({ err, group: group.id, step }, `${step} of ${group.id}'s resources failed; reconcile will retry`);
+      const message = (err as Error).message;
+      if (step !== 'reconcile' || resourceFailures.get(key) !== message) log.error({ err, group: group.id, step }, `${step} of ${group.id}'s resources failed; reconcile will retry`);
+      resourceFailures.set(key, message);
     } finally {
       timers.clearTimeout(timer);
     }
@@ -342,7 +359,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       if (deps.resources !== undefined && (claim === 'held' || claim === 'none')) {
         const resources = deps.resources;
         enqueue(`reconcile resources ${g.id}`, async () => {
-          if (claimOf(g.id) === claim) await resources.reconcile(g, claim === 'held').catch((err: unknown) => log.warn({ err, group: g.id }, 'resource reconcile failed'));
+          if (claimOf(g.id) === claim) await resourceStep(g, 'reconcile', () => resources.reconcile(g, claim === 'held'));
         });
       }
       const missing = g.vips.filter((v) => !present.has(v.address));
@@ -441,7 +458,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   }
 
   function snapshot(): StatusSnapshot {
-    return describeStatus({ config, configHash: deps.configHash, state, present, lastTransition, now: clock.now(), pathIds: transport.pathIds });
+    return describeStatus({ config, configHash: deps.configHash, state, present, lastTransition, now: clock.now(), pathIds: transport.pathIds, containers: deps.containers?.() ?? [] });
   }
 
   function command(event: Extract<EngineEvent, { type: 'standby' | 'takeover' | 'maintenance' | 'health' }>): void {

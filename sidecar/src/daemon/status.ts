@@ -43,6 +43,20 @@ export interface TransitionRecord {
   readonly at: string;
 }
 
+/** A protected container as this node's Docker last reported it. */
+export interface ContainerStatus {
+  readonly group: string;
+  /** The container or Compose service name from the config. */
+  readonly name: string;
+  /** Whether this host's Docker answers; null before it was first asked. */
+  readonly dockerUp: boolean | null;
+  readonly dockerError: string | null;
+  /** Docker's last word on the container (running, paused, exited, missing...); null before the first. */
+  readonly state: string | null;
+  /** Its HEALTHCHECK verdict (healthy, unhealthy, starting, none); null before the first inspect. */
+  readonly health: string | null;
+}
+
 /** Everything `/status`, `cl_status` and `heartbeat-sidecar status` show, read at one moment. */
 export interface StatusSnapshot {
   readonly node: string;
@@ -55,6 +69,8 @@ export interface StatusSnapshot {
   readonly groups: readonly GroupStatus[];
   readonly peers: readonly PeerStatus[];
   readonly lastTransition: TransitionRecord | null;
+  /** One entry per group that protects a container; empty when none does. */
+  readonly containers: readonly ContainerStatus[];
   readonly configHash: string;
   readonly ready: boolean;
 }

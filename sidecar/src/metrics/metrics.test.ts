@@ -76,10 +76,12 @@ test('label sets the runtime uses are accepted', async () => {
   m.transitions.inc({ group: 'web', from: 'acquiring', to: 'held', reason: 'acquired' });
   m.heartbeatsReceived.inc({ peer: 'cookbook2', path: 'ucast:eth0' });
   m.vipPresent.set({ group: 'web', address: '10.0.2.100' }, 1);
-  m.containerActions.inc({ action: 'unpause', result: 'ok' });
-  m.containerActionDuration.observe({ action: 'unpause' }, 0.02);
+  m.containerActions.inc({ container: 'web', action: 'unpause', result: 'ok' });
+  m.containerActionDuration.observe({ container: 'web', action: 'unpause' }, 0.02);
+  m.dockerUp.set({ container: 'web' }, 0);
   m.healthChecks.inc({ check: 'http', result: 'fail' });
   const text = await registry.metrics();
   assert.match(text, /^heartbeat_transitions_total\{group="web",from="acquiring",to="held",reason="acquired"\} 1$/m);
-  assert.match(text, /^heartbeat_container_action_duration_seconds_count\{action="unpause"\} 1$/m);
+  assert.match(text, /^heartbeat_container_action_duration_seconds_count\{container="web",action="unpause"\} 1$/m);
+  assert.match(text, /^heartbeat_docker_up\{container="web"\} 0$/m);
 });

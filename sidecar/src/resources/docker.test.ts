@@ -254,6 +254,20 @@ test('a refused step is done when the container is already where it leads; other
   await assert.rejects(driver.acquire(), (e: unknown) => e instanceof DockerError && e.code === 'HB_DOCKER_API' && e.statusCode === 409);
 });
 
+test('every step is reported with its outcome and duration, for the metrics', async () => {
+  const d = new FakeDocker();
+  d.add({ name: 'web', status: 'paused' });
+  const steps: string[] = [];
+  let clock = 0;
+  const now = (): number => (clock += 250);
+  const driver = createDockerContainerDriver(d, policy(), logger, { now, onStep: (step, ok, seconds) => steps.push(`${step} ${ok ? 'ok' : 'error'} ${seconds}`) });
+  await driver.acquire();
+  await driver.acquire();
+  d.failNext.set('pause', httpError(500, 'cannot freeze'));
+  await assert.rejects(driver.release(), (e: unknown) => e instanceof DockerError && e.code === 'HB_DOCKER_API');
+  assert.deepEqual(steps, ['unpause ok 0.25', 'pause error 0.25']);
+});
+
 test('a step that worked but left the wrong state (it crashed at once) is HB_CONTAINER_STATE', async () => {
   const d = new FakeDocker();
   const c = d.add({ name: 'web', status: 'exited' });

@@ -14,6 +14,7 @@
  * the same config works whether or not the compose file sets `container_name`.
  */
 import type { Logger } from 'pino';
+import { performance } from 'node:perf_hooks';
 
 export type AcquirePolicy = 'unpause-or-start' | 'start' | 'unpause' | 'restart' | 'none';
 export type ReleasePolicy = 'pause' | 'stop' | 'none';
@@ -280,6 +281,10 @@ export interface DockerDriverOptions {
   /** Per API call, except stop and restart, which add their own stop timeout (default 10 s). */
   readonly callTimeoutMs?: number;
   readonly timers?: WatchTimers;
+  /** Every Docker step, its outcome and how long it took (for metrics); "already there" is ok. */
+  readonly onStep?: (step: ContainerStep, ok: boolean, seconds: number) => void;
+  /** Monotonic milliseconds for the step durations (default performance.now). */
+  readonly now?: () => number;
 }
 
 export function createDockerContainerDriver(docker: DockerClient, policy: ContainerPolicy, logger: Logger, opts: DockerDriverOptions = {}): ContainerDriver {
@@ -341,7 +346,20 @@ export function createDockerContainerDriver(docker: DockerClient, policy: Contai
     return info === null ? MISSING : stateOf(info);
   }
 
+  const now = opts.now ?? (() => performance.now());
+
   async function step(id: string, s: ContainerStep): Promise<void> {
+    const t0 = now();
+    let ok = false;
+    try {
+      await stepOnce(id, s);
+      ok = true;
+    } finally {
+      opts.onStep?.(s, ok, (now() - t0) / 1000);
+    }
+  }
+
+  async function stepOnce(id: string, s: ContainerStep): Promise<void> {
     const c = docker.getContainer(id);
     try {
       switch (s) {
