@@ -157,7 +157,47 @@ export interface EngineOptions {
   dataRoot?: string;
   /** Start with these images: `buildImages().seed`. Much faster than `loadImage`. */
   seed?: string;
+  /**
+   * Keep the API socket across dockerd restarts, as systemd's docker.socket does on Debian and
+   * Ubuntu hosts: a holder process listens on it and hands it to each dockerd as `-H fd://`.
+   * Without it dockerd re-creates its socket on start, and a container that bind-mounted the old
+   * one (the sidecar) is left talking to a dead inode.
+   */
+  socketActivated?: boolean;
 }
+
+/**
+ * The socket holder, systemd's part in socket activation: binds and listens once, then for each
+ * line on stdin starts the command with the socket as fd 3 and LISTEN_PID/LISTEN_FDS set (the
+ * nsenter and setpriv in front of dockerd exec, so the PID stays dockerd's), and prints its PID.
+ * Perl because it is always on Debian (perl-base is essential) and Node cannot listen without
+ * accepting.
+ */
+const SOCKET_HOLDER = String.raw`
+use strict; use warnings; use Socket; use POSIX ();
+$^F = 3;
+my ($path, $log, @argv) = @ARGV;
+socket(my $s, PF_UNIX, SOCK_STREAM, 0) or die "socket: $!";
+unlink $path;
+bind($s, pack_sockaddr_un($path)) or die "bind $path: $!";
+listen($s, SOMAXCONN) or die "listen: $!";
+$SIG{CHLD} = 'IGNORE';
+$| = 1;
+print "ready\n";
+while (defined(my $line = <STDIN>)) {
+  my $pid = fork() // die "fork: $!";
+  if ($pid == 0) {
+    POSIX::dup2(fileno($s), 3) // die "dup2: $!" if fileno($s) != 3;
+    $ENV{LISTEN_PID} = $$;
+    $ENV{LISTEN_FDS} = 1;
+    open(STDIN, '<', '/dev/null');
+    open(STDOUT, '>>', $log) or die "open $log: $!";
+    open(STDERR, '>&', \*STDOUT);
+    exec { $argv[0] } @argv or die "exec $argv[0]: $!";
+  }
+  print "pid $pid\n";
+}
+`;
 
 const live = new Set<DockerEngine>();
 let hooksInstalled = false;
@@ -206,6 +246,9 @@ export class DockerEngine {
   /** The containerd namespace and the cgroup parent: unique to this engine. */
   readonly id: string;
   private child: ChildProcess | null = null;
+  /** With `socketActivated`: the holder of the socket, and the dockerd it started last. */
+  private holder: { child: ChildProcess; lines: string[]; waiters: Array<() => void> } | null = null;
+  private activatedPid: number | null = null;
   private gone = false;
   private destroying: Promise<void> | undefined;
 
@@ -241,10 +284,11 @@ export class DockerEngine {
   }
 
   get pid(): number | null {
-    return this.child?.pid ?? null;
+    return this.activatedPid ?? this.child?.pid ?? null;
   }
 
   get running(): boolean {
+    if (this.activatedPid !== null) return !pidDead(this.activatedPid);
     return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
   }
 
@@ -261,23 +305,28 @@ export class DockerEngine {
     if (this.opts.seed !== undefined && !fs.existsSync(this.dataRoot)) copySeed(this.opts.seed, this.dataRoot);
     const argv = [
       'dockerd', '--config-file', path.join(d, 'daemon.json'), '--data-root', this.dataRoot,
-      '--exec-root', path.join(d, 'exec'), '-H', this.host, '-p', path.join(d, 'docker.pid'),
+      '--exec-root', path.join(d, 'exec'), '-p', path.join(d, 'docker.pid'),
       '--bridge=none', '--iptables=false', '--ip6tables=false', '--ip-masq=false', '--ip-forward=false',
       '--containerd-namespace', this.id, '--containerd-plugins-namespace', `${this.id}-p`,
       '--cgroup-parent', `/${this.id}`,
     ];
-    const wrap = ['setpriv', '--pdeathsig', 'KILL', '--', ...argv];
+    const activated = this.opts.socketActivated === true;
+    const wrap = ['setpriv', '--pdeathsig', 'KILL', '--', ...argv, ...(activated ? ['-H', 'fd://'] : ['-H', this.host])];
     const full = this.ns === null ? wrap : ['nsenter', `--net=/run/netns/${this.ns}`, ...wrap];
-    const fd = fs.openSync(this.log, 'a');
-    // detached: a session of its own (setsid), so a terminal's ^C reaches us, not it
-    const child = spawn(full[0]!, full.slice(1), { stdio: ['ignore', fd, fd], detached: true });
-    fs.closeSync(fd);
-    // A forgotten engine must not keep this process alive: the exit hook reaps it instead.
-    child.unref();
-    this.child = child;
+    if (activated) {
+      this.activatedPid = await this.startActivated(full);
+    } else {
+      const fd = fs.openSync(this.log, 'a');
+      // detached: a session of its own (setsid), so a terminal's ^C reaches us, not it
+      const child = spawn(full[0]!, full.slice(1), { stdio: ['ignore', fd, fd], detached: true });
+      fs.closeSync(fd);
+      // A forgotten engine must not keep this process alive: the exit hook reaps it instead.
+      child.unref();
+      this.child = child;
+    }
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      if (!this.running) throw new Error(`dockerd ${this.name} exited (${child.exitCode ?? child.signalCode}), see ${this.log}`);
+      if (!this.running) throw new Error(`dockerd ${this.name} exited, see ${this.log}`);
       const r = await run([DOCKER_CLI, 'version', '--format', '{{.Server.Version}}'], { env: this.env, check: false, timeoutMs: 5000 });
       if (r.code === 0) return;
       if (performance.now() > deadline) throw new Error(`dockerd ${this.name} not answering after ${timeoutMs} ms, see ${this.log}`);
@@ -285,11 +334,66 @@ export class DockerEngine {
     }
   }
 
+  /** The holder's next stdout line. */
+  private async holderLine(timeoutMs = 10_000): Promise<string> {
+    const h = this.holder!;
+    const deadline = performance.now() + timeoutMs;
+    while (h.lines.length === 0) {
+      if (h.child.exitCode !== null || h.child.signalCode !== null) throw new Error(`the socket holder of ${this.name} exited, see ${this.log}`);
+      if (performance.now() > deadline) throw new Error(`the socket holder of ${this.name} is silent, see ${this.log}`);
+      await new Promise<void>((r) => {
+        h.waiters.push(r);
+        setTimeout(r, 100);
+      });
+    }
+    return h.lines.shift()!;
+  }
+
+  /** Starts dockerd through the socket holder (started first, once); resolves with dockerd's PID. */
+  private async startActivated(argv: readonly string[]): Promise<number> {
+    if (this.holder === null) {
+      const fd = fs.openSync(this.log, 'a');
+      const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'perl', '-e', SOCKET_HOLDER, this.socket, this.log, ...argv], { stdio: ['pipe', 'pipe', fd], detached: true });
+      fs.closeSync(fd);
+      child.unref();
+      // neither may keep this process alive: the exit hook kills the holder
+      for (const p of [child.stdin, child.stdout] as Array<{ unref?: () => void } | null>) p?.unref?.();
+      const h = { child, lines: [] as string[], waiters: [] as Array<() => void> };
+      let partial = '';
+      child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+        partial += d;
+        const parts = partial.split('\n');
+        partial = parts.pop()!;
+        h.lines.push(...parts);
+        for (const w of h.waiters.splice(0)) w();
+      });
+      this.holder = h;
+      const first = await this.holderLine();
+      if (first !== 'ready') throw new Error(`the socket holder of ${this.name} said "${first}", see ${this.log}`);
+    }
+    this.holder.child.stdin!.write('start\n');
+    const line = await this.holderLine();
+    const m = /^pid (\d+)$/.exec(line);
+    if (m === null) throw new Error(`the socket holder of ${this.name} said "${line}", see ${this.log}`);
+    return Number(m[1]);
+  }
+
   /**
    * Stops dockerd only (SIGTERM, or SIGKILL for a crash). With `liveRestore` or after SIGKILL the
    * containers keep running; `start()` brings the engine back on the same data.
    */
   async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM', timeoutMs = 20_000): Promise<void> {
+    if (this.activatedPid !== null) {
+      const pid = this.activatedPid;
+      if (!pidDead(pid)) process.kill(pid, signal);
+      const deadline = performance.now() + timeoutMs;
+      while (!pidDead(pid)) {
+        if (performance.now() > deadline) process.kill(pid, 'SIGKILL');
+        await sleep(50);
+      }
+      this.activatedPid = null;
+      return;
+    }
     const child = this.child;
     if (child === null || !this.running) return;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -331,6 +435,10 @@ export class DockerEngine {
     if (this.gone) return;
     this.destroying ??= Promise.resolve();
     if (this.child !== null && this.running) this.child.kill('SIGKILL');
+    if (this.activatedPid !== null && !pidDead(this.activatedPid)) killPid(this.activatedPid);
+    // its dockerd, if any, dies with it (PDEATHSIG)
+    this.holder?.child.kill('SIGKILL');
+    this.holder = null;
     reapEngine(this.id, this.dir, this.dataRoot);
     this.gone = true;
     live.delete(this);
