@@ -15,6 +15,9 @@ have ping      || need_pkgs+=(iputils-ping)
 # The Docker e2e tests: an engine per lab host (a docker CLI elsewhere on PATH is not enough).
 [ -x /usr/sbin/dockerd ] || need_pkgs+=(docker.io)
 have nsenter   || need_pkgs+=(util-linux)
+have docker-compose || need_pkgs+=(docker-compose)
+# the lab builds its base image from Debian packages (no registry in the lab)
+have debootstrap || [ -x /usr/sbin/debootstrap ] || need_pkgs+=(debootstrap)
 # The quick benchmark compares against keepalived at defaults.
 have keepalived || need_pkgs+=(keepalived)
 have promtool  || need_pkgs+=(prometheus)
