@@ -207,7 +207,7 @@ async function runDaemon(source: Source): Promise<void> {
     generation: boot.generation,
     transport: createUdpTransport({ paths: config.paths, port: config.port, localAddresses: ipv4Of, logger: logger.child({ component: 'transport' }) }),
     vips: createIpVipDriver(run, (file, value) => writeFile(file, value)),
-    announcer: createArpingAnnouncer(run, (ms) => new Promise((r) => setTimeout(r, ms))),
+    announcer: createArpingAnnouncer(run),
     notifier: createNotifier(config.notifyCommand, process.env, logger),
     metrics,
     logger,

@@ -51,6 +51,8 @@ export interface BenchResult {
   readonly targets: TargetCheck[];
   /** Not figures, but worth knowing: false failovers seen while settling, failed repetitions. */
   readonly events: string[];
+  /** Set when the report merges several runs (`--from-json A --from-json B`): which measured what. */
+  readonly runs?: ReadonlyArray<{ readonly date: string; readonly contenders: readonly string[]; readonly durationS: number }>;
 }
 
 function sh(cmd: string, args: string[]): string {
@@ -325,6 +327,7 @@ export function markdownReport(r: BenchResult): string {
     ...(ours && build?.stale ? [`**Warning: heartbeat-sidecar's dist/ (built ${build.built ?? 'never'}) was older than sidecar/src when this ran.**`, ''] : []),
     `Machine: ${m.nproc} CPUs (${m.cpu}), ${m.memoryMb} MB, ${m.kernel}. Client probes every ${S.PROBE_MS} ms (timeout ${S.PROBE_TIMEOUT_MS} ms); run took ${r.durationS} s.`,
     '',
+    ...(r.runs === undefined ? [] : [`Merged from ${r.runs.length} runs on this machine: ${r.runs.map((x) => `${x.date} (${x.contenders.join(', ')}; ${x.durationS} s)`).join('; ')}.`, '']),
     markdownTable(r.summary, r.contenders, baseline),
     '',
     ...(r.contenders.some((c) => c.id === 'ours-defaults') ? [targetsMarkdown(r.targets), ''] : []),

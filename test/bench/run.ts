@@ -6,6 +6,8 @@
  *   npm run bench -- --only keepalived-defaults --only ours-defaults --reps 7
  *   npm run bench -- --scenarios kill9,graceful --idle-seconds 60 --out /tmp/bench
  *   npm run bench -- --from-json test/bench/results/latest.json   (re-render only)
+ *   npm run bench -- --from-json peers.json --from-json ours.json --name latest
+ *       (merge runs of different contenders into one report; a later file's contender wins)
  *
  * Prints the Markdown table on stdout (progress goes to stderr) and writes <out>/<name>.json
  * (raw per-repetition figures and machine info), .md, .svg and, when rsvg-convert is installed,
@@ -32,14 +34,14 @@ const { values } = parseArgs({
     'idle-seconds': { type: 'string' },
     out: { type: 'string' },
     name: { type: 'string' },
-    'from-json': { type: 'string' },
+    'from-json': { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 if (values.help) {
   process.stdout.write(`usage: npm run bench -- [--quick] [--only ID]... [--reps N] [--scenarios LIST] [--idle-seconds S] [--out DIR] [--name BASE]
-       npm run bench -- --from-json FILE [--out DIR] [--name BASE]
+       npm run bench -- --from-json FILE [--from-json FILE]... [--out DIR] [--name BASE]
 contenders: ${ORDER.join(', ')}
 scenarios:  ${ALL_SCENARIOS.join(', ')} (quick: ${QUICK_SCENARIOS.join(', ')})
 `);
@@ -48,14 +50,28 @@ scenarios:  ${ALL_SCENARIOS.join(', ')} (quick: ${QUICK_SCENARIOS.join(', ')})
 
 if (values['from-json'] !== undefined) {
   // re-render the table, report and chart from raw results, measuring nothing
-  const file = values['from-json'];
-  const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchResult;
-  const summary = summarize(raw.results, BASELINE);
-  const again: BenchResult = { ...raw, summary, targets: checkTargets(summary, 'ours-defaults', BASELINE) };
-  const w = writeResults(again, values.out ?? path.dirname(file), values.name ?? path.basename(file, '.json'));
+  const files = values['from-json'];
+  const runs = files.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as BenchResult);
+  const merged = runs.reduce((a, b) => mergeRuns(a, b));
+  const summary = summarize(merged.results, BASELINE);
+  const again: BenchResult = { ...merged, summary, targets: checkTargets(summary, 'ours-defaults', BASELINE) };
+  const last = files.at(-1)!;
+  const w = writeResults(again, values.out ?? path.dirname(last), values.name ?? path.basename(last, '.json'));
   process.stdout.write(`${markdownReport(again)}\n`);
   process.stderr.write(`chart: ${w.svg}${w.png ? ` (and ${w.png})` : ''}\n`);
   process.exit(0);
+}
+
+/**
+ * Two runs as one: b's contenders replace a's of the same id, the rest are kept, in roster
+ * order. Both runs' dates and machines are kept in `runs`, so a merged report says so.
+ */
+function mergeRuns(a: BenchResult, b: BenchResult): BenchResult {
+  const ids = new Set(b.contenders.map((c) => c.id));
+  const contenders = [...a.contenders.filter((c) => !ids.has(c.id)), ...b.contenders].sort((x, y) => ORDER.indexOf(x.id) - ORDER.indexOf(y.id));
+  const results = [...a.results.filter((r) => !ids.has(r.contender)), ...b.results];
+  const runs = [...(a.runs ?? [{ date: a.date, contenders: a.contenders.map((c) => c.id), durationS: a.durationS }]), { date: b.date, contenders: b.contenders.map((c) => c.id), durationS: b.durationS }];
+  return { ...b, contenders, results, runs, durationS: a.durationS + b.durationS, events: [...a.events, ...b.events], options: { ...b.options, contenders: contenders.map((c) => c.id) } };
 }
 
 const why = labUnavailable();

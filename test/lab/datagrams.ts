@@ -24,7 +24,7 @@ export function udpPayloadFromPcap(pcap: Buffer): Buffer {
 }
 
 /** One heartbeat from `sender` as `host` received it (not one of `host`'s own outgoing ones). */
-async function capture(lab: Lab, host: string, sender: string, port: number): Promise<Buffer> {
+export async function capture(lab: Lab, host: string, sender: string, port: number): Promise<Buffer> {
   const file = path.join(lab.dir, `capture-${host}.pcap`);
   const filter = ['udp', 'and', 'dst', 'port', String(port), 'and', 'src', 'host', lab.hosts[sender]!.address];
   const r = await lab.exec(host, ['tcpdump', '-i', 'eth0', '-c', '1', '-U', '-w', file, ...filter], { timeoutMs: 15_000 });
@@ -36,6 +36,18 @@ export interface Sent {
   readonly replayed: number;
   readonly forged: number;
   readonly garbage: number;
+  /** The captured heartbeat that was replayed, to replay again later (after a restart). */
+  readonly captured: Buffer;
+}
+
+/** Sends raw UDP payloads from a lab namespace to a lab address. */
+export async function sendPayloads(lab: Lab, from: string, to: string, port: number, payloads: readonly Buffer[]): Promise<void> {
+  const script = `
+    const s = require('node:dgram').createSocket('udp4');
+    const list = process.argv.slice(1).map((h) => Buffer.from(h, 'hex'));
+    (async () => { for (const b of list) await new Promise((r) => s.send(b, ${port}, '${to}', r)); s.close(); })();`;
+  const r = await lab.exec(from, [process.execPath, '-e', script, ...payloads.map((p) => p.toString('hex'))]);
+  if (r.code !== 0) throw new Error(`sending datagrams failed: ${r.stderr}`);
 }
 
 export async function sendDatagrams(lab: Lab, opts: { from: string; to: string; captureOn: string; port: number; sender: string }): Promise<Sent> {
@@ -60,11 +72,6 @@ export async function sendDatagrams(lab: Lab, opts: { from: string; to: string; 
     ...Array.from({ length: COPIES }, () => forged),
     ...Array.from({ length: COPIES }, () => randomBytes(64)),
   ];
-  const script = `
-    const s = require('node:dgram').createSocket('udp4');
-    const list = process.argv.slice(1).map((h) => Buffer.from(h, 'hex'));
-    (async () => { for (const b of list) await new Promise((r) => s.send(b, ${opts.port}, '${opts.to}', r)); s.close(); })();`;
-  const r = await lab.exec(opts.from, [process.execPath, '-e', script, ...payloads.map((p) => p.toString('hex'))]);
-  if (r.code !== 0) throw new Error(`sending datagrams failed: ${r.stderr}`);
-  return { replayed: COPIES, forged: COPIES, garbage: COPIES };
+  await sendPayloads(lab, opts.from, opts.to, opts.port, payloads);
+  return { replayed: COPIES, forged: COPIES, garbage: COPIES, captured: replay };
 }

@@ -11,7 +11,7 @@ import { createLab, type Lab, type Prober } from './netns.js';
 import { requireLab, labUnavailable } from './guard.js';
 import { firstAnswerFrom, longestGap } from './analysis.js';
 import { api, cli, LAB_VIP, RECIPE_DIR, metricValue, startSidecar, waitHolders, waitReady, watchDoubleHolders, writeRecipe, type Sidecar } from './sidecar.js';
-import { sendDatagrams } from './datagrams.js';
+import { sendDatagrams, sendPayloads } from './datagrams.js';
 
 const RECIPE_DEADTIME_MS = 10_000;
 const PORT = 8080;
@@ -19,6 +19,8 @@ const PORT = 8080;
 describe('the recipe, unchanged but for addresses', { concurrency: false }, () => {
   let lab: Lab;
   let prober: Prober;
+  /** A heartbeat of cookbook's first boot, replayed after it restarted. */
+  let oldHeartbeat: Buffer | null = null;
   const sidecars = new Map<string, Sidecar>();
   const dirs = new Map<string, string>();
 
@@ -99,6 +101,7 @@ describe('the recipe, unchanged but for addresses', { concurrency: false }, () =
     const before = await api(lab, 'cookbook2', '/metrics');
     const statusBefore = JSON.parse(await api(lab, 'cookbook2', '/status'));
     const sent = await sendDatagrams(lab, { from: 'client', to: lab.hosts['cookbook2']!.address, captureOn: 'cookbook2', port: 694, sender: 'cookbook' });
+    oldHeartbeat = sent.captured;
     await new Promise((r) => setTimeout(r, 300));
     const afterText = await api(lab, 'cookbook2', '/metrics');
     const delta = (reason: string) =>
@@ -140,6 +143,23 @@ describe('the recipe, unchanged but for addresses', { concurrency: false }, () =
     assert.deepEqual(await lab.holders(LAB_VIP), ['cookbook']);
     const status = JSON.parse(await api(lab, 'cookbook2', '/status'));
     assert.match(status.lastTransition.reason, /^released$|^failback:cookbook$/);
+  });
+
+  test('a heartbeat captured before the sender restarted is rejected as stale, and changes nothing', async (t) => {
+    if (!requireLab(t)) return;
+    assert.ok(oldHeartbeat !== null, 'the capture of the forged/replayed test');
+    const before = await api(lab, 'cookbook2', '/metrics');
+    const statusBefore = JSON.parse(await api(lab, 'cookbook2', '/status'));
+    await sendPayloads(lab, 'client', lab.hosts['cookbook2']!.address, 694, [oldHeartbeat!, oldHeartbeat!, oldHeartbeat!]);
+    await new Promise((r) => setTimeout(r, 300));
+    const afterText = await api(lab, 'cookbook2', '/metrics');
+    const delta = (reason: string) =>
+      (metricValue(afterText, 'heartbeat_datagrams_rejected_total', { reason }) ?? 0) - (metricValue(before, 'heartbeat_datagrams_rejected_total', { reason }) ?? 0);
+    assert.equal(delta('stale'), 3, 'an earlier boot of cookbook');
+    const statusAfter = JSON.parse(await api(lab, 'cookbook2', '/status'));
+    assert.equal(statusAfter.peers[0].generation, statusBefore.peers[0].generation, 'the restarted generation stands');
+    assert.deepEqual(statusAfter.lastTransition, statusBefore.lastTransition);
+    assert.deepEqual(await lab.holders(LAB_VIP), ['cookbook']);
   });
 
   test('kill -9 of the active: served by the peer within deadtime + 2 s; the dead host\'s VIP lapses by itself', async (t) => {

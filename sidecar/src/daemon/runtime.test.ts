@@ -136,7 +136,12 @@ function pair(time: FakeTime, opts: { staleOn?: string; refreshMs?: number; reso
         receivers.delete(node);
       },
     };
-    const announcer: Announcer = { announce: async (v) => void announced.push(v.address) };
+    const announcer: Announcer = {
+      announce: async (vips) => {
+        announced.push(...vips.map((v) => v.address));
+        return { failed: [] };
+      },
+    };
     const registry = new Registry();
     const runtime = createRuntime({
       config: { ...configFor(node), garp: { burst: 3, repeatAfterMs: 1000, refreshMs: opts.refreshMs ?? 0 } },

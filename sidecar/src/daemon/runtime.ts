@@ -310,17 +310,18 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   }
 
   async function announceGroup(group: GroupSpec): Promise<void> {
-    await Promise.all(
-      group.vips.map(async (v) => {
-        try {
-          await announcer.announce(v, config.garp.burst);
-          metrics.garpSent.inc({ address: v.address }, config.garp.burst);
-        } catch (err) {
-          metrics.garpFailed.inc({ address: v.address });
-          log.warn({ err, address: v.address }, 'gratuitous ARP failed');
-        }
-      }),
-    );
+    let failed: ReadonlySet<string>;
+    try {
+      failed = new Set((await announcer.announce(group.vips, config.garp.burst)).failed);
+      if (failed.size > 0) log.warn({ group: group.id, failed: [...failed] }, `gratuitous ARP failed for ${[...failed].join(', ')}`);
+    } catch (err) {
+      failed = new Set(group.vips.map((v) => v.address));
+      log.warn({ err, group: group.id }, 'gratuitous ARP failed');
+    }
+    for (const v of group.vips) {
+      if (failed.has(v.address)) metrics.garpFailed.inc({ address: v.address });
+      else metrics.garpSent.inc({ address: v.address }, config.garp.burst);
+    }
   }
 
   function onTransition(group: string, from: Claim, to: Claim, reason: string): void {

@@ -1,40 +1,64 @@
 /**
- * Tells the segment that a VIP now lives here: gratuitous ARP for IPv4, an unsolicited
- * neighbour advertisement for IPv6.
+ * Tells the segment that VIPs now live here: gratuitous ARP for IPv4, an unsolicited neighbour
+ * advertisement for IPv6.
  */
 import type { Vip } from '../config/types.js';
-import { CommandError, type CommandResult, type RunCommand } from './command.js';
+import { CommandError, type RunCommand } from './command.js';
 
 export interface Announcer {
-  announce(vip: Vip, count: number): Promise<void>;
+  /** Announces every VIP `count` times; resolves with the addresses whose announcement failed. */
+  announce(vips: readonly Vip[], count: number): Promise<{ readonly failed: readonly string[] }>;
 }
 
 /** Spacing of the packets within one burst: quick, but not all in one instant a switch may drop. */
-const BURST_SPACING_MS = 50;
+const BURST_SPACING_S = '0.05';
 
-export function createArpingAnnouncer(run: RunCommand, delay: (ms: number) => Promise<void>): Announcer {
-  /**
-   * iputils arping takes whole seconds between packets and lingers a second after its last one,
-   * so a burst is one single-packet arping per announcement, started BURST_SPACING_MS apart.
-   * Each goes in both the request (-U) and the reply (-A) form, because some hosts and switches
-   * update their caches from only one of them (RFC 5227 §3 allows both as announcements).
-   */
-  async function ipv4(vip: Vip, count: number): Promise<void> {
-    const sends: Promise<CommandResult>[] = [];
-    for (let i = 0; i < count; i++) {
-      if (i > 0) await delay(BURST_SPACING_MS);
-      for (const mode of ['-U', '-A']) sends.push(run('arping', ['-q', mode, '-c', '1', '-I', vip.iface, vip.address]));
-    }
-    const results = await Promise.all(sends);
-    const failed = results.find((r) => r.code !== 0);
-    if (failed !== undefined) throw new CommandError(`arping ${vip.address}`, failed);
+/**
+ * iputils arping takes whole seconds between packets and lingers a second after its last one,
+ * so a burst is one single-packet arping per announcement and VIP, started BURST_SPACING_S
+ * apart. Each goes in both the request (-U) and the reply (-A) form, because some hosts and
+ * switches update their caches from only one of them (RFC 5227 §3 allows both as announcements).
+ *
+ * All of it runs in one `sh`: Node's spawn blocks the event loop until each child has exec'd,
+ * and on a busy host a hundred VIPs' worth of arpings spawned from here would hold heartbeats
+ * back for seconds. Started at a lower priority for the same reason; on an idle host that costs
+ * nothing. Prints the address of every arping that failed.
+ *
+ *   sh -c SCRIPT sh COUNT SPACING IFACE/ADDRESS...
+ */
+const GARP_SCRIPT = `
+n=$1; gap=$2; shift 2
+jobs=""
+i=0
+while [ "$i" -lt "$n" ]; do
+  [ "$i" -eq 0 ] || sleep "$gap"
+  for v in "$@"; do
+    for mode in -U -A; do
+      arping -q "$mode" -c 1 -I "\${v%%/*}" "\${v#*/}" &
+      jobs="$jobs $!/\${v#*/}"
+    done
+  done
+  i=$((i + 1))
+done
+for j in $jobs; do
+  wait "\${j%%/*}" || echo "\${j#*/}"
+done
+exit 0
+`;
+
+export function createArpingAnnouncer(run: RunCommand): Announcer {
+  async function ipv4(vips: readonly Vip[], count: number): Promise<readonly string[]> {
+    if (vips.length === 0 || count < 1) return [];
+    const args = ['-n', '10', 'sh', '-c', GARP_SCRIPT, 'sh', String(count), BURST_SPACING_S, ...vips.map((v) => `${v.iface}/${v.address}`)];
+    const r = await run('nice', args);
+    if (r.code !== 0) throw new CommandError(`gratuitous ARP for ${vips.map((v) => v.address).join(', ')}`, r);
+    return [...new Set(r.stdout.split('\n').map((l) => l.trim()).filter(Boolean))];
   }
 
   return {
     // For IPv6 the kernel sends the unsolicited neighbour advertisement (RFC 4861 §7.2.6) itself
     // when the nodad address comes up with ndisc_notify on (ipaddr.ts turns it on); announcing
     // again would need the address re-added, which costs a gap, so that one has to do.
-    announce: (vip, count) => (vip.family === 4 ? ipv4(vip, count) : Promise.resolve()),
+    announce: async (vips, count) => ({ failed: await ipv4(vips.filter((v) => v.family === 4), count) }),
   };
 }
-
