@@ -105,6 +105,16 @@ async function aHolds(timeoutMs: number): Promise<void> {
   await prober!.waitFor((r) => r.host === 'a' && r.sentAt >= t, 5000);
 }
 
+/** `docker-compose up -d` on A again; resolves once its sidecar answers, and says how long that took. */
+async function restartA(label: string): Promise<number> {
+  const t0 = lab!.now();
+  await compose('a', ['up', '-d']);
+  await waitFor(async () => (await status('a').catch(() => null)) !== null, { what: "A's sidecar answering", timeoutMs: 30_000 });
+  const ms = lab!.now() - t0;
+  gaps.push(`${label}: A's sidecar answering /status ${ms.toFixed(0)} ms after docker-compose up -d`);
+  return t0;
+}
+
 /** The client-seen gap of a move that started at `from`: until `to` first answers. */
 async function moveGap(label: string, from: number, to: Host, timeoutMs: number): Promise<number> {
   await prober!.waitFor((r) => r.host === to && r.sentAt >= from, timeoutMs);
@@ -131,6 +141,10 @@ before(async () => {
 });
 
 after(async () => {
+  // the sidecars' own logs, kept with the lab's when HBS_LAB_KEEP=1
+  for (const h of HOSTS) {
+    if (engines[h]?.running) fs.writeFileSync(path.join(lab!.dir, 'logs', `sidecar-${h}.log`), (await compose(h, ['logs', '--no-color', '-t', 'sidecar']).catch((e: Error) => ({ stdout: e.message }))).stdout);
+  }
   if (gaps.length > 0) process.stderr.write(`[compose e2e] measured:\n${gaps.map((g) => `  ${g}`).join('\n')}\n`);
   await prober?.stop();
   for (const h of HOSTS) await engines[h]?.destroy();
@@ -158,8 +172,7 @@ test("2. docker kill of A's sidecar: B unpauses its nginx and serves; A takes ba
   assert.equal(await webStatus('b'), 'running');
   // the killed sidecar's VIP lapses by its kernel lease
   await waitFor(async () => (await lab!.holders(LAB_VIP)).join() === 'b', { what: 'only B holding', timeoutMs: 5000 });
-  const back = lab!.now();
-  await compose('a', ['up', '-d']);
+  const back = await restartA('after docker kill');
   await aHolds(30_000);
   await moveGap('failback to A (auto_failback on)', back, 'a', 1000);
 });
@@ -189,8 +202,7 @@ test("4. docker stop of A's sidecar: handover without waiting for deadtime, neve
   const gap = await moveGap("docker stop of A's sidecar", stoppedAt, 'b', 5000);
   assert.ok(gap < 2000, `a planned handover took ${gap} ms`);
   assert.equal(await webStatus('a'), 'paused', 'A paused its nginx on the way out');
-  const back = lab!.now();
-  await compose('a', ['up', '-d']);
+  const back = await restartA('after docker stop');
   await aHolds(30_000);
   await moveGap('failback to the restarted sidecar', back, 'a', 1000);
   const { samples, double } = await watch.stop();

@@ -50,13 +50,23 @@ export interface Sidecar {
   readonly log: string;
 }
 
-/** The Node flags the image ships with (its `ENV NODE_OPTIONS`), so the lab measures what ships. */
-const SHIPPED_NODE_OPTIONS = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(fs.readFileSync(path.join(REPO, 'Dockerfile'), 'utf8'))?.[1] ?? '';
+/**
+ * The Node flags the image ships with, so the lab measures what ships: its `ENV NODE_OPTIONS`,
+ * and the flags its ENTRYPOINT gives node before the daemon's script.
+ */
+const DOCKERFILE = fs.readFileSync(path.join(REPO, 'Dockerfile'), 'utf8');
+const SHIPPED_NODE_OPTIONS = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(DOCKERFILE)?.[1] ?? '';
+export const SHIPPED_NODE_FLAGS: readonly string[] = (() => {
+  const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(DOCKERFILE)?.[1] ?? '[]') as string[];
+  const node = entrypoint.indexOf('node');
+  const script = entrypoint.findIndex((a) => a.endsWith('main.js'));
+  return node >= 0 && script > node ? entrypoint.slice(node + 1, script) : [];
+})();
 
 export function startSidecar(lab: Lab, host: string, args: string[], env: Record<string, string> = {}): Sidecar {
   requireBuild();
   const env2 = { HB_NODE: host, HB_STATE_DIR: path.join(lab.dir, 'state', host), NODE_OPTIONS: SHIPPED_NODE_OPTIONS, ...env };
-  const child = lab.spawn(host, [process.execPath, MAIN, 'run', ...args], { env: env2, cwd: REPO });
+  const child = lab.spawn(host, [process.execPath, ...SHIPPED_NODE_FLAGS, MAIN, 'run', ...args], { env: env2, cwd: REPO });
   return { host, child, log: lab.logOf(child) ?? '' };
 }
 

@@ -23,7 +23,7 @@ import type { RunCommand } from '../resources/command.js';
 import { isDockerUnavailable, type ContainerPolicy, type ContainerState, type DockerWatchEvent } from '../resources/docker.js';
 import { judgeContainer, type NodeRole } from './container.js';
 import { Hysteresis, type Verdict } from './hysteresis.js';
-import { httpSample, pingSample, type FetchLike, type HttpCheckSpec, type PingSpec, type Sample } from './probes.js';
+import { httpGet, httpSample, pingSample, type FetchLike, type HttpCheckSpec, type PingSpec, type Sample } from './probes.js';
 
 export type { NodeRole } from './container.js';
 export type { HttpCheckSpec, PingSpec } from './probes.js';
@@ -108,7 +108,6 @@ interface Source {
   lastBadAt: number | null;
 }
 
-const defaultFetch: FetchLike = (url, init) => fetch(url, init);
 
 export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
   const { clock, timers, onChange } = deps;
@@ -117,7 +116,7 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
   const http = deps.http ?? null;
   const ping = deps.ping !== null && deps.ping !== undefined && deps.ping.nodes.length > 0 ? deps.ping : null;
   if (ping !== null && deps.run === undefined) throw new Error('createHealthMonitor: ping nodes need a RunCommand');
-  const fetchFn = deps.fetch ?? defaultFetch;
+  const fetchFn = deps.fetch ?? httpGet;
   const failureTimeoutMs = deps.failureTimeoutMs ?? 60_000;
 
   const sources = new Map<HealthSource, Source>();

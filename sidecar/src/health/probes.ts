@@ -2,6 +2,8 @@
  * The two active checks, each one sample per call: an HTTP GET against the protected service,
  * and ICMP echo to the ping nodes. They never throw; a failure is a sample with its reason.
  */
+import http from 'node:http';
+import https from 'node:https';
 import type { RunCommand } from '../resources/command.js';
 
 export interface Sample {
@@ -29,6 +31,21 @@ export interface HttpCheckSpec {
 export type FetchLike = (url: string, init: { signal: AbortSignal; redirect: 'manual' }) => Promise<{ status: number; body: { cancel(): Promise<void> } | null }>;
 
 /**
+ * The GET the daemon uses: node:http rather than the global fetch, whose HTTP parser is
+ * WebAssembly, which the daemon's `--lite-mode` (12 MB less memory) does not have. A fresh
+ * connection each time, so a check never rides on a socket the server has half forgotten.
+ */
+export const httpGet: FetchLike = (url, init) =>
+  new Promise((resolve, reject) => {
+    const get = url.startsWith('https:') ? https.get : http.get;
+    const req = get(url, { signal: init.signal, agent: false, headers: { connection: 'close', 'user-agent': 'heartbeat-sidecar health check' } }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, body: null });
+    });
+    req.on('error', reject);
+  });
+
+/**
  * One GET. Healthy is a 2xx or 3xx answer within the timeout, as HAProxy's `option httpchk`
  * counts by default; redirects are not followed (a redirect proves the server answers).
  */
@@ -46,8 +63,8 @@ export async function httpSample(spec: Pick<HttpCheckSpec, 'url' | 'timeoutMs'>,
     return { ok: false, reason: `http ${spec.url} answered ${res.status}` };
   } catch (err) {
     if (timedOut) return { ok: false, reason: `http ${spec.url} timed out after ${spec.timeoutMs} ms` };
-    const e = err as { cause?: { code?: string; message?: string }; message?: string };
-    return { ok: false, reason: `http ${spec.url} failed: ${e.cause?.code ?? e.cause?.message ?? e.message ?? String(err)}` };
+    const e = err as { cause?: { code?: string; message?: string }; code?: string; message?: string };
+    return { ok: false, reason: `http ${spec.url} failed: ${e.cause?.code ?? e.cause?.message ?? e.code ?? e.message ?? String(err)}` };
   } finally {
     timers.clearTimeout(timer);
   }
