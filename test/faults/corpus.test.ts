@@ -62,6 +62,8 @@ function assertPlaced(p: ConfigProblem, dir: string, env: Readonly<Record<string
   const shown = formatProblems([p]);
   assert.ok(Object.hasOwn(RULES, p.rule), `untyped rule: ${shown}`);
   assert.ok(p.message.trim().length > 0 && p.fix.trim().length > 0, `empty message or fix: ${JSON.stringify(p)}`);
+  // Text from the files is quoted with its control characters escaped: none reaches a terminal raw.
+  assert.doesNotMatch(shown, /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u, `an unescaped control character: ${JSON.stringify(shown)}`);
   if (p.file !== null) {
     assert.ok(p.file.length > 0, shown);
     assert.ok(p.line === null || (Number.isInteger(p.line) && p.line >= 1), `line ${p.line}: ${shown}`);

@@ -275,6 +275,107 @@ describe('refusals', () => {
     );
   });
 
+  test('a bad node name is reported as invalid, naming it and the rule for names', async () => {
+    const { problems } = await problemsOf({ haCf: `${RECIPE['ha.cf']}node -dash under_score.ok\n` });
+    assert.deepEqual(
+      problems.map((p) => [p.line, p.key, p.rule]),
+      [[12, 'node', 'invalid-value']],
+    );
+    assert.match(problems[0]!.message, /^node: "-dash" is not a node name .*starting with a letter or digit/);
+  });
+
+  test('a typo in a bare address is a bad address, not an unknown resource agent', async () => {
+    const cases: [string, RegExp][] = [
+      ['cookbook 10.0.2.300/24/eth0:1\n', /^10\.0\.2\.300\/24\/eth0:1: "10\.0\.2\.300" is not a valid IPv4 address/],
+      ['cookbook 10.0.2/24/eth0\n', /"10\.0\.2" is not a valid IPv4 address/],
+      ['cookbook 10.0.2.1O0/24/eth0\n', /"10\.0\.2\.1O0" is not a valid IPv4 address/],
+      ['cookbook 2001:db8::g1/64/eth0\n', /"2001:db8::g1" is not a valid IPv6 address/],
+      ['cookbook fe80::1%eth0/64/eth0\n', /has a zone \("%eth0"\)/],
+    ];
+    for (const [haresources, message] of cases) {
+      const { problems } = await problemsOf({ haresources });
+      assert.deepEqual(
+        problems.map((p) => [p.line, p.rule]),
+        [[1, 'invalid-value']],
+        formatProblems(problems),
+      );
+      assert.match(problems[0]!.message, message);
+    }
+    // A resource agent, even one with hex-looking letters, is still judged as an agent.
+    const { problems } = await problemsOf({ haresources: 'cookbook 10.0.2.100/24/eth0 db2::db2inst1\n' });
+    assert.deepEqual(
+      problems.map((p) => [p.rule, p.message.split(';')[0]]),
+      [['unknown-resource-agent', 'unknown resource agent "db2"']],
+    );
+  });
+
+  test("a bad first address is reported once, not again as the group's name derived from it", async () => {
+    const { problems } = await problemsOf({ haresources: 'cookbook IPaddr::10.0.2.1%x/24/eth0\n' });
+    assert.deepEqual(
+      problems.map((p) => [p.line, p.key, p.rule]),
+      [[1, 'IPaddr::10.0.2.1%x/24/eth0', 'invalid-value']],
+    );
+  });
+
+  test('a missing auth line is reported, and the stand-in send key is not judged again', async () => {
+    // The stand-in is the first key's id, here an invalid 256 that is reported on its own line.
+    const bad = await problemsOf({ authkeys: '256 sha1 secret\n1 sha1 secret\n' });
+    assert.deepEqual(
+      bad.problems.map((p) => [p.line, p.key, p.rule]),
+      [
+        [null, 'auth', 'send-key-missing'],
+        [1, 'key 256', 'invalid-value'],
+      ],
+    );
+    assert.ok(!bad.problems.some((p) => p.message.includes('auth.send_key')), formatProblems(bad.problems));
+    // A malformed auth line is the problem; "no auth line" would repeat it.
+    const malformed = await problemsOf({ authkeys: 'auth one\n1 sha1 secret\n' });
+    assert.deepEqual(
+      malformed.problems.map((p) => [p.line, p.rule]),
+      [[1, 'invalid-line']],
+    );
+    // A variable naming the send key is the operator's value, and judged.
+    const variable = await problemsOf({ authkeys: '1 sha1 secret\n', env: { HB_AUTH_SEND_KEY: '300' } });
+    assert.deepEqual(
+      variable.problems.map((p) => [p.file === null ? null : 'authkeys', p.key, p.rule]),
+      [
+        [null, 'HB_AUTH_SEND_KEY', 'invalid-value'],
+        ['authkeys', 'auth', 'send-key-missing'],
+      ],
+    );
+  });
+
+  test('an authkeys with no key and no auth line is one problem', async () => {
+    for (const authkeys of ['', '# nothing yet\n']) {
+      const { problems } = await problemsOf({ authkeys });
+      assert.deepEqual(
+        problems.map((p) => [p.line, p.rule]),
+        [[null, 'send-key-missing']],
+      );
+      assert.match(problems[0]!.fix, /auth 1 and 1 sha1 SECRET/);
+    }
+    const { problems } = await problemsOf({ authkeys: 'auth one\n' });
+    assert.deepEqual(
+      problems.map((p) => [p.line, p.rule, p.message]),
+      [
+        [null, 'send-key-missing', 'authkeys has no key'],
+        [1, 'invalid-line', 'the auth line must be "auth N"'],
+      ],
+    );
+  });
+
+  test('control characters from the files are escaped in messages, never printed raw', async () => {
+    const { problems } = await problemsOf({ haCf: `${RECIPE['ha.cf']}\u0000\u0001x\u001b[2J\nauto_failback \u202eno\n`.replace('auto_failback on\n', '') });
+    assert.deepEqual(
+      problems.map((p) => [p.line, p.rule, p.message]),
+      [
+        [11, 'unknown-directive', 'unknown or unsupported directive "\\u0000\\u0001x\\u001b[2J"'],
+        [12, 'invalid-value', 'auto_failback "\\u202eno" is not on or off'],
+      ],
+    );
+    for (const p of problems) assert.doesNotMatch(formatProblems([p]), /[\p{Cc}\p{Cf}]/u);
+  });
+
   test('every problem of every file is reported at once', async () => {
     const { problems, dir } = await problemsOf({
       haCf: recipeWith('use_logd yes', 'respawn hacluster /usr/lib/heartbeat/ipfail').replace('deadtime 10', 'deadtime 2'),

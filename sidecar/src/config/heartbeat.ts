@@ -9,7 +9,7 @@
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { parseDurationMs } from './duration.js';
-import { problemAt } from './problem.js';
+import { problemAt, quote } from './problem.js';
 import type { ConfigProblem, ProblemRule, Where } from './problem.js';
 import { canonicalAddress, parseFlag } from './schema.js';
 import { pathKey, prefixLocator, readSource } from './source.js';
@@ -54,6 +54,8 @@ interface HeartbeatDoc {
 class Translation {
   readonly doc: HeartbeatDoc = { nodes: [], paths: [], groups: [], ping_nodes: [], auth: { keys: [] } };
   readonly where = new Map<string, Where>();
+  /** SourceDocument.derived: what was filled in rather than read. */
+  readonly derived = new Set<string>();
   readonly problems: ConfigProblem[] = [];
   readonly warnings: ConfigProblem[] = [];
   readonly mcastPorts: { readonly port: string; readonly at: Where }[] = [];
@@ -87,6 +89,7 @@ export function translateHeartbeat(texts: HeartbeatTexts): SourceDocument {
     files: [texts.haCf.file, texts.authkeys.file, texts.haresources.file],
     doc: t.doc,
     locate: prefixLocator(t.where, (path) => ({ file: fileOf(path[0]), line: null, key: pathKey(path) })),
+    derived: t.derived,
     problems: t.problems,
     warnings: t.warnings,
   };
@@ -143,7 +146,7 @@ const HA_CF: Readonly<Record<string, Directive>> = {
     apply: (t, [v], at) => {
       if (v!.toLowerCase() === 'legacy') return t.error(at, 'unsupported-setting', 'auto_failback legacy is not supported (Heartbeat deprecates it too)', 'write auto_failback on to return groups to their preferred node, or off to leave them with their holder');
       const on = parseFlag(v);
-      if (on === undefined) return t.error(at, 'invalid-value', `auto_failback ${v} is not on or off`, 'write auto_failback on or auto_failback off');
+      if (on === undefined) return t.error(at, 'invalid-value', `auto_failback ${quote(v!)} is not on or off`, 'write auto_failback on or auto_failback off');
       t.set('auto_failback', on, at);
     },
   },
@@ -175,7 +178,7 @@ const HA_CF: Readonly<Record<string, Directive>> = {
     args: [1, 1],
     once: true,
     apply: (t, [v], at) => {
-      if (v!.toLowerCase() !== 'none') t.error(at, 'unsupported-setting', `autojoin ${v} is not supported: only nodes listed with node lines may join`, 'write autojoin none and list every node with a node line');
+      if (v!.toLowerCase() !== 'none') t.error(at, 'unsupported-setting', `autojoin ${quote(v!)} is not supported: only nodes listed with node lines may join`, 'write autojoin none and list every node with a node line');
     },
   },
   crm: {
@@ -184,14 +187,14 @@ const HA_CF: Readonly<Record<string, Directive>> = {
     once: true,
     // "crm off" is Heartbeat's own haresources mode, which is exactly what we do.
     apply: (t, [v], at) => {
-      if (parseFlag(v) !== false) t.error(at, 'unsupported-setting', `crm ${v} hands resources to Pacemaker, which heartbeat-sidecar does not run`, 'write crm off (or remove the line): groups come from haresources');
+      if (parseFlag(v) !== false) t.error(at, 'unsupported-setting', `crm ${quote(v!)} hands resources to Pacemaker, which heartbeat-sidecar does not run`, 'write crm off (or remove the line): groups come from haresources');
     },
   },
   use_logd: {
     usage: 'use_logd yes|no',
     args: [1, 1],
     once: true,
-    apply: (t, [v], at) => (parseFlag(v) === undefined ? t.error(at, 'invalid-value', `use_logd ${v} is not yes or no`, 'write use_logd yes or use_logd no, or remove the line') : loggingOnly(t, at)),
+    apply: (t, [v], at) => (parseFlag(v) === undefined ? t.error(at, 'invalid-value', `use_logd ${quote(v!)} is not yes or no`, 'write use_logd yes or use_logd no, or remove the line') : loggingOnly(t, at)),
   },
   logfacility: { usage: 'logfacility local0', args: [1, 1], once: true, apply: (t, _args, at) => loggingOnly(t, at) },
   debugfile: { usage: 'debugfile PATH', args: [1, 1], once: true, apply: (t, _args, at) => loggingOnly(t, at) },
@@ -216,7 +219,7 @@ function translateHaCf(t: Translation, file: string, text: string): void {
     const at: Where = { file, line: i + 1, key: name };
     const directive = Object.hasOwn(HA_CF, name) ? HA_CF[name] : undefined;
     if (directive === undefined) {
-      return t.error(at, 'unknown-directive', `unknown or unsupported directive "${name}"`, (Object.hasOwn(REPLACED, name) ? REPLACED[name]! : `remove the line or correct the spelling; supported: ${Object.keys(HA_CF).join(', ')}`));
+      return t.error(at, 'unknown-directive', `unknown or unsupported directive ${quote(name)}`, (Object.hasOwn(REPLACED, name) ? REPLACED[name]! : `remove the line or correct the spelling; supported: ${Object.keys(HA_CF).join(', ')}`));
     }
     const [min, max] = directive.args;
     if (args.length < min || args.length > max) {
@@ -239,6 +242,8 @@ function translateHaCf(t: Translation, file: string, text: string): void {
 function translateAuthkeys(t: Translation, file: string, text: string): void {
   const auth = t.doc.auth;
   let authLine: number | null = null;
+  let badAuthLine = false;
+  let keyLines = 0;
   text.split(/\r?\n/).forEach((raw, i) => {
     // Only a leading '#' starts a comment here: a secret may contain '#'. Lines are never quoted
     // in messages, because they hold secrets.
@@ -246,24 +251,36 @@ function translateAuthkeys(t: Translation, file: string, text: string): void {
     if (words[0] === '' || words[0]!.startsWith('#')) return;
     const at: Where = { file, line: i + 1, key: words[0] === 'auth' ? 'auth' : `key ${words[0]}` };
     if (words[0] === 'auth') {
-      if (words.length !== 2 || !/^\d+$/.test(words[1]!)) return t.error(at, 'invalid-line', 'the auth line must be "auth N"', 'write auth 1, naming the key this node signs with');
+      if (words.length !== 2 || !/^\d+$/.test(words[1]!)) {
+        badAuthLine = true;
+        return t.error(at, 'invalid-line', 'the auth line must be "auth N"', 'write auth 1, naming the key this node signs with');
+      }
       if (authLine !== null) return t.error(at, 'duplicate-directive', `auth is given again (first on line ${authLine})`, 'keep one auth line');
       authLine = i + 1;
       auth.send_key = words[1];
       t.where.set('auth.send_key', at);
       return;
     }
+    keyLines++;
     const [id, method, secret, ...extra] = words;
     if (!/^\d+$/.test(id!) || method === undefined) return t.error(at, 'invalid-line', 'a line must be "auth N" or "N METHOD SECRET"', 'write e.g. auth 1 and 1 sha1 SECRET');
     // Heartbeat reads only the first word of a secret; a longer one would lose its tail unnoticed.
     if (extra.length > 0) return t.error(at, 'invalid-line', `key ${id}: the secret must be one word`, 'remove the spaces from the secret (on every node)');
     t.add(auth.keys, 'auth.keys', { id, method, ...(secret === undefined ? {} : { secret }) }, at);
   });
-  if (authLine === null) {
-    t.error({ file, line: null, key: 'auth' }, 'send-key-missing', 'authkeys has no "auth N" line naming the key to sign with', 'add auth 1 (the id of one of its keys)');
-    // Carry on with a stand-in, so that the rest of the configuration is still checked.
-    auth.send_key = (auth.keys[0] as { id?: string } | undefined)?.id ?? '0';
-  }
+  if (authLine !== null) return;
+  // One problem says all that is missing; a line that is there but malformed was reported on
+  // its line already. The loader's own "no key" check is skipped for the stand-in below.
+  const noAuth = !badAuthLine;
+  const noKey = keyLines === 0;
+  const whole: Where = { file, line: null, key: 'auth' };
+  if (noAuth && noKey) t.error(whole, 'send-key-missing', 'authkeys has no key, and no "auth N" line naming the key to sign with', 'add a key and name it: the two lines auth 1 and 1 sha1 SECRET (the same on every node)');
+  else if (noAuth) t.error(whole, 'send-key-missing', 'authkeys has no "auth N" line naming the key to sign with', 'add auth 1 (the id of one of its keys)');
+  else if (noKey) t.error(whole, 'send-key-missing', 'authkeys has no key', 'add a key line, e.g. 1 sha1 SECRET (the same on every node)');
+  // Carry on with a stand-in, so that the rest of the configuration is still checked; being
+  // derived, it is not judged itself (it may be an invalid id, already reported on its line).
+  auth.send_key = (auth.keys[0] as { id?: string } | undefined)?.id ?? '0';
+  t.derived.add('auth.send_key');
 }
 
 const RESOURCE_AGENTS = ['IPaddr', 'IPaddr2', 'IPv6addr'];
@@ -322,6 +339,8 @@ function translateHaresources(t: Translation, file: string, text: string): void 
     // The group id is its first VIP's address: the same on every node, whatever the node order.
     const group: { name: string; preferred: string; vips: string[]; container?: ContainerDoc } = { name: canonicalAddress(vips[0]!.arg.split('/')[0]!), preferred: nodeName(node), vips: [] };
     const g = t.add(t.doc.groups, 'groups', group, at);
+    // Named by its address: a bad address is reported once, as the VIP it is, not again as a name.
+    t.derived.add(`groups.${g}.name`);
     for (const v of vips) t.add(group.vips, `groups.${g}.vips`, v.arg, { file, line: first + 1, key: v.resource });
     if (container !== null) {
       group.container = container.doc;
@@ -340,15 +359,27 @@ function dockerArgument(t: Translation, resource: string, at: Where): ContainerD
   return { name, ...(onAcquire === undefined ? {} : { on_acquire: onAcquire }), ...(onRelease === undefined ? {} : { on_release: onRelease }) };
 }
 
+/**
+ * Whether a resource is written as a bare address, which means IPaddr, as in Heartbeat. It is
+ * judged by its look, not by its validity, so that a typo in an address (10.0.2.300, 2001:db8::g1)
+ * is reported as a bad address rather than as an unknown resource agent named after it: digits
+ * and dots, hex digits with ':', or the start of either (10.0.2.1O0). An agent is a script name
+ * such as IPaddr or drbddisk, which none of these match.
+ */
+function looksLikeAddress(resource: string): boolean {
+  const head = resource.split('/')[0]!;
+  return isIP(head) !== 0 || /^[\d.]+$/.test(head) || /^[\da-f.]*:[\da-f:.]*$/i.test(head) || /^\d+\.\d/.test(head) || /^\d[\da-f]{0,3}:[\da-f]{0,4}:/i.test(head);
+}
+
 /** `IPaddr::10.0.2.100/24/eth0:1` → `10.0.2.100/24/eth0:1`; a bare address means IPaddr, as in Heartbeat. */
 function vipArgument(t: Translation, resource: string, at: Where): string[] {
   // An IPv6 address holds '::' too, so look for a bare address first.
-  const bare = isIP(resource.split('/')[0]!) !== 0;
+  const bare = looksLikeAddress(resource);
   const sep = bare ? -1 : resource.indexOf('::');
   const agent = bare ? 'IPaddr' : sep < 0 ? resource : resource.slice(0, sep);
   const arg = sep < 0 ? resource : resource.slice(sep + 2);
   if (!RESOURCE_AGENTS.includes(agent)) {
-    t.error(at, 'unknown-resource-agent', `unknown resource agent ${agent}; supported: ${SUPPORTED_AGENTS.join(', ')}`, `remove it from the line: a haresources group moves addresses and at most one container (${DOCKER_USAGE})`);
+    t.error(at, 'unknown-resource-agent', `unknown resource agent ${quote(agent)}; supported: ${SUPPORTED_AGENTS.join(', ')}`, `remove it from the line: a haresources group moves addresses and at most one container (${DOCKER_USAGE})`);
     return [];
   }
   // Heartbeat separates agent arguments with '::'; after the address only another argument has one.

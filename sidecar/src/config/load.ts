@@ -13,7 +13,7 @@ import { problemAt } from './problem.js';
 import type { ConfigProblem, Locate, ProblemRule, Where } from './problem.js';
 import { configSchema, describeConfig, envBindings, knownKeys, show } from './schema.js';
 import type { Draft } from './schema.js';
-import { readSource } from './source.js';
+import { pathKey, readSource } from './source.js';
 import type { SourceDocument } from './source.js';
 import type { AuthKey, Config } from './types.js';
 
@@ -47,14 +47,21 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadResult> {
 
   const doc = source.doc;
   const locate = applyOverrides(source, doc, opts);
+  // A variable set over a derived value replaces it with one the operator wrote.
+  const derived = (path: readonly PropertyKey[]) => source.derived.has(pathKey(path)) && locate(path).file !== null;
   if (source.kind === 'heartbeat') warnings.push(...fillHeartbeatDefaults(doc, source.files[0]!));
-  const parsed = configSchema.safeParse(doc);
+  // reportInput: each issue carries the value the schema judged, which is not always the one in
+  // the document (a node written as its name is judged as {name}).
+  const parsed = configSchema.safeParse(doc, { reportInput: true });
   if (!parsed.success) {
-    problems.push(...parsed.error.issues.flatMap((issue) => issueProblems(issue, doc, locate)));
+    // A derived value's problem is reported where the value came from; its own would repeat it.
+    // (Should nothing else be wrong, its own is kept: a refusal always names a problem.)
+    const issues = parsed.error.issues.filter((issue) => !derived(issue.path));
+    problems.push(...(issues.length > 0 || problems.length > 0 ? issues : parsed.error.issues).flatMap((issue) => issueProblems(issue, locate)));
     return failed();
   }
   const config: Config = { source: { kind: source.kind, files: source.files }, ...parsed.data, auth: { sendKeyId: parsed.data.auth.sendKeyId, keys: await readSecrets(parsed.data, locate, problems) } };
-  crossCheck(config, { locate, form: source.kind, interfaces: opts.interfaces, problems, warnings });
+  crossCheck(config, { locate, derived, form: source.kind, interfaces: opts.interfaces, problems, warnings });
   if (config.api.tokenFile !== null) await readSecret(config.api.tokenFile, locate(['api', 'token_file']), problems);
   return problems.length > 0 ? failed() : { ok: true, config: deepFreeze(config), warnings: inReadingOrder(warnings, source.files) };
 }
@@ -97,13 +104,9 @@ function setIn(doc: Record<string, unknown>, path: readonly string[], value: str
   return true;
 }
 
-function valueAt(doc: unknown, path: readonly PropertyKey[]): unknown {
-  return path.reduce<unknown>((at, key) => (typeof at === 'object' && at !== null && Object.hasOwn(at, key) ? (at as Record<PropertyKey, unknown>)[key] : undefined), doc);
-}
-
 const TYPE_WORDS: Readonly<Record<string, string>> = { object: 'a mapping', array: 'a list', string: 'a string', number: 'a number', boolean: 'true or false' };
 
-function issueProblems(issue: z.core.$ZodIssue, doc: Record<string, unknown>, locate: Locate): ConfigProblem[] {
+function issueProblems(issue: z.core.$ZodIssue, locate: Locate): ConfigProblem[] {
   if (issue.code === 'unrecognized_keys') {
     const known = knownKeys(issue.path).join(', ');
     return issue.keys.map((k) => {
@@ -115,7 +118,9 @@ function issueProblems(issue: z.core.$ZodIssue, doc: Record<string, unknown>, lo
   // A variable names no key, so the message does: "HB_API_PORT: api.port: ..."
   const label = where.file === null ? keyLabel(issue.path) : where.key;
   const fix = issue.code === 'custom' ? (issue.params?.['fix'] as string | undefined) : undefined;
-  const value = valueAt(doc, issue.path);
+  // What the schema judged, not what the document holds at issue.path: those differ where a
+  // value is rewritten before it is judged, as a node written as its name becomes {name}.
+  const value = issue.input;
   if (value === undefined) {
     const keys = knownKeys(issue.path);
     const row = describeConfig().find((r) => r.key === issue.path.join('.'));
@@ -150,6 +155,8 @@ async function readSecret(file: string, where: Where, problems: ConfigProblem[])
 
 interface CheckContext {
   readonly locate: Locate;
+  /** Whether the value at a path was filled in by the reader (SourceDocument.derived): nothing more is said about it. */
+  readonly derived: (path: readonly PropertyKey[]) => boolean;
   readonly form: SourceDocument['kind'];
   readonly interfaces: readonly string[] | null;
   readonly problems: ConfigProblem[];
@@ -224,7 +231,7 @@ function crossCheck(c: Config, ctx: CheckContext): void {
       ctx.warnings.push(problemAt(where, 'crc-not-authentication', `key ${k.id} uses crc, a checksum and not authentication: anyone on the network can forge heartbeats and take the VIP`, fix));
     }
   });
-  if (!ids.includes(c.auth.sendKeyId)) {
+  if (!ids.includes(c.auth.sendKeyId) && !ctx.derived(['auth', 'send_key'])) {
     const where = locate(['auth', 'send_key']);
     if (ids.length === 0) error(where, 'send-key-missing', 'no authentication key is configured', hb ? 'add a key line to authkeys, e.g. 1 sha1 SECRET' : 'add a key, e.g. keys: [{id: 1, secret_file: /run/secrets/hb}]');
     else {

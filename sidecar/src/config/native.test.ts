@@ -268,6 +268,53 @@ auth: {send_key: 2, keys: [{id: 1, secret: s}]}
     );
   });
 
+  test('a node is a name or {name, priority}: a bad name is invalid where it was written', async () => {
+    const problems = await refused(MINIMAL.replace('nodes: [alpha, beta]', 'nodes: [alpha, beta, -dash, 5, [gamma], {name: x y}]'));
+    assert.deepEqual(summary(problems), [
+      [2, 'nodes[2]', 'invalid-value'],
+      [2, 'nodes[3]', 'invalid-value'],
+      [2, 'nodes[4]', 'invalid-value'],
+      [2, 'nodes[5].name', 'invalid-value'],
+    ]);
+    assert.match(problems[0]!.message, /^nodes\[2\]: "-dash" is not a node name .*starting with a letter or digit\)$/);
+    assert.match(problems[1]!.message, /^nodes\[3\]: 5 is not a node: a node is a name, or a mapping \{name, priority\}$/);
+    assert.match(problems[1]!.fix, /"5" in quotes .*\{name: alpha, priority: 100\}/);
+    assert.match(problems[3]!.message, /"x y" is not a node name/);
+  });
+
+  test('a list, a mapping or null as a key is refused at its line, without a warning on stderr', async () => {
+    const warned: string[] = [];
+    const onWarning = (w: Error) => warned.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const problems = await refused(`${MINIMAL}? [a, b]\n: 1\n{a: 1}: x\nnull: y\napi:\n  ? [host]\n  : 127.0.0.1\n  port: 9700\nudpport: 0\n`);
+      // Process warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(summary(problems), [
+        [6, '[a, b]', 'unknown-key'],
+        [8, '{a: 1}', 'unknown-key'],
+        [9, 'null', 'unknown-key'],
+        [11, 'api.[host]', 'unknown-key'],
+        [14, 'udpport', 'invalid-value'],
+      ]);
+      assert.equal(problems[0]!.message, 'the key "[a, b]" is a list; a key must be a plain name');
+      assert.equal(problems[1]!.message, 'the key "{a: 1}" is a mapping; a key must be a plain name');
+      assert.equal(problems[2]!.message, 'the key "null" is null in YAML; a key must be a plain name');
+      assert.match(problems[3]!.fix, /known here \(host, port, token_file\)/);
+      assert.deepEqual(warned, []);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  test('a key that is an alias of a list is refused too', async () => {
+    const problems = await refused(`${MINIMAL}x: &l [a]\n? *l\n: 1\n`);
+    assert.deepEqual(summary(problems), [
+      [6, 'x', 'unknown-key'],
+      [7, '*l', 'unknown-key'],
+    ]);
+  });
+
   test('a key with both a secret and a secret file, and a path with two media', async () => {
     const problems = await refused(`nodes: [alpha]
 auth: {send_key: 1, keys: [{id: 1, secret: a, secret_file: /b}]}

@@ -70,7 +70,33 @@ export interface Where {
 export type Locate = (path: readonly PropertyKey[]) => Where;
 
 export function problemAt(where: Where, rule: ProblemRule, message: string, fix: string): ConfigProblem {
-  return { file: where.file, line: where.line, key: where.key, rule, message, fix };
+  return { file: where.file, line: where.line, key: escapeControls(where.key), rule, message: escapeControls(message), fix: escapeControls(fix) };
+}
+
+/**
+ * Control characters (C0, DEL, C1), invisible format characters (bidi overrides, zero-width
+ * spaces, BOM), line and paragraph separators and unpaired surrogates: what would move the
+ * cursor, ring, clear or reorder the operator's terminal, or hide text, if printed as is.
+ */
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
+const SHORT_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** Writes each unprintable character as a JSON-style escape (`\u0000`, `\n`); other text is kept. */
+export function escapeControls(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => {
+    const cp = c.codePointAt(0)!;
+    return SHORT_ESCAPES[c] ?? (cp > 0xffff ? `\\u{${cp.toString(16)}}` : `\\u${cp.toString(16).padStart(4, '0')}`);
+  });
+}
+
+/**
+ * User text quoted into a message: in double quotes, with `"` and `\` escaped as in JSON and every
+ * unprintable character escaped, so that the quotes show exactly where the text starts and ends
+ * and nothing in it reaches the terminal raw. Long text is cut to `max` characters.
+ */
+export function quote(text: string, max = 60): string {
+  const cut = text.length > max ? `${text.slice(0, max - 3)}...` : text;
+  return `"${escapeControls(cut.replace(/["\\]/g, '\\$&'))}"`;
 }
 
 export function isWarning(problem: ConfigProblem): boolean {

@@ -12,6 +12,7 @@ import { SocketAddress, isIP, isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { ACQUIRE_POLICIES, RELEASE_POLICIES } from '../resources/docker.js';
 import { formatDuration, parseDurationMs } from './duration.js';
+import { quote } from './problem.js';
 import type { AuthMethod, Config, ContainerSpec, GroupSpec, HttpCheck, PathSpec, Vip } from './types.js';
 
 /** One key's documentation. */
@@ -42,9 +43,12 @@ interface Rejected {
 const reject = (rejected: string, fix?: string): Rejected => ({ rejected, fix });
 const isRejected = (v: unknown): v is Rejected => typeof v === 'object' && v !== null && 'rejected' in v;
 
-/** A short, safe rendering of any input, for messages (YAML aliases can make cyclic objects). */
+/**
+ * A short, safe rendering of any input, for messages: strings quoted with their control
+ * characters escaped, and collections named, not shown (YAML aliases can make cyclic objects).
+ */
 export function show(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
+  if (typeof v === 'string') return quote(v);
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object' && v !== null) return 'a mapping';
   return String(v);
@@ -106,7 +110,7 @@ const text = leaf('a non-empty string', nonEmpty);
 const textOrNull = leaf('a non-empty string or null', (v) => (v === null ? null : nonEmpty(v)));
 
 const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const NODE_TEXT = "a node name such as alpha (letters, digits, '.', '-', '_')";
+const NODE_TEXT = "a node name such as alpha (1 to 64 letters, digits, '.', '-' or '_', starting with a letter or digit)";
 const nodeNameOf = (v: unknown) => (typeof v === 'string' && NODE_NAME.test(v) ? v : undefined);
 const nodeName = leaf(NODE_TEXT, nodeNameOf);
 
@@ -129,6 +133,21 @@ export function canonicalAddress(address: string): string {
 }
 
 const VIP_TEXT = 'address/prefix/interface[:label] such as 10.0.0.100/24/eth0:1, or {address, prefix, iface, label}';
+
+/**
+ * Why a VIP's address is not one, named by the family it looks like, so that a typo such as
+ * 10.0.2.300 reads as a bad IPv4 address rather than as something else.
+ */
+function notAnAddress(address: unknown): Rejected {
+  if (typeof address !== 'string') return reject(`${show(address)} is not an IP address`, `write ${VIP_TEXT}`);
+  // A zone (fe80::1%eth0) is not part of an address one can assign, though isIP accepts it.
+  const zone = address.indexOf('%');
+  if (zone >= 0 && isIPv6(address.slice(0, zone))) return reject(`${show(address)} has a zone (${show(address.slice(zone))}), which is not part of an address one can assign`, `drop the zone; the interface is the third part, as in ${address.slice(0, zone)}/64/eth0`);
+  if (!address.includes(':') && /^\d+\.\d|^[\d.]+$/.test(address)) return reject(`${show(address)} is not a valid IPv4 address: four numbers from 0 to 255 joined by dots`, `correct the address, as in 10.0.0.100/24/eth0`);
+  if (address.includes(':')) return reject(`${show(address)} is not a valid IPv6 address: up to eight groups of 1 to 4 hex digits joined by ':', one run of zero groups may be shortened to '::'`, `correct the address, as in 2001:db8::100/64/eth0`);
+  return reject(`${show(address)} is not a valid IPv4 or IPv6 address`, `write ${VIP_TEXT}`);
+}
+
 const VIP_KEYS = new Set(['address', 'prefix', 'iface', 'label']);
 
 /**
@@ -149,8 +168,7 @@ function vipOf(input: unknown): Vip | Rejected | undefined {
     if (unknown.length > 0) return reject(`unknown key ${show(unknown[0])} in a VIP`, 'use only address, prefix, iface and label');
   } else return undefined;
   const address = f['address'];
-  // A zone (fe80::1%eth0) is not part of an address one can assign.
-  if (typeof address !== 'string' || address.includes('%') || isIP(address) === 0) return reject(`${show(address)} is not an IP address`, `write ${VIP_TEXT}`);
+  if (typeof address !== 'string' || address.includes('%') || isIP(address) === 0) return notAnAddress(address);
   const family = isIP(address) === 4 ? 4 : 6;
   const example = family === 4 ? `${address}/24/eth0` : `${address}/64/eth0`;
   const prefix = typeof f['prefix'] === 'string' && /^\d+$/.test(f['prefix']) ? Number(f['prefix']) : f['prefix'];
@@ -172,8 +190,23 @@ const vip = leaf(VIP_TEXT, vipOf);
 const AUTH_METHODS = ['sha256', 'sha1', 'md5', 'crc'] as const satisfies readonly AuthMethod[];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const satisfies readonly Config['log']['level'][];
 
+/**
+ * A node is usually written as its name, and as {name, priority} to give it a priority. A name
+ * written alone is judged here, as what was written (nodes[1], not a nodes[1].name nobody wrote),
+ * and a value of neither form is told both forms.
+ */
 const nodeEntry = z.preprocess(
-  (v) => (typeof v === 'string' ? { name: v } : v),
+  (v, ctx) => {
+    if (typeof v === 'string') {
+      if (nodeNameOf(v) === undefined) ctx.addIssue({ code: 'custom', message: `${show(v)} is not ${NODE_TEXT}`, params: { fix: `write ${NODE_TEXT}` }, input: v });
+      return { name: v };
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+      const quoted = typeof v === 'number' ? `"${v}" in quotes if that is its name, or ` : '';
+      ctx.addIssue({ code: 'custom', message: `${show(v)} is not a node: a node is a name, or a mapping {name, priority}`, params: { fix: `write ${quoted}a name such as alpha, or {name: alpha, priority: 100}` }, input: v });
+    }
+    return v;
+  },
   z.strictObject({
     name: nodeName,
     priority: integer(0, 65535).prefault(0),

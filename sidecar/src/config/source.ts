@@ -13,6 +13,13 @@ export interface SourceDocument {
   /** The native-shaped document; null when the source could not be read or parsed at all. */
   readonly doc: Record<string, unknown> | null;
   readonly locate: Locate;
+  /**
+   * Values the reader filled in rather than read (as `pathKey`s): a stand-in for a missing value
+   * whose absence it reported, so that the rest can still be checked, or a value derived from
+   * another that is judged itself (a haresources group is named by its first address). A problem
+   * with one is reported where it comes from, so the loader says nothing more about it.
+   */
+  readonly derived: ReadonlySet<string>;
   readonly problems: readonly ConfigProblem[];
   readonly warnings: readonly ConfigProblem[];
 }

@@ -239,10 +239,8 @@ const CONFIG: readonly ConfigCase[] = [
   {
     name: 'hb-bad-node-name',
     files: hb({ 'ha.cf': `${RECIPE['ha.cf']}node -dash under_score.ok\n` }),
-    // Reported as "node is missing" (missing-key) rather than as an invalid name: the loader looks
-    // the value up as {name} in the document, where a name written as a string is no mapping.
-    // Recorded as it is; when fixed this becomes invalid-value.
-    expect: { about: 'a node name that starts with a dash', ok: false, codes: ['missing-key'], warnings: [USE_LOGD] },
+    // Once reported as "node is missing" (missing-key): the loader looked the name up as {name}.
+    expect: { about: 'a node name that starts with a dash', ok: false, codes: ['invalid-value'], warnings: [USE_LOGD] },
   },
   {
     name: 'hb-paths',
@@ -283,11 +281,11 @@ const CONFIG: readonly ConfigCase[] = [
     name: 'hb-authkeys-bad-ids',
     files: hb({ authkeys: 'auth one\n# a comment\nx sha1 secret\n256 sha1 secret\n1 sha1 two words\n1 md5 again\n' }),
     expect: {
-      // With no valid auth line the loader stands in the first key's id, here the invalid 256, and
-      // reports it again at auth.send_key, a key the operator never wrote (reported, not fixed here).
+      // With no valid auth line the loader stands in the first key's id, here the invalid 256; that
+      // stand-in, a key the operator never wrote, is not judged again at auth.send_key.
       about: 'a word for the send key, a word and a 256 for key ids, a secret with a space',
       ok: false,
-      codes: ['send-key-missing', 'invalid-value', 'invalid-line', 'invalid-line', 'invalid-value', 'invalid-line'],
+      codes: ['invalid-line', 'invalid-line', 'invalid-value', 'invalid-line'],
       warnings: [USE_LOGD],
     },
   },
@@ -319,8 +317,8 @@ const CONFIG: readonly ConfigCase[] = [
   {
     name: 'hb-haresources-address-typo',
     files: hb({ haresources: 'cookbook 10.0.2.300/24/eth0:1\n' }),
-    // Reported as an unknown resource agent named "10.0.2.300/24/eth0:1", not as a bad address.
-    expect: { about: 'a bare address with a typo in it (no IPaddr:: in front)', ok: false, codes: ['unknown-resource-agent'], warnings: [USE_LOGD] },
+    // Once reported as an unknown resource agent named "10.0.2.300/24/eth0:1"; now as a bad IPv4 address.
+    expect: { about: 'a bare address with a typo in it (no IPaddr:: in front)', ok: false, codes: ['invalid-value'], warnings: [USE_LOGD] },
   },
   {
     name: 'hb-haresources-bad-docker',
@@ -340,7 +338,7 @@ const CONFIG: readonly ConfigCase[] = [
   {
     name: 'hb-empty-files',
     files: { 'ha.cf': '', authkeys: '', haresources: '' },
-    expect: { about: 'three empty files', ok: false, codes: ['no-node', 'no-path', 'send-key-missing', 'send-key-missing'], warnings: ['auto-failback-default'] },
+    expect: { about: 'three empty files: no key and no auth line are one problem', ok: false, codes: ['no-node', 'no-path', 'send-key-missing'], warnings: ['auto-failback-default'] },
   },
   {
     name: 'hb-env-junk',
@@ -375,6 +373,16 @@ const CONFIG: readonly ConfigCase[] = [
     name: 'yaml-secret-file-missing',
     files: { [YAML_FILE]: 'nodes: [alpha, beta]\npaths: [{bcast: {iface: eth0}}]\nauth: {send_key: 1, keys: [{id: 1, secret_file: /nonexistent/heartbeat-sidecar-corpus/secret}]}\n' },
     expect: { about: 'a secret_file that does not exist', ok: false, codes: ['file-unreadable'], hostname: 'alpha' },
+  },
+  {
+    name: 'yaml-bad-node-entries',
+    files: { [YAML_FILE]: MINIMAL_YAML.replace('nodes: [alpha, beta]', 'nodes: [alpha, beta, -dash, 5, [gamma], {name: "bad name"}]') },
+    expect: { about: 'a bad name written alone, a number, a list, and a bad name in a mapping', ok: false, codes: ['invalid-value', 'invalid-value', 'invalid-value', 'invalid-value'], hostname: 'alpha' },
+  },
+  {
+    name: 'yaml-keys-not-names',
+    files: { [YAML_FILE]: `${MINIMAL_YAML}? [a, b]\n: 1\n{a: 1}: x\nnull: y\napi:\n  ? [host]\n  : 127.0.0.1\n` },
+    expect: { about: 'a list, a mapping and null as keys, at the top and inside api: each reported at its line', ok: false, codes: ['unknown-key', 'unknown-key', 'unknown-key', 'unknown-key'], hostname: 'alpha' },
   },
   {
     name: 'yaml-syntax-tab-indent',
