@@ -60,8 +60,13 @@ function writeProject(host: Host): string {
     for (const [from, to] of pairs) text = text.replaceAll(from, to);
     fs.writeFileSync(path.join(dir, file), text);
   };
-  sub('ha.d/ha.cf', [['10.0.2.15', lab!.hosts.a!.address], ['10.0.2.16', lab!.hosts.b!.address]]);
-  sub('ha.d/haresources', [['10.0.2.100', LAB_VIP]]);
+  // the example's addresses, whatever they are, in the order the files give them
+  const haCf = fs.readFileSync(path.join(dir, 'ha.d/ha.cf'), 'utf8');
+  const peers = [...haCf.matchAll(/^ucast\s+\S+\s+(\S+)$/gm)].map((m) => m[1]!);
+  assert.equal(peers.length, 2, 'compose/nginx/ha.d/ha.cf names two ucast peers');
+  sub('ha.d/ha.cf', [[peers[0]!, lab!.hosts.a!.address], [peers[1]!, lab!.hosts.b!.address]]);
+  const vip = /IPaddr::([\d.]+)/.exec(fs.readFileSync(path.join(dir, 'ha.d/haresources'), 'utf8'))![1]!;
+  sub('ha.d/haresources', [[vip, LAB_VIP]]);
   // git does not keep modes; the sidecar refuses an authkeys others can read, as Heartbeat does
   fs.chmodSync(path.join(dir, 'ha.d/authkeys'), 0o600);
   fs.writeFileSync(path.join(dir, 'html/index.html'), host);
@@ -215,7 +220,8 @@ test('6. a real Prometheus in the client namespace scrapes both sidecars and see
   const dir = path.join(lab!.dir, 'prometheus');
   fs.cpSync(path.join(REPO, 'compose/prometheus'), dir, { recursive: true });
   const config = path.join(dir, 'prometheus.yml');
-  fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace("['10.0.2.15:9694', '10.0.2.16:9694']", `['${lab!.hosts.a!.address}:${API_PORT}', '${lab!.hosts.b!.address}:${API_PORT}']`));
+  const targets = `['${lab!.hosts.a!.address}:${API_PORT}', '${lab!.hosts.b!.address}:${API_PORT}']`;
+  fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace(/targets: \[[^\]]*\]/, `targets: ${targets}`));
   const prom = lab!.spawn('client', ['prometheus', `--config.file=${config}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, '--web.listen-address=127.0.0.1:9090']);
   try {
     const query = async (q: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> => {
