@@ -14,18 +14,18 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { networkInterfaces, hostname } from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { buildApi } from './api/server.js';
 import { runCli } from './cli/index.js';
+import { systemClock, systemTimers } from './clock.js';
 import { configHash, loadConfig } from './config/load.js';
 import { formatProblems } from './config/format.js';
 import type { Config, ContainerSpec, GroupSpec } from './config/types.js';
 import { createContainerResources } from './daemon/containers.js';
 import { nextGeneration } from './daemon/generation.js';
 import type { ContainerStatus } from './daemon/status.js';
-import { createRuntime, type GroupResources, type Timers } from './daemon/runtime.js';
+import { createRuntime, type GroupResources } from './daemon/runtime.js';
 import { createHealthMonitor, type HealthMonitor } from './health/monitor.js';
 import { createMetrics, type Metrics } from './metrics/index.js';
 import { createArpingAnnouncer } from './resources/announce.js';
@@ -67,13 +67,9 @@ function dockerSocket(): string {
   throw new Error(`DOCKER_HOST=${host}: only a unix:// socket is supported; mount the Docker socket and set DOCKER_HOST=unix:///var/run/docker.sock`);
 }
 
-const timers: Timers = {
-  setInterval: (fn, ms) => setInterval(fn, ms),
-  clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
-const monotonic = { now: () => performance.now() };
+/** The one real clock and timers, handed to every part that reads time or waits. */
+const clock = systemClock;
+const timers = systemTimers;
 
 interface Protection {
   /** The runtime's GroupResources; undefined when no group names a container. */
@@ -111,7 +107,7 @@ async function protection(config: Config, run: RunCommand, metrics: Metrics, log
         metrics.containerActions.inc({ container, action, result: ok ? 'ok' : 'error' });
         metrics.containerActionDuration.observe({ container, action }, seconds);
       };
-      drivers.set(g.container, createDockerContainerDriver(client, g.container, logger, { onStep }));
+      drivers.set(g.container, createDockerContainerDriver(client, g.container, logger, { onStep, timers, now: clock.now }));
     }
   }
   const resources = docker === null ? undefined : createContainerResources(config.groups, (spec) => drivers.get(spec)!, logger, { onRole: (group, role) => monitors.get(group)?.setRole(role) });
@@ -122,7 +118,7 @@ async function protection(config: Config, run: RunCommand, metrics: Metrics, log
       http: withHttp ? http : null,
       ping: withHttp ? ping : null,
       run,
-      clock: monotonic,
+      clock,
       timers,
       logger,
       onSample: (source, ok) => metrics.healthChecks.inc({ check: source, result: ok ? 'ok' : 'fail' }),
@@ -143,7 +139,7 @@ async function protection(config: Config, run: RunCommand, metrics: Metrics, log
     start(onHealth) {
       withContainer.forEach((g, i) => {
         const m = monitor(g.id, g.container, i === 0, onHealth);
-        watches.push(watchDockerEvents(docker!, g.container, (ev) => m.dockerEvent(ev), logger));
+        watches.push(watchDockerEvents(docker!, g.container, (ev) => m.dockerEvent(ev), logger, { timers }));
       });
       if (withContainer.length === 0 && (http !== null || ping !== null)) monitor('local', null, true, onHealth);
       for (const m of monitors.values()) m.start();
@@ -194,7 +190,7 @@ async function runDaemon(source: Source): Promise<void> {
     config.log.file === null ? pino.destination(1) : pino.multistream([{ stream: pino.destination(1) }, { stream: pino.destination(config.log.file) }]),
   );
   for (const w of result.warnings) logger.warn({ event: 'config-warning', ...w }, w.message);
-  const boot = await nextGeneration(path.join(STATE_DIR, `generation-${config.node}`), Date.now());
+  const boot = await nextGeneration(path.join(STATE_DIR, `generation-${config.node}`), clock.wallNow());
   if (boot.warning !== null) logger.warn({ event: 'generation' }, boot.warning);
 
   const registry = new Registry();
@@ -211,7 +207,7 @@ async function runDaemon(source: Source): Promise<void> {
     notifier: createNotifier(config.notifyCommand, process.env, logger),
     metrics,
     logger,
-    clock: { now: monotonic.now, wallNow: () => Date.now() },
+    clock,
     timers,
     resources: protect.resources,
     containers: () => protect.containers(),

@@ -11,7 +11,8 @@ import type { Config, Vip } from '../config/types.js';
 import { createMetrics } from '../metrics/index.js';
 import type { Announcer } from '../resources/announce.js';
 import type { PresentAddress, VipDriver } from '../resources/ipaddr.js';
-import { createRuntime, type DatagramTransport, type GroupResources, type Runtime, type Timers } from './runtime.js';
+import { FakeTime } from '../testing/fake-time.js';
+import { createRuntime, type DatagramTransport, type GroupResources, type Runtime } from './runtime.js';
 
 const VIP: Vip = { address: '10.77.0.100', prefixLength: 24, iface: 'eth0', label: 'eth0:1', family: 4 };
 const KEY = { id: 1, method: 'sha256' as const, secret: 's3cret' };
@@ -38,50 +39,6 @@ function configFor(node: string): Config {
     notifyCommand: null,
     log: { level: 'fatal', file: null },
   };
-}
-
-/** Fake time: timers fire in order as the test advances the clock; promise chains run in between. */
-class FakeTime implements Timers {
-  now = 1000;
-  private seq = 0;
-  private readonly pending = new Map<number, { at: number; fn: () => void; every: number | null }>();
-  setInterval(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.pending.set(id, { at: this.now + ms, fn, every: ms });
-    return id;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.pending.set(id, { at: this.now + ms, fn, every: null });
-    return id;
-  }
-  clearInterval(h: unknown): void {
-    this.pending.delete(h as number);
-  }
-  clearTimeout(h: unknown): void {
-    this.pending.delete(h as number);
-  }
-  async advance(ms: number): Promise<void> {
-    const until = this.now + ms;
-    for (;;) {
-      await flush();
-      let next: [number, { at: number; fn: () => void; every: number | null }] | undefined;
-      for (const e of this.pending) if (e[1].at <= until && (next === undefined || e[1].at < next[1].at)) next = e;
-      if (next === undefined) break;
-      const [id, t] = next;
-      this.now = t.at;
-      if (t.every === null) this.pending.delete(id);
-      else t.at += t.every;
-      t.fn();
-    }
-    this.now = until;
-    await flush();
-  }
-}
-
-/** Lets queued promise callbacks (the apply queue, fake I/O) run; not a sleep. */
-async function flush(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
 }
 
 class FakeInterface implements VipDriver {
@@ -153,7 +110,7 @@ function pair(time: FakeTime, opts: { staleOn?: string; refreshMs?: number; reso
       notifier: { notify: () => {} },
       metrics: createMetrics(registry, { version: 'test', node }),
       logger: opts.logs === undefined ? pino({ level: 'silent' }) : pino({ level: 'info' }, { write: (line: string) => void opts.logs!.push(`${node} ${(JSON.parse(line) as { msg: string }).msg}`) }),
-      clock: { now: () => time.now, wallNow: () => 1_700_000_000_000 + time.now },
+      clock: time,
       timers: time,
       ...(opts.resources ? { resources: opts.resources(node) } : {}),
     });
@@ -169,7 +126,7 @@ async function metric(registry: Registry, name: string, labels: Record<string, s
 }
 
 test('a VIP left by an earlier run is removed before joining, then the preferred node acquires and announces', async () => {
-  const time = new FakeTime();
+  const time = new FakeTime(1000);
   const h = pair(time, { staleOn: 'beta' });
   await h.alpha.runtime.start();
   await h.beta.runtime.start();
@@ -187,7 +144,7 @@ test('a VIP left by an earlier run is removed before joining, then the preferred
 });
 
 test('reconcile restores a VIP someone deleted, and removes one someone added on the standby', async () => {
-  const time = new FakeTime();
+  const time = new FakeTime(1000);
   const h = pair(time);
   await h.alpha.runtime.start();
   await h.beta.runtime.start();
@@ -201,7 +158,7 @@ test('reconcile restores a VIP someone deleted, and removes one someone added on
 });
 
 test('the lease is renewed while held', async () => {
-  const time = new FakeTime();
+  const time = new FakeTime(1000);
   const h = pair(time);
   await h.alpha.runtime.start();
   await h.beta.runtime.start();
@@ -212,7 +169,7 @@ test('the lease is renewed while held', async () => {
 });
 
 test('an ip failure is retried, counted, and the VIP ends up assigned', async () => {
-  const time = new FakeTime();
+  const time = new FakeTime(1000);
   const h = pair(time);
   h.alpha.iface.failNext = 2;
   await h.alpha.runtime.start();
@@ -223,7 +180,7 @@ test('an ip failure is retried, counted, and the VIP ends up assigned', async ()
 });
 
 test('garbage, forged and replayed datagrams are counted by reason and change nothing', async () => {
-  const time = new FakeTime();
+  const time = new FakeTime(1000);
   const h = pair(time);
   await h.alpha.runtime.start();
   await h.beta.runtime.start();
@@ -245,7 +202,7 @@ test('garbage, forged and replayed datagrams are counted by reason and change no
 });
 
 test('stop releases the VIP before the goodbye, and the peer takes over at once', async () => {
-  const time = new FakeTime();
+  const time = new FakeTime(1000);
   const h = pair(time);
   await h.alpha.runtime.start();
   await h.beta.runtime.start();
@@ -259,7 +216,7 @@ test('stop releases the VIP before the goodbye, and the peer takes over at once'
 });
 
 test('a stop stuck behind a hung apply still removes the VIP when the grace period ends', async () => {
-  const time = new FakeTime();
+  const time = new FakeTime(1000);
   const h = pair(time);
   await h.alpha.runtime.start();
   await h.beta.runtime.start();
@@ -276,7 +233,7 @@ test('a stop stuck behind a hung apply still removes the VIP when the grace peri
 });
 
 test('with garp.refresh set, the holder re-announces on that period and the standby does not', async () => {
-  const time = new FakeTime();
+  const time = new FakeTime(1000);
   const h = pair(time, { refreshMs: 2000 });
   await h.alpha.runtime.start();
   await h.beta.runtime.start();
@@ -288,7 +245,7 @@ test('with garp.refresh set, the holder re-announces on that period and the stan
 });
 
 test('the container comes up after the VIP and goes down before it; a hung Docker does not block the handover', async () => {
-  const time = new FakeTime();
+  const time = new FakeTime(1000);
   const events: string[] = [];
   let hang = false;
   const h = pair(time, {
@@ -317,7 +274,7 @@ test('the container comes up after the VIP and goes down before it; a hung Docke
 });
 
 test('a Docker that hangs on reconcile does not hold up a planned handover', async () => {
-  const time = new FakeTime();
+  const time = new FakeTime(1000);
   let hung = false;
   const h = pair(time, {
     resources: (node) => ({
@@ -342,7 +299,7 @@ test('a Docker that hangs on reconcile does not hold up a planned handover', asy
 });
 
 test('while Docker stays down the failing reconcile is logged once, and its recovery once', async () => {
-  const time = new FakeTime();
+  const time = new FakeTime(1000);
   const logs: string[] = [];
   let down = true;
   const h = pair(time, {

@@ -5,6 +5,7 @@
  * engine wants and repairs drift, so correctness never rests on transitions alone.
  */
 import type { Logger } from 'pino';
+import type { Clock, Timers } from '../clock.js';
 import type { AuthKey, Config, GroupSpec } from '../config/types.js';
 import { createEngine, nextClaimDeadline } from '../engine/engine.js';
 import type { Action, EngineEvent, EngineState } from '../engine/types.js';
@@ -17,20 +18,6 @@ import { ReplayGuard } from '../wire/replay.js';
 import type { Claim, Message, RejectReason } from '../wire/types.js';
 import { describeStatus } from './describe.js';
 import type { ContainerStatus, StatusSnapshot, TransitionRecord } from './status.js';
-
-export interface Clock {
-  /** Monotonic milliseconds. */
-  now(): number;
-  /** Wall-clock milliseconds, for the boot generation and for timestamps people read. */
-  wallNow(): number;
-}
-
-export interface Timers {
-  setInterval(fn: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
 
 export interface DatagramTransport {
   start(onDatagram: (bytes: Buffer, path: string, from: { address: string; port: number }) => void): Promise<void>;

@@ -19,6 +19,7 @@
  * Time and timers are injected; nothing here reads the wall clock or sleeps.
  */
 import type { Logger } from 'pino';
+import type { Clock, Timers } from '../clock.js';
 import type { RunCommand } from '../resources/command.js';
 import { isDockerUnavailable, type ContainerPolicy, type ContainerState, type DockerWatchEvent } from '../resources/docker.js';
 import { judgeContainer, type NodeRole } from './container.js';
@@ -27,17 +28,6 @@ import { httpGet, httpSample, pingSample, type FetchLike, type HttpCheckSpec, ty
 
 export type { NodeRole } from './container.js';
 export type { HttpCheckSpec, PingSpec } from './probes.js';
-
-export interface MonitorClock {
-  now(): number;
-}
-
-export interface MonitorTimers {
-  setInterval(fn: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
 
 export interface ContainerCheckSpec {
   readonly policy: Pick<ContainerPolicy, 'name' | 'onAcquire' | 'onRelease'>;
@@ -77,8 +67,8 @@ export interface HealthMonitorDeps {
   /** Runs `ping`; required when ping nodes are configured. */
   readonly run?: RunCommand;
   readonly fetch?: FetchLike;
-  readonly clock: MonitorClock;
-  readonly timers: MonitorTimers;
+  readonly clock: Pick<Clock, 'now'>;
+  readonly timers: Timers;
   readonly logger: Logger;
   /** Every change of the verdict or its reasons. Feed it to the engine as a `health` event. */
   readonly onChange: (healthy: boolean, reasons: readonly string[]) => void;

@@ -3,9 +3,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { systemTimers as timers } from '../clock.js';
 import { httpGet, httpSample } from './probes.js';
 
-const timers = { setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) };
 let base = '';
 let seen: string[] = [];
 const server = http.createServer((req, res) => {

@@ -4,18 +4,13 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import type { Timers } from '../clock.js';
 import type { RunCommand } from '../resources/command.js';
 
 export interface Sample {
   readonly ok: boolean;
   /** Why it failed, for people; empty when ok. */
   readonly reason: string;
-}
-
-/** Timer functions the probes need; the daemon's `Timers` has this shape. */
-export interface ProbeTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
 }
 
 export interface HttpCheckSpec {
@@ -49,7 +44,7 @@ export const httpGet: FetchLike = (url, init) =>
  * One GET. Healthy is a 2xx or 3xx answer within the timeout, as HAProxy's `option httpchk`
  * counts by default; redirects are not followed (a redirect proves the server answers).
  */
-export async function httpSample(spec: Pick<HttpCheckSpec, 'url' | 'timeoutMs'>, fetchFn: FetchLike, timers: ProbeTimers): Promise<Sample> {
+export async function httpSample(spec: Pick<HttpCheckSpec, 'url' | 'timeoutMs'>, fetchFn: FetchLike, timers: Pick<Timers, 'setTimeout' | 'clearTimeout'>): Promise<Sample> {
   const ac = new AbortController();
   let timedOut = false;
   const timer = timers.setTimeout(() => {

@@ -14,7 +14,7 @@
  * the same config works whether or not the compose file sets `container_name`.
  */
 import type { Logger } from 'pino';
-import { performance } from 'node:perf_hooks';
+import { systemClock, systemTimers, type Timers } from '../clock.js';
 
 export type AcquirePolicy = 'unpause-or-start' | 'start' | 'unpause' | 'restart' | 'none';
 export type ReleasePolicy = 'pause' | 'stop' | 'none';
@@ -280,10 +280,10 @@ export function stepDone(step: ContainerStep, status: ContainerStatus): boolean 
 export interface DockerDriverOptions {
   /** Per API call, except stop and restart, which add their own stop timeout (default 10 s). */
   readonly callTimeoutMs?: number;
-  readonly timers?: WatchTimers;
+  readonly timers?: Pick<Timers, 'setTimeout' | 'clearTimeout'>;
   /** Every Docker step, its outcome and how long it took (for metrics); "already there" is ok. */
   readonly onStep?: (step: ContainerStep, ok: boolean, seconds: number) => void;
-  /** Monotonic milliseconds for the step durations (default performance.now). */
+  /** Monotonic milliseconds for the step durations (default the system's monotonic clock). */
   readonly now?: () => number;
 }
 
@@ -291,7 +291,7 @@ export function createDockerContainerDriver(docker: DockerClient, policy: Contai
   const log = logger.child({ component: 'docker', container: policy.name });
   const stopT = policy.stopTimeoutSec ?? DEFAULT_CONTAINER_POLICY.stopTimeoutSec;
   const callTimeoutMs = opts.callTimeoutMs ?? 10_000;
-  const timers = opts.timers ?? realTimers;
+  const timers = opts.timers ?? systemTimers;
   let chain: Promise<unknown> = Promise.resolve();
 
   /** One apply at a time: each waits for the previous one, whatever its outcome. */
@@ -346,7 +346,7 @@ export function createDockerContainerDriver(docker: DockerClient, policy: Contai
     return info === null ? MISSING : stateOf(info);
   }
 
-  const now = opts.now ?? (() => performance.now());
+  const now = opts.now ?? systemClock.now;
 
   async function step(id: string, s: ContainerStep): Promise<void> {
     const t0 = now();
@@ -446,14 +446,8 @@ export type DockerWatchEvent =
       readonly health: ContainerHealth | null;
     };
 
-/** Backoff timers, the same shape the runtime injects. */
-export interface WatchTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
 export interface WatchOptions {
-  readonly timers?: WatchTimers;
+  readonly timers?: Pick<Timers, 'setTimeout' | 'clearTimeout'>;
   /** Re-subscribe delay after a break, doubling up to the cap (defaults 250 ms and 5 s). */
   readonly minBackoffMs?: number;
   readonly maxBackoffMs?: number;
@@ -490,8 +484,6 @@ export function parseEvent(ev: RawEvent): DockerWatchEvent | null {
   return { type: 'container', action, id: ev.Actor?.ID ?? ev.id ?? '', name: ev.Actor?.Attributes?.name ?? null, health };
 }
 
-const realTimers: WatchTimers = { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
-
 /**
  * Subscribes to Docker's event stream for the protected container and reports its events, and
  * whether Docker is reachable (`{type:'docker', up}` on every change). When the stream breaks —
@@ -506,7 +498,7 @@ export function watchDockerEvents(
   opts: WatchOptions = {},
 ): DockerWatch {
   const log = logger.child({ component: 'docker-events', container: target.name });
-  const timers = opts.timers ?? realTimers;
+  const timers = opts.timers ?? systemTimers;
   const minMs = opts.minBackoffMs ?? 250;
   const maxMs = opts.maxBackoffMs ?? 5_000;
   let delay = minMs;

@@ -1,12 +1,20 @@
 /**
- * A fake monotonic clock with timers, for unit tests that must never sleep. Same shapes as the
- * runtime's `Clock` and `Timers`. `advance(ms)` fires due timers in time order and lets the
- * promises they start settle between firings, so async code driven by timers runs as it would.
+ * A fake monotonic clock with timers, for unit tests that must never sleep: a `Clock` and
+ * `Timers` (see clock.ts) in one object. `advance(ms)` fires due timers in time order (ties in
+ * the order they were set) and lets the promises they start settle between firings, so async code
+ * driven by timers runs as it would.
  */
-export class FakeTime {
-  private t = 0;
+import type { Clock, Timers } from '../clock.js';
+
+export class FakeTime implements Clock, Timers {
+  private t: number;
   private seq = 0;
   private readonly pending = new Map<number, { at: number; fn: () => void; every: number | null }>();
+
+  /** `start`: the monotonic reading before the first advance. */
+  constructor(start = 0) {
+    this.t = start;
+  }
 
   now(): number {
     return this.t;
@@ -60,7 +68,7 @@ export class FakeTime {
   }
 }
 
-/** Lets every promise chain that is ready run to completion (a few event-loop turns, no time). */
+/** Lets every promise chain that is ready run to completion (twenty event-loop turns, no time). */
 export async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++) await new Promise<void>((r) => setImmediate(r));
+  for (let i = 0; i < 20; i++) await new Promise<void>((r) => setImmediate(r));
 }
