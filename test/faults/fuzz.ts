@@ -142,8 +142,8 @@ function checkDecode({ bytes, keys }: WireInput): void {
 /** Words the parsers take seriously, and the punctuation each form gives meaning to. */
 const JUNK = [
   'keepalive', 'deadtime', 'warntime', 'initdead', 'udpport', 'auto_failback', 'node', 'ucast', 'mcast', 'bcast', 'ping', 'autojoin', 'crm', 'logfile', 'auth',
-  'sha1', 'sha256', 'md5', 'crc', 'IPaddr::', 'IPaddr2::10.0.2.100/24/eth0:1', 'IPv6addr::2001:db8::1/64/eth0', 'docker::', 'docker::web::start::stop', '10.0.2.100/24/eth0',
-  'cookbook', 'COOKBOOK2', 'eth0', '10.0.2.15', '239.0.0.94', '694', '0', '1', '-1', '256', '65536', '1e400', 'NaN', '500ms', '0.0001us', 'on', 'off', 'legacy', 'none', 'null', '~',
+  'sha1', 'sha256', 'md5', 'crc', 'IPaddr::', 'IPaddr2::10.77.0.100/24/eth0:1', 'IPv6addr::2001:db8::1/64/eth0', 'docker::', 'docker::web::start::stop', '10.77.0.100/24/eth0',
+  'cookbook', 'COOKBOOK2', 'eth0', '10.77.0.11', '239.0.0.94', '694', '0', '1', '-1', '256', '65536', '1e400', 'NaN', '500ms', '0.0001us', 'on', 'off', 'legacy', 'none', 'null', '~',
   '#', '\\', '::', '/', ':', ': ', '- ', '-', '[', ']', '{', '}', ',', '&a', '*a', '!!binary', '!!js/function', '<<: *a', '? ', '|', '>', '"', "'", '%YAML 1.1', '---', '...', '\t', '\r', '\u0000', '\uFEFF', 'é', '\uD83D\uDE00',
   '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'nodes:', 'paths:', 'groups:', 'vips:', 'auth:', 'keys:', 'secret_file:', 'api:', 'garp:', 'health:', 'http:', 'url:',
 ];

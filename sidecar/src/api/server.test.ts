@@ -20,8 +20,8 @@ function snapshot(over: Partial<StatusSnapshot> = {}): StatusSnapshot {
     standby: false,
     maintenance: false,
     groups: [
-      { id: 'web', preferred: 'cookbook', holder: 'cookbook', localClaim: 'held', vips: [{ address: '10.0.2.100', present: true }] },
-      { id: 'db', preferred: 'cookbook2', holder: 'cookbook', localClaim: 'held', vips: [{ address: '10.0.2.101', present: true }] },
+      { id: 'web', preferred: 'cookbook', holder: 'cookbook', localClaim: 'held', vips: [{ address: '10.77.0.100', present: true }] },
+      { id: 'db', preferred: 'cookbook2', holder: 'cookbook', localClaim: 'held', vips: [{ address: '10.77.0.101', present: true }] },
     ],
     peers: [
       {

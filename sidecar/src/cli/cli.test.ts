@@ -26,9 +26,9 @@ function snapshot(over: Partial<StatusSnapshot> = {}): StatusSnapshot {
     healthReasons: [],
     standby: false,
     maintenance: false,
-    groups: [{ id: '10.0.2.100', preferred: 'cookbook', holder: 'cookbook', localClaim: 'none', vips: [{ address: '10.0.2.100', present: false }] }],
+    groups: [{ id: '10.77.0.100', preferred: 'cookbook', holder: 'cookbook', localClaim: 'none', vips: [{ address: '10.77.0.100', present: false }] }],
     peers: [peer('cookbook', 'up')],
-    lastTransition: { group: '10.0.2.100', from: 'releasing', to: 'none', reason: 'failback:cookbook', at: '2025-03-01T12:00:00.000Z' },
+    lastTransition: { group: '10.77.0.100', from: 'releasing', to: 'none', reason: 'failback:cookbook', at: '2025-03-01T12:00:00.000Z' },
     containers: [],
     configHash: 'c0ffee12',
     ready: true,
@@ -126,10 +126,10 @@ describe('heartbeat-sidecar status', () => {
     assert.match(r.out, /^Role: +standby$/m);
     assert.match(r.out, /^rscstatus: +none \(This node is holding none resources\.\)$/m);
     assert.match(r.out, /^GROUP +PREFERRED +HOLDER +THIS NODE +VIPS$/m);
-    assert.match(r.out, /^10\.0\.2\.100 +cookbook +cookbook +none +10\.0\.2\.100 \(not here\)$/m);
+    assert.match(r.out, /^10\.77\.0\.100 +cookbook +cookbook +none +10\.77\.0\.100 \(not here\)$/m);
     assert.match(r.out, /^PEER +STATE +LAST HEARD +RTT +HEALTH +PATHS$/m);
     assert.match(r.out, /^cookbook +up +412 ms ago +0\.31 ms +healthy +ucast:eth0 up 412 ms ago$/m);
-    assert.match(r.out, /^Last transition: 10\.0\.2\.100 releasing -> none \(failback:cookbook\) at 2025-03-01T12:00:00\.000Z$/m);
+    assert.match(r.out, /^Last transition: 10\.77\.0\.100 releasing -> none \(failback:cookbook\) at 2025-03-01T12:00:00\.000Z$/m);
   });
 
   test('unhealthy, standby, a silent peer and no transition yet are all said plainly', async () => {

@@ -29,12 +29,12 @@ const SNAPSHOT: StatusSnapshot = {
   healthReasons: [],
   standby: false,
   maintenance: false,
-  groups: [{ id: '10.0.2.100', preferred: 'cookbook', holder: 'cookbook', localClaim: 'held', vips: [{ address: '10.0.2.100', present: true }] }],
+  groups: [{ id: '10.77.0.100', preferred: 'cookbook', holder: 'cookbook', localClaim: 'held', vips: [{ address: '10.77.0.100', present: true }] }],
   peers: [
     { node: 'cookbook2', state: 'up', lastHeardAgoMs: 300, rttMs: 0.2, generation: 2, healthy: true, standby: false, maintenance: false, paths: [{ path: 'ucast:eth0', state: 'up', lastHeardAgoMs: 300 }] },
   ],
   lastTransition: null,
-  containers: [{ group: '10.0.2.100', name: 'web', dockerUp: true, dockerError: null, state: 'running', health: 'healthy' }],
+  containers: [{ group: '10.77.0.100', name: 'web', dockerUp: true, dockerError: null, state: 'running', health: 'healthy' }],
   configHash: 'abc',
   ready: true,
 };
@@ -83,7 +83,7 @@ describe('CLI and API agree', () => {
     const d = daemon(TOKEN);
     const status = await cli(d, 'heartbeat-sidecar', ['status']);
     assert.equal(status.code, 0, status.err);
-    assert.match(status.out, /^10\.0\.2\.100 +cookbook +cookbook +held/m);
+    assert.match(status.out, /^10\.77\.0\.100 +cookbook +cookbook +held/m);
     assert.deepEqual(await cli(d, '/usr/local/bin/cl_status', ['rscstatus', '-m']), { code: 0, out: 'This node is holding all resources.\n', err: '' });
     assert.deepEqual(await cli(d, '/usr/local/bin/cl_status', ['listnodes']), { code: 0, out: 'cookbook\ncookbook2\n', err: '' });
   });

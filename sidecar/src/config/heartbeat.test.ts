@@ -15,6 +15,9 @@ const RECIPE = {
   authkeys: await readFile(join(RECIPE_DIR, 'authkeys'), 'utf8'),
   haresources: await readFile(join(RECIPE_DIR, 'haresources'), 'utf8'),
 };
+/** The recipe's own addresses, taken from its files: they belong to the recipe, not to any test. */
+const RECIPE_PEERS = [...RECIPE['ha.cf'].matchAll(/^ucast eth0 (\S+)$/gm)].map((m) => m[1]!);
+const RECIPE_VIP = /^cookbook IPaddr::([^/]+)\/24\/eth0:1$/m.exec(RECIPE.haresources)![1]!;
 const files = await scratch();
 after(() => files.remove());
 
@@ -65,12 +68,13 @@ describe('the recipe', () => {
       { name: 'cookbook', priority: 0 },
       { name: 'cookbook2', priority: 0 },
     ]);
-    assert.deepEqual(c.paths, [{ kind: 'ucast', iface: 'eth0', peers: ['10.0.2.15', '10.0.2.16'] }]);
+    assert.equal(RECIPE_PEERS.length, 2);
+    assert.deepEqual(c.paths, [{ kind: 'ucast', iface: 'eth0', peers: RECIPE_PEERS }]);
     // initdead is Heartbeat's derived default for deadtime 10 s: 2 × deadtime.
     assert.deepEqual(c.timing, { keepaliveMs: 1000, warntimeMs: 5000, deadtimeMs: 10_000, initdeadMs: 20_000 });
     assert.equal(c.port, 694);
     assert.equal(c.autoFailback, true);
-    assert.deepEqual(c.groups, [{ id: '10.0.2.100', preferred: 'cookbook', vips: [{ address: '10.0.2.100', prefixLength: 24, iface: 'eth0', label: 'eth0:1', family: 4 }], container: null }]);
+    assert.deepEqual(c.groups, [{ id: RECIPE_VIP, preferred: 'cookbook', vips: [{ address: RECIPE_VIP, prefixLength: 24, iface: 'eth0', label: 'eth0:1', family: 4 }], container: null }]);
     assert.deepEqual(c.auth, { sendKeyId: 1, keys: [{ id: 1, method: 'sha1', secret: 'topsecretpassword' }] });
     assert.equal(c.vipLeaseSec, 10);
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.groups[0]!.vips[0]) && Object.isFrozen(c.auth.keys));
@@ -114,7 +118,7 @@ describe('the recipe', () => {
 
 describe('ha.cf', () => {
   test("missing timing directives take Heartbeat's defaults", async () => {
-    const bare = 'ucast eth0 10.0.2.16\nauto_failback off\nnode cookbook cookbook2\n';
+    const bare = 'ucast eth0 10.77.0.12\nauto_failback off\nnode cookbook cookbook2\n';
     assert.deepEqual((await loaded({ haCf: bare })).timing, { keepaliveMs: 1000, warntimeMs: 15_000, deadtimeMs: 30_000, initdeadMs: 30_000 });
     assert.equal((await loaded({ haCf: `${bare}deadtime 5\n` })).timing.initdeadMs, 12_000);
     assert.equal((await loaded({ haCf: `${bare}deadtime 8\nwarntime 4\n` })).timing.initdeadMs, 16_000);
@@ -123,19 +127,19 @@ describe('ha.cf', () => {
   test('reads comments, blank lines, ms units, several nodes per line and every medium', async () => {
     const haCf = [
       '# two links', '', 'keepalive 500ms   # half a second', 'deadtime 3', 'warntime 1.5', 'initdead 12',
-      'udpport 694', 'auto_failback off', 'node cookbook cookbook2', 'ucast eth0 10.0.2.15',
-      'mcast eth1 239.0.0.94 694 2 1', 'bcast eth2 eth3', 'ucast eth0 10.0.2.16', 'ping 10.0.2.1', 'logfile /var/log/ha-log', 'crm off',
+      'udpport 694', 'auto_failback off', 'node cookbook cookbook2', 'ucast eth0 10.77.0.11',
+      'mcast eth1 239.0.0.94 694 2 1', 'bcast eth2 eth3', 'ucast eth0 10.77.0.12', 'ping 10.77.0.1', 'logfile /var/log/ha-log', 'crm off',
     ].join('\n');
     const c = await loaded({ haCf, interfaces: null });
     assert.deepEqual(c.timing, { keepaliveMs: 500, warntimeMs: 1500, deadtimeMs: 3000, initdeadMs: 12_000 });
     assert.equal(c.autoFailback, false);
     assert.deepEqual(c.paths, [
-      { kind: 'ucast', iface: 'eth0', peers: ['10.0.2.15', '10.0.2.16'] },
+      { kind: 'ucast', iface: 'eth0', peers: ['10.77.0.11', '10.77.0.12'] },
       { kind: 'mcast', iface: 'eth1', group: '239.0.0.94', ttl: 2, loop: true },
       { kind: 'bcast', iface: 'eth2' },
       { kind: 'bcast', iface: 'eth3' },
     ]);
-    assert.deepEqual(c.pingNodes, ['10.0.2.1']);
+    assert.deepEqual(c.pingNodes, ['10.77.0.1']);
     assert.equal(c.log.file, '/var/log/ha-log');
   });
 
@@ -152,12 +156,12 @@ describe('ha.cf', () => {
 
 describe('haresources', () => {
   test('two groups, each with its own preferred node, give an active/active pair', async () => {
-    const c = await loaded({ haresources: 'cookbook IPaddr::10.0.2.100/24/eth0:1\ncookbook2 IPaddr2::10.0.2.101/24/eth0\n' });
+    const c = await loaded({ haresources: 'cookbook IPaddr::10.77.0.100/24/eth0:1\ncookbook2 IPaddr2::10.77.0.101/24/eth0\n' });
     assert.deepEqual(
       c.groups.map((g) => [g.id, g.preferred, g.vips.map((v) => `${v.address}/${v.prefixLength} ${v.label}`)]),
       [
-        ['10.0.2.100', 'cookbook', ['10.0.2.100/24 eth0:1']],
-        ['10.0.2.101', 'cookbook2', ['10.0.2.101/24 null']],
+        ['10.77.0.100', 'cookbook', ['10.77.0.100/24 eth0:1']],
+        ['10.77.0.101', 'cookbook2', ['10.77.0.101/24 null']],
       ],
     );
   });
@@ -168,23 +172,23 @@ describe('haresources', () => {
   });
 
   test('a backslash continues a line; a bare address means IPaddr; comments are skipped', async () => {
-    const c = await loaded({ haresources: '# web\n\ncookbook IPaddr::10.0.2.100/24/eth0:1 \\\n   10.0.2.101/24/eth0  # second\n' });
+    const c = await loaded({ haresources: '# web\n\ncookbook IPaddr::10.77.0.100/24/eth0:1 \\\n   10.77.0.101/24/eth0  # second\n' });
     assert.equal(c.groups.length, 1);
     assert.deepEqual(
       c.groups[0]!.vips.map((v) => v.address),
-      ['10.0.2.100', '10.0.2.101'],
+      ['10.77.0.100', '10.77.0.101'],
     );
   });
 
   test('docker::NAME after the addresses protects a container, with the default policy', async () => {
-    const c = await loaded({ haresources: 'cookbook IPaddr::10.0.2.100/24/eth0:1 docker::web\ncookbook2 10.0.2.101/24/eth0\n' });
+    const c = await loaded({ haresources: 'cookbook IPaddr::10.77.0.100/24/eth0:1 docker::web\ncookbook2 10.77.0.101/24/eth0\n' });
     assert.deepEqual(c.groups[0]!.container, { name: 'web', onAcquire: 'unpause-or-start', onRelease: 'pause' });
     assert.equal(c.groups[0]!.vips.length, 1);
     assert.equal(c.groups[1]!.container, null);
   });
 
   test('docker::NAME::ON_ACQUIRE::ON_RELEASE sets the policy; a lone ON_ACQUIRE keeps the default release', async () => {
-    const c = await loaded({ haresources: 'cookbook 10.0.2.100/24/eth0 docker::web::restart::stop\ncookbook2 10.0.2.101/24/eth0 docker::db::start\n' });
+    const c = await loaded({ haresources: 'cookbook 10.77.0.100/24/eth0 docker::web::restart::stop\ncookbook2 10.77.0.101/24/eth0 docker::db::start\n' });
     assert.deepEqual(
       c.groups.map((g) => g.container),
       [
@@ -212,28 +216,28 @@ describe('refusals', () => {
     { name: 'auto_failback legacy', setup: { haCf: recipeWith('auto_failback on', 'auto_failback legacy') }, file: 'ha.cf', line: 8, rule: 'unsupported-setting', fix: /auto_failback on/ },
     { name: 'autojoin other than none', setup: { haCf: recipeWith('autojoin none', 'autojoin any') }, file: 'ha.cf', line: 1, rule: 'unsupported-setting', fix: /autojoin none/ },
     { name: 'a use_logd that is not yes or no', setup: { haCf: recipeWith('use_logd yes', 'use_logd maybe') }, file: 'ha.cf', line: 11, rule: 'invalid-value' },
-    { name: 'a directive with missing arguments', setup: { haCf: recipeWith('ucast eth0 10.0.2.16', 'ucast eth0') }, file: 'ha.cf', line: 3, rule: 'directive-arguments', fix: /ucast IFACE PEER-ADDRESS/ },
+    { name: 'a directive with missing arguments', setup: { haCf: recipeWith(`ucast eth0 ${RECIPE_PEERS[1]}`, 'ucast eth0') }, file: 'ha.cf', line: 3, rule: 'directive-arguments', fix: /ucast IFACE PEER-ADDRESS/ },
     { name: 'a directive given twice', setup: { haCf: `${RECIPE['ha.cf']}keepalive 2\n` }, file: 'ha.cf', line: 12, rule: 'duplicate-directive' },
-    { name: 'a ucast peer that is not an address', setup: { haCf: recipeWith('ucast eth0 10.0.2.16', 'ucast eth0 cookbook2') }, file: 'ha.cf', line: 3, rule: 'invalid-value', fix: /IPv4 address/ },
+    { name: 'a ucast peer that is not an address', setup: { haCf: recipeWith(`ucast eth0 ${RECIPE_PEERS[1]}`, 'ucast eth0 cookbook2') }, file: 'ha.cf', line: 3, rule: 'invalid-value', fix: /IPv4 address/ },
     { name: 'an mcast port other than udpport', setup: { haCf: `${RECIPE['ha.cf']}mcast eth0 239.0.0.94 695 1 0\n` }, file: 'ha.cf', line: 12, rule: 'mcast-port-mismatch' },
-    { name: 'no path at all', setup: { haCf: recipeWith('ucast eth0 10.0.2.15\nucast eth0 10.0.2.16\n', '') }, file: 'ha.cf', line: null, rule: 'no-path', fix: /ucast eth0/ },
+    { name: 'no path at all', setup: { haCf: recipeWith(RECIPE_PEERS.map((p) => `ucast eth0 ${p}\n`).join(''), '') }, file: 'ha.cf', line: null, rule: 'no-path', fix: /ucast eth0/ },
     { name: 'a path on a missing interface', setup: { interfaces: ['lo'] }, file: 'ha.cf', line: 2, rule: 'iface-missing', fix: /this host has lo/ },
     { name: 'a VIP on a missing interface', setup: { haCf: RECIPE['ha.cf'].replaceAll('ucast eth0', 'ucast lo'), interfaces: ['lo'] }, file: 'haresources', line: 1, rule: 'iface-missing' },
     { name: 'this host not among the nodes', setup: { hostname: 'web3' }, file: 'ha.cf', line: 9, rule: 'own-node-undeclared', fix: /node web3.*HB_NODE/ },
-    { name: 'a haresources node missing from the node lines', setup: { haresources: 'ghost IPaddr::10.0.2.100/24/eth0:1\n' }, file: 'haresources', line: 1, rule: 'node-undeclared', fix: /node ghost/ },
-    { name: 'an address without prefix and interface', setup: { haresources: 'cookbook IPaddr::10.0.2.100\n' }, file: 'haresources', line: 1, rule: 'invalid-value', fix: /IPaddr::10.0.2.100|10\.0\.2\.100\/24\/eth0/ },
-    { name: 'an unknown resource agent', setup: { haresources: 'cookbook IPaddr::10.0.2.100/24/eth0 drbddisk::r0\n' }, file: 'haresources', line: 1, rule: 'unknown-resource-agent', fix: /docker::NAME/ },
+    { name: 'a haresources node missing from the node lines', setup: { haresources: 'ghost IPaddr::10.77.0.100/24/eth0:1\n' }, file: 'haresources', line: 1, rule: 'node-undeclared', fix: /node ghost/ },
+    { name: 'an address without prefix and interface', setup: { haresources: 'cookbook IPaddr::10.77.0.100\n' }, file: 'haresources', line: 1, rule: 'invalid-value', fix: /IPaddr::10.77.0.100|10\.77\.0\.100\/24\/eth0/ },
+    { name: 'an unknown resource agent', setup: { haresources: 'cookbook IPaddr::10.77.0.100/24/eth0 drbddisk::r0\n' }, file: 'haresources', line: 1, rule: 'unknown-resource-agent', fix: /docker::NAME/ },
     { name: 'a label on an IPv6 address', setup: { haresources: 'cookbook IPaddr::2001:db8::1/64/eth0:1\n' }, file: 'haresources', line: 1, rule: 'invalid-value', fix: /2001:db8::1\/64\/eth0$/ },
-    { name: 'a docker resource before an address', setup: { haresources: 'cookbook docker::web 10.0.2.100/24/eth0\n' }, file: 'haresources', line: 1, rule: 'invalid-line', fix: /move docker::web to the end/ },
-    { name: 'two containers in one group', setup: { haresources: '\ncookbook 10.0.2.100/24/eth0 docker::web docker::db\n' }, file: 'haresources', line: 2, rule: 'invalid-line', fix: /one docker::/ },
+    { name: 'a docker resource before an address', setup: { haresources: 'cookbook docker::web 10.77.0.100/24/eth0\n' }, file: 'haresources', line: 1, rule: 'invalid-line', fix: /move docker::web to the end/ },
+    { name: 'two containers in one group', setup: { haresources: '\ncookbook 10.77.0.100/24/eth0 docker::web docker::db\n' }, file: 'haresources', line: 2, rule: 'invalid-line', fix: /one docker::/ },
     { name: 'a container without an address', setup: { haresources: 'cookbook docker::web\n' }, file: 'haresources', line: 1, rule: 'invalid-line', fix: /IPaddr::10\.0\.0\.100\/24\/eth0 docker::web/ },
-    { name: 'docker without a name', setup: { haresources: 'cookbook 10.0.2.100/24/eth0 docker::\n' }, file: 'haresources', line: 1, rule: 'invalid-line', fix: /docker::NAME/ },
-    { name: 'docker with too many arguments', setup: { haresources: 'cookbook 10.0.2.100/24/eth0 docker::web::start::stop::now\n' }, file: 'haresources', line: 1, rule: 'invalid-line' },
-    { name: 'an unknown container acquire policy', setup: { haresources: 'cookbook 10.0.2.100/24/eth0 docker::web::resume\n' }, file: 'haresources', line: 1, rule: 'invalid-value', fix: /unpause-or-start/ },
-    { name: 'an unknown container release policy', setup: { haresources: 'cookbook 10.0.2.100/24/eth0 docker::web::start::kill\n' }, file: 'haresources', line: 1, rule: 'invalid-value', fix: /pause, stop, none/ },
-    { name: 'an invalid container name', setup: { haresources: 'cookbook 10.0.2.100/24/eth0 docker::-web\n' }, file: 'haresources', line: 1, rule: 'invalid-value', fix: /container/ },
+    { name: 'docker without a name', setup: { haresources: 'cookbook 10.77.0.100/24/eth0 docker::\n' }, file: 'haresources', line: 1, rule: 'invalid-line', fix: /docker::NAME/ },
+    { name: 'docker with too many arguments', setup: { haresources: 'cookbook 10.77.0.100/24/eth0 docker::web::start::stop::now\n' }, file: 'haresources', line: 1, rule: 'invalid-line' },
+    { name: 'an unknown container acquire policy', setup: { haresources: 'cookbook 10.77.0.100/24/eth0 docker::web::resume\n' }, file: 'haresources', line: 1, rule: 'invalid-value', fix: /unpause-or-start/ },
+    { name: 'an unknown container release policy', setup: { haresources: 'cookbook 10.77.0.100/24/eth0 docker::web::start::kill\n' }, file: 'haresources', line: 1, rule: 'invalid-value', fix: /pause, stop, none/ },
+    { name: 'an invalid container name', setup: { haresources: 'cookbook 10.77.0.100/24/eth0 docker::-web\n' }, file: 'haresources', line: 1, rule: 'invalid-value', fix: /container/ },
     { name: 'a line without resources', setup: { haresources: 'cookbook\n' }, file: 'haresources', line: 1, rule: 'invalid-line' },
-    { name: 'two groups with one id', setup: { haresources: 'cookbook 10.0.2.100/24/eth0\ncookbook2 10.0.2.100/24/eth0\n' }, file: 'haresources', line: 2, rule: 'duplicate-group' },
+    { name: 'two groups with one id', setup: { haresources: 'cookbook 10.77.0.100/24/eth0\ncookbook2 10.77.0.100/24/eth0\n' }, file: 'haresources', line: 2, rule: 'duplicate-group' },
     { name: 'no auth line', setup: { authkeys: '1 sha1 secret\n' }, file: 'authkeys', line: null, rule: 'send-key-missing', fix: /auth 1/ },
     { name: 'an auth line naming no key', setup: { authkeys: 'auth 2\n1 sha1 secret\n' }, file: 'authkeys', line: 1, rule: 'send-key-missing' },
     { name: 'a secret with spaces', setup: { authkeys: 'auth 1\n1 sha1 two words\n' }, file: 'authkeys', line: 2, rule: 'invalid-line' },
@@ -286,9 +290,9 @@ describe('refusals', () => {
 
   test('a typo in a bare address is a bad address, not an unknown resource agent', async () => {
     const cases: [string, RegExp][] = [
-      ['cookbook 10.0.2.300/24/eth0:1\n', /^10\.0\.2\.300\/24\/eth0:1: "10\.0\.2\.300" is not a valid IPv4 address/],
-      ['cookbook 10.0.2/24/eth0\n', /"10\.0\.2" is not a valid IPv4 address/],
-      ['cookbook 10.0.2.1O0/24/eth0\n', /"10\.0\.2\.1O0" is not a valid IPv4 address/],
+      ['cookbook 10.77.0.300/24/eth0:1\n', /^10\.77\.0\.300\/24\/eth0:1: "10\.77\.0\.300" is not a valid IPv4 address/],
+      ['cookbook 10.77.0/24/eth0\n', /"10\.77\.0" is not a valid IPv4 address/],
+      ['cookbook 10.77.0.1O0/24/eth0\n', /"10\.77\.0\.1O0" is not a valid IPv4 address/],
       ['cookbook 2001:db8::g1/64/eth0\n', /"2001:db8::g1" is not a valid IPv6 address/],
       ['cookbook fe80::1%eth0/64/eth0\n', /has a zone \("%eth0"\)/],
     ];
@@ -302,7 +306,7 @@ describe('refusals', () => {
       assert.match(problems[0]!.message, message);
     }
     // A resource agent, even one with hex-looking letters, is still judged as an agent.
-    const { problems } = await problemsOf({ haresources: 'cookbook 10.0.2.100/24/eth0 db2::db2inst1\n' });
+    const { problems } = await problemsOf({ haresources: 'cookbook 10.77.0.100/24/eth0 db2::db2inst1\n' });
     assert.deepEqual(
       problems.map((p) => [p.rule, p.message.split(';')[0]]),
       [['unknown-resource-agent', 'unknown resource agent "db2"']],
@@ -310,10 +314,10 @@ describe('refusals', () => {
   });
 
   test("a bad first address is reported once, not again as the group's name derived from it", async () => {
-    const { problems } = await problemsOf({ haresources: 'cookbook IPaddr::10.0.2.1%x/24/eth0\n' });
+    const { problems } = await problemsOf({ haresources: 'cookbook IPaddr::10.77.0.1%x/24/eth0\n' });
     assert.deepEqual(
       problems.map((p) => [p.line, p.key, p.rule]),
-      [[1, 'IPaddr::10.0.2.1%x/24/eth0', 'invalid-value']],
+      [[1, 'IPaddr::10.77.0.1%x/24/eth0', 'invalid-value']],
     );
   });
 
@@ -380,7 +384,7 @@ describe('refusals', () => {
     const { problems, dir } = await problemsOf({
       haCf: recipeWith('use_logd yes', 'respawn hacluster /usr/lib/heartbeat/ipfail').replace('deadtime 10', 'deadtime 2'),
       modes: { authkeys: 0o644 },
-      haresources: 'ghost IPaddr::10.0.2.100/24/eth0:1\n',
+      haresources: 'ghost IPaddr::10.77.0.100/24/eth0:1\n',
     });
     assert.deepEqual(
       problems.map((p) => [p.file?.slice(dir.length + 1), p.line, p.rule]),

@@ -361,9 +361,9 @@ function dockerArgument(t: Translation, resource: string, at: Where): ContainerD
 
 /**
  * Whether a resource is written as a bare address, which means IPaddr, as in Heartbeat. It is
- * judged by its look, not by its validity, so that a typo in an address (10.0.2.300, 2001:db8::g1)
+ * judged by its look, not by its validity, so that a typo in an address (10.77.0.300, 2001:db8::g1)
  * is reported as a bad address rather than as an unknown resource agent named after it: digits
- * and dots, hex digits with ':', or the start of either (10.0.2.1O0). An agent is a script name
+ * and dots, hex digits with ':', or the start of either (10.77.0.1O0). An agent is a script name
  * such as IPaddr or drbddisk, which none of these match.
  */
 function looksLikeAddress(resource: string): boolean {
@@ -371,7 +371,7 @@ function looksLikeAddress(resource: string): boolean {
   return isIP(head) !== 0 || /^[\d.]+$/.test(head) || /^[\da-f.]*:[\da-f:.]*$/i.test(head) || /^\d+\.\d/.test(head) || /^\d[\da-f]{0,3}:[\da-f]{0,4}:/i.test(head);
 }
 
-/** `IPaddr::10.0.2.100/24/eth0:1` → `10.0.2.100/24/eth0:1`; a bare address means IPaddr, as in Heartbeat. */
+/** `IPaddr::10.77.0.100/24/eth0:1` → `10.77.0.100/24/eth0:1`; a bare address means IPaddr, as in Heartbeat. */
 function vipArgument(t: Translation, resource: string, at: Where): string[] {
   // An IPv6 address holds '::' too, so look for a bare address first.
   const bare = looksLikeAddress(resource);

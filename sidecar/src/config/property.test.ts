@@ -19,7 +19,7 @@ after(() => files.remove());
 const word = fc.oneof(
   fc.constantFrom(
     'keepalive', 'deadtime', 'warntime', 'initdead', 'udpport', 'auto_failback', 'node', 'ucast', 'mcast', 'bcast', 'ping', 'autojoin', 'crm', 'use_logd', 'logfile',
-    'auth', 'sha1', 'md5', 'crc', 'IPaddr::', 'IPaddr2::10.0.2.100/24/eth0:1', '2001:db8::1/64/eth0', 'cookbook', 'eth0', '10.0.2.15', '239.0.0.94', '694', '1', '0', '500ms',
+    'auth', 'sha1', 'md5', 'crc', 'IPaddr::', 'IPaddr2::10.77.0.100/24/eth0:1', '2001:db8::1/64/eth0', 'cookbook', 'eth0', '10.77.0.11', '239.0.0.94', '694', '1', '0', '500ms',
     'on', 'off', 'legacy', 'none', '#', '\\', '::', '/', '__proto__', 'constructor',
   ),
   fc.string({ maxLength: 6 }),

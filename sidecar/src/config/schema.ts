@@ -136,7 +136,7 @@ const VIP_TEXT = 'address/prefix/interface[:label] such as 10.0.0.100/24/eth0:1,
 
 /**
  * Why a VIP's address is not one, named by the family it looks like, so that a typo such as
- * 10.0.2.300 reads as a bad IPv4 address rather than as something else.
+ * 10.77.0.300 reads as a bad IPv4 address rather than as something else.
  */
 function notAnAddress(address: unknown): Rejected {
   if (typeof address !== 'string') return reject(`${show(address)} is not an IP address`, `write ${VIP_TEXT}`);
@@ -151,7 +151,7 @@ function notAnAddress(address: unknown): Rejected {
 const VIP_KEYS = new Set(['address', 'prefix', 'iface', 'label']);
 
 /**
- * One VIP from `10.0.2.100/24/eth0:1` (haresources' IPaddr argument, also accepted in YAML) or
+ * One VIP from `10.77.0.100/24/eth0:1` (haresources' IPaddr argument, also accepted in YAML) or
  * from a mapping. A label is Linux's IPv4 alias name; it must start with the interface name.
  * IPv6 addresses are kept in the canonical form `ip -j` reports, so they compare equal.
  */

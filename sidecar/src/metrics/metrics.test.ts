@@ -75,7 +75,7 @@ test('label sets the runtime uses are accepted', async () => {
   m.groupClaim.set({ group: 'web', claim: 'held' }, 1);
   m.transitions.inc({ group: 'web', from: 'acquiring', to: 'held', reason: 'acquired' });
   m.heartbeatsReceived.inc({ peer: 'cookbook2', path: 'ucast:eth0' });
-  m.vipPresent.set({ group: 'web', address: '10.0.2.100' }, 1);
+  m.vipPresent.set({ group: 'web', address: '10.77.0.100' }, 1);
   m.containerActions.inc({ container: 'web', action: 'unpause', result: 'ok' });
   m.containerActionDuration.observe({ container: 'web', action: 'unpause' }, 0.02);
   m.dockerUp.set({ container: 'web' }, 0);

@@ -160,9 +160,9 @@ test('path ids, with one ucast path per interface however many ucast lines ha.cf
   const port = await freePort();
   const t = createUdpTransport({
     paths: [
-      { kind: 'ucast', iface: 'eth0', peers: ['10.0.2.15'] },
+      { kind: 'ucast', iface: 'eth0', peers: ['10.77.0.11'] },
       { kind: 'mcast', iface: 'eth1', group: '239.0.0.1', ttl: 1, loop: false },
-      { kind: 'ucast', iface: 'eth0', peers: ['10.0.2.16', '10.0.2.15'] },
+      { kind: 'ucast', iface: 'eth0', peers: ['10.77.0.12', '10.77.0.11'] },
       { kind: 'bcast', iface: 'eth2' },
     ],
     port,

@@ -25,7 +25,7 @@ const HEARTBEAT: Message = {
   standby: false,
   maintenance: false,
   takeoverEpoch: 3,
-  groups: [{ group: '10.0.2.100', claim: 'held' }],
+  groups: [{ group: '10.77.0.100', claim: 'held' }],
   echoes: [{ node: 'cookbook2', sentAtMs: 987_654, heldMs: 12 }],
 };
 
@@ -51,13 +51,13 @@ const GOLDEN: readonly { name: string; key: AuthKey; message: Message; hex: stri
       '01', // flags: healthy
       '00000003', // takeoverEpoch 3
       '01', // one group
-      '0a' + '31302e302e322e313030', // "10.0.2.100"
+      '0b' + '31302e37372e302e313030', // "10.77.0.100"
       '01', // held
       '01', // one echo
       '09' + '636f6f6b626f6f6b32', // "cookbook2"
       '00000000000f1206', // its sentAtMs 987654
       '0000000c', // heldMs 12
-      'caa25f9aecbbbf084f7b524874b903c07db491e54c16d37c96e151256235a4f3', // HMAC-SHA256
+      '68b644e7246702580d5571a54cf172fefbd21221c06e712e7d80e84a1acf4f99', // HMAC-SHA256
     ].join(''),
   },
   {
@@ -249,11 +249,11 @@ test('malformed, even under a valid MAC: every way the body can be wrong', () =>
     { name: 'truncated in the echo', bytes: sealed(HEARTBEAT_BODY.subarray(0, -1)), detail: /truncated in echo heldMs/ },
     { name: 'empty body', bytes: sealed(Buffer.alloc(0)), detail: /truncated in node/ },
     { name: 'a trailing byte', bytes: sealed(Buffer.concat([HEARTBEAT_BODY, Buffer.from([0])])), detail: /1 trailing bytes/ },
-    // Offsets in the body: node 0..8, generation 9, seq 17, sentAtMs 25, priority 33, flags 35, epoch 36, group count 40, group id 41..51, claim 52, echo count 53.
+    // Offsets in the body: node 0..8, generation 9, seq 17, sentAtMs 25, priority 33, flags 35, epoch 36, group count 40, group id 41..52, claim 53, echo count 54.
     { name: 'an unknown flag bit', bytes: sealed(withByte(HEARTBEAT_BODY, 35, 0x09)), detail: /unknown flag bits 0x9/ },
-    { name: 'an unknown claim', bytes: sealed(withByte(HEARTBEAT_BODY, 52, 4)), detail: /unknown claim 4/ },
+    { name: 'an unknown claim', bytes: sealed(withByte(HEARTBEAT_BODY, 53, 4)), detail: /unknown claim 4/ },
     { name: 'a u64 beyond 2^53-1', bytes: sealed(withByte(HEARTBEAT_BODY, 9 + 1, 0x20)), detail: /generation .* beyond 2\^53-1/ },
-    { name: 'a count larger than what follows', bytes: sealed(withByte(HEARTBEAT_BODY, 53, 2)), detail: /truncated in echo node/ },
+    { name: 'a count larger than what follows', bytes: sealed(withByte(HEARTBEAT_BODY, 54, 2)), detail: /truncated in echo node/ },
     { name: 'a string longer than the datagram', bytes: sealed(withByte(HEARTBEAT_BODY, 0, 200)), detail: /truncated in node/ },
     { name: 'a stray 0xff in UTF-8', bytes: sealed(withByte(HEARTBEAT_BODY, 1, 0xff)), detail: /node is not valid UTF-8/ },
     { name: 'an overlong UTF-8 NUL', bytes: sealed(Buffer.concat([Buffer.from([2, 0xc0, 0x80]), HEARTBEAT_BODY.subarray(9)])), detail: /not valid UTF-8/ },
@@ -315,11 +315,12 @@ test('strings: 255 bytes of UTF-8 fit, 256 do not, counted in bytes not characte
 });
 
 test('size: a datagram of exactly 1400 bytes is sent, one byte more is HB_WIRE_TOO_BIG', () => {
-  // HEARTBEAT is 115 bytes, and each group with a 255-byte id adds 257: 115 + 5 × 257 = 1400.
+  // HEARTBEAT is 116 bytes, each group with a 255-byte id adds 257 and one with a 254-byte id 256:
+  // 116 + 4 × 257 + 256 = 1400.
   const full = (node: string): Message => ({
     ...HEARTBEAT,
     node,
-    groups: [...HEARTBEAT.groups, ...['a', 'b', 'c', 'd', 'e'].map((c) => ({ group: c.repeat(255), claim: 'none' as const }))],
+    groups: [...HEARTBEAT.groups, ...['a', 'b', 'c', 'd'].map((c) => ({ group: c.repeat(255), claim: 'none' as const })), { group: 'e'.repeat(254), claim: 'none' as const }],
   });
   const exact = encode(full('cookbook'), SHA256);
   assert.equal(exact.length, MAX_DATAGRAM_BYTES);

@@ -31,7 +31,7 @@ const HEARTBEAT: Message = {
   standby: false,
   maintenance: false,
   takeoverEpoch: 3,
-  groups: [{ group: '10.0.2.100', claim: 'held' }],
+  groups: [{ group: '10.77.0.100', claim: 'held' }],
   echoes: [{ node: 'cookbook2', sentAtMs: 987_654, heldMs: 12 }],
 };
 const RELEASE: Message = {
@@ -79,12 +79,15 @@ const LEAVE: Message = {
   groups: [{ group: 'g', claim: 'acquiring' }],
   echoes: [],
 };
-/** 115 bytes + 5 groups of 257 = exactly MAX_DATAGRAM_BYTES under sha256. */
-const FULL: Message = { ...HEARTBEAT, groups: [...HEARTBEAT.groups, ...['a', 'b', 'c', 'd', 'e'].map((c) => ({ group: c.repeat(255), claim: 'none' as const }))] };
+/** 116 bytes + 4 groups of 257 + one of 256 = exactly MAX_DATAGRAM_BYTES under sha256. */
+const FULL: Message = {
+  ...HEARTBEAT,
+  groups: [...HEARTBEAT.groups, ...['a', 'b', 'c', 'd'].map((c) => ({ group: c.repeat(255), claim: 'none' as const })), { group: 'e'.repeat(254), claim: 'none' as const }],
+};
 
 const golden = encode(HEARTBEAT, SHA256);
-/** Body offsets in `golden` (header is 7 bytes): node 7..15, generation 16, flags 42, group count 47, claim 59, echo count 60. */
-const AT = { type: 5, keyId: 6, nodeLength: 7, generation: 16, flags: 42, claim: 59, echoCount: 60 } as const;
+/** Body offsets in `golden` (header is 7 bytes): node 7..15, generation 16, flags 42, group count 47, claim 60, echo count 61. */
+const AT = { type: 5, keyId: 6, nodeLength: 7, generation: 16, flags: 42, claim: 60, echoCount: 61 } as const;
 
 function withByte(bytes: Buffer, offset: number, value: number): Buffer {
   const copy = Buffer.from(bytes);
@@ -169,11 +172,14 @@ const WIRE: readonly WireCase[] = [
   { name: 'sealed-bad-utf8', about: 'a stray 0xff in the node name', expect: 'malformed', bytes: resealed((s) => withByte(s, AT.nodeLength + 1, 0xff)) },
 ];
 
-/** The recipe of /work/shared/fixtures/seed-recipe, copied so the corpus stands on its own. */
+/**
+ * The recipe of /work/shared/fixtures/seed-recipe, copied so the corpus stands on its own, with the
+ * lab's addresses (10.77.0.x) in place of the recipe's own.
+ */
 const RECIPE = {
-  'ha.cf': ['autojoin none', 'ucast eth0 10.0.2.15', 'ucast eth0 10.0.2.16', 'keepalive 1', 'deadtime 10', 'warntime 5', 'udpport 694', 'auto_failback on', 'node cookbook', 'node cookbook2', 'use_logd yes', ''].join('\n'),
+  'ha.cf': ['autojoin none', 'ucast eth0 10.77.0.11', 'ucast eth0 10.77.0.12', 'keepalive 1', 'deadtime 10', 'warntime 5', 'udpport 694', 'auto_failback on', 'node cookbook', 'node cookbook2', 'use_logd yes', ''].join('\n'),
   authkeys: 'auth 1\n1 sha1 topsecretpassword\n',
-  haresources: 'cookbook IPaddr::10.0.2.100/24/eth0:1\n',
+  haresources: 'cookbook IPaddr::10.77.0.100/24/eth0:1\n',
 } as const;
 const recipeWith = (from: string, to: string) => {
   if (!RECIPE['ha.cf'].includes(from)) throw new Error(`the recipe has no ${JSON.stringify(from)}`);
@@ -195,7 +201,7 @@ const hb = (files: Partial<Record<keyof typeof RECIPE, string | null>>): Record<
   Object.fromEntries(Object.entries({ ...RECIPE, ...files }).filter((e): e is [string, string] => e[1] !== null));
 
 const CONFIG: readonly ConfigCase[] = [
-  { name: 'hb-recipe', files: hb({}), expect: { about: 'the seed recipe loads unchanged', ok: true, warnings: [USE_LOGD] } },
+  { name: 'hb-recipe', files: hb({}), expect: { about: 'the seed recipe, on the lab\'s addresses, loads as written', ok: true, warnings: [USE_LOGD] } },
   {
     name: 'hb-junk-lines',
     files: hb({ 'ha.cf': `${RECIPE['ha.cf']}!!!@@@ ~~~\nkeepalive\n\u0000\u0001\u00ff\n\t  \t\n# a comment, then a directive with a comma list\nnode ,\n` }),
@@ -244,17 +250,17 @@ const CONFIG: readonly ConfigCase[] = [
   },
   {
     name: 'hb-paths',
-    files: hb({ 'ha.cf': `${RECIPE['ha.cf']}mcast eth0 239.0.0.94 695 1 0\nucast eth0 10.0.2.16\nbcast eth9\nucast eth0 10.0.2.300\n` }),
+    files: hb({ 'ha.cf': `${RECIPE['ha.cf']}mcast eth0 239.0.0.94 695 1 0\nucast eth0 10.77.0.12\nbcast eth9\nucast eth0 10.77.0.300\n` }),
     expect: { about: 'an mcast port other than udpport, a repeated ucast peer, a missing interface and a bad peer address', ok: false, codes: ['mcast-port-mismatch', 'duplicate-directive', 'invalid-value'], warnings: [USE_LOGD] },
   },
   {
     name: 'hb-no-path',
-    files: hb({ 'ha.cf': recipeWith('ucast eth0 10.0.2.15\nucast eth0 10.0.2.16\n', '') }),
+    files: hb({ 'ha.cf': recipeWith('ucast eth0 10.77.0.11\nucast eth0 10.77.0.12\n', '') }),
     expect: { about: 'no ucast, mcast or bcast line: no peer would ever be heard', ok: false, codes: ['no-path'], warnings: [USE_LOGD] },
   },
   {
     name: 'hb-missing-interface',
-    files: hb({ 'ha.cf': `${RECIPE['ha.cf']}bcast eth9\n`, haresources: 'cookbook IPaddr::10.0.2.100/24/eth7\n' }),
+    files: hb({ 'ha.cf': `${RECIPE['ha.cf']}bcast eth9\n`, haresources: 'cookbook IPaddr::10.77.0.100/24/eth7\n' }),
     expect: { about: 'a path and a VIP on interfaces this host does not have', ok: false, codes: ['iface-missing', 'iface-missing'], warnings: [USE_LOGD] },
   },
   {
@@ -301,12 +307,12 @@ const CONFIG: readonly ConfigCase[] = [
   },
   {
     name: 'hb-haresources-bad-vips',
-    files: hb({ haresources: 'cookbook IPaddr::10.0.2.300/24/eth0\ncookbook IPaddr::10.0.2.101/33/eth0\ncookbook IPaddr2::10.0.2.102/24/eth0/x\ncookbook IPaddr::10.0.2.103/24\ncookbook IPaddr::10.0.2.104/24/eth0:verylonglabel\n' }),
+    files: hb({ haresources: 'cookbook IPaddr::10.77.0.300/24/eth0\ncookbook IPaddr::10.77.0.101/33/eth0\ncookbook IPaddr2::10.77.0.102/24/eth0/x\ncookbook IPaddr::10.77.0.103/24\ncookbook IPaddr::10.77.0.104/24/eth0:verylonglabel\n' }),
     expect: { about: 'a bad address, prefix 33, a fourth part, no interface, a label over 15 characters', ok: false, codes: ['invalid-value', 'invalid-value', 'invalid-value', 'invalid-value', 'invalid-value'], warnings: [USE_LOGD] },
   },
   {
     name: 'hb-haresources-bad-lines',
-    files: hb({ haresources: 'cookbook\ncookbook IPaddr::\ncookbook Filesystem::/dev/sda1::/data::ext4 10.0.2.100/24/eth0\ncookbook docker::web\ncookbook2 10.0.2.101/24/eth0\ncookbook2 IPaddr::10.0.2.101/24/eth0\n' }),
+    files: hb({ haresources: 'cookbook\ncookbook IPaddr::\ncookbook Filesystem::/dev/sda1::/data::ext4 10.77.0.100/24/eth0\ncookbook docker::web\ncookbook2 10.77.0.101/24/eth0\ncookbook2 IPaddr::10.77.0.101/24/eth0\n' }),
     expect: {
       about: 'no resource, an empty IPaddr, an unknown agent, a container without an address, and one address in two groups',
       ok: false,
@@ -316,13 +322,13 @@ const CONFIG: readonly ConfigCase[] = [
   },
   {
     name: 'hb-haresources-address-typo',
-    files: hb({ haresources: 'cookbook 10.0.2.300/24/eth0:1\n' }),
-    // Once reported as an unknown resource agent named "10.0.2.300/24/eth0:1"; now as a bad IPv4 address.
+    files: hb({ haresources: 'cookbook 10.77.0.300/24/eth0:1\n' }),
+    // Once reported as an unknown resource agent named "10.77.0.300/24/eth0:1"; now as a bad IPv4 address.
     expect: { about: 'a bare address with a typo in it (no IPaddr:: in front)', ok: false, codes: ['invalid-value'], warnings: [USE_LOGD] },
   },
   {
     name: 'hb-haresources-bad-docker',
-    files: hb({ haresources: 'cookbook 10.0.2.100/24/eth0 docker::\ncookbook 10.0.2.101/24/eth0 docker::web::explode\ncookbook 10.0.2.102/24/eth0 docker::a::start::stop::extra\ncookbook 10.0.2.103/24/eth0 docker::-web\ncookbook docker::db 10.0.2.104/24/eth0\ncookbook 10.0.2.105/24/eth0 docker::a docker::b\n' }),
+    files: hb({ haresources: 'cookbook 10.77.0.100/24/eth0 docker::\ncookbook 10.77.0.101/24/eth0 docker::web::explode\ncookbook 10.77.0.102/24/eth0 docker::a::start::stop::extra\ncookbook 10.77.0.103/24/eth0 docker::-web\ncookbook docker::db 10.77.0.104/24/eth0\ncookbook 10.77.0.105/24/eth0 docker::a docker::b\n' }),
     expect: {
       about: 'docker:: with no name, an unknown policy, a fourth part, a bad container name, a container before its address, two containers',
       ok: false,
