@@ -36,9 +36,5 @@ COPY docker/heartbeat-sidecar docker/cl_status docker/hb_standby docker/hb_takeo
 # 694/udp: heartbeats (udpport). 9694/tcp: /status, /metrics, admin API (HB_API_PORT).
 EXPOSE 694/udp 9694/tcp
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 CMD ["healthcheck"]
-# --lite-mode: V8 without its optimising compilers, about 12 MB less resident memory for a
-# daemon that does a few hundred small things a second (measured in the lab). It has no
-# WebAssembly, so the daemon makes its HTTP checks with node:http, not fetch. V8 takes this flag
-# on the command line only, so the CLI shims, which do use fetch, run without it.
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "--lite-mode", "/app/dist/sidecar/src/main.js"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/sidecar/src/main.js"]
 CMD ["run"]

@@ -48,15 +48,3 @@ test('a server that never answers is a timeout; a closed port is refused', async
   const refused = await httpSample({ url: `http://127.0.0.1:${port}/`, timeoutMs: 1000 }, httpGet, timers);
   assert.deepEqual(refused, { ok: false, reason: `http http://127.0.0.1:${port}/ failed: ECONNREFUSED` });
 });
-
-test('it needs no WebAssembly, unlike the global fetch (the daemon runs with --lite-mode)', async () => {
-  const { spawnSync } = await import('node:child_process');
-  const code = `import('${new URL('./probes.ts', import.meta.url).href}').then(async (p) => {
-    const s = require('node:http').createServer((q, r) => r.end('x')).listen(0, '127.0.0.1', async () => {
-      const r = await p.httpGet('http://127.0.0.1:' + s.address().port + '/', { signal: new AbortController().signal, redirect: 'manual' });
-      console.log(typeof WebAssembly, r.status); s.close();
-    });
-  });`;
-  const r = spawnSync(process.execPath, ['--lite-mode', '--import', 'tsx', '-e', code], { encoding: 'utf8', timeout: 20_000 });
-  assert.equal(r.stdout.trim(), 'undefined 200', r.stderr);
-});

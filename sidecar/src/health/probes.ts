@@ -27,7 +27,7 @@ export type FetchLike = (url: string, init: { signal: AbortSignal; redirect: 'ma
 
 /**
  * The GET the daemon uses: node:http rather than the global fetch, whose HTTP parser is
- * WebAssembly, which the daemon's `--lite-mode` (12 MB less memory) does not have. A fresh
+ * WebAssembly that Node compiles on first use (memory the daemon need not carry). A fresh
  * connection each time, so a check never rides on a socket the server has half forgotten.
  */
 export const httpGet: FetchLike = (url, init) =>

@@ -49,7 +49,7 @@ test('a burst is one request and one reply arping per VIP and round, rounds spac
   };
   const r = await createArpingAnnouncer(counting).announce([vip('10.77.0.100'), vip('10.77.0.101')], 3);
   assert.deepEqual(r.failed, []);
-  assert.deepEqual(seen, ['nice'], 'one process started from the daemon');
+  assert.deepEqual(seen, ['sh'], 'one process started from the daemon');
   const c = calls();
   assert.equal(c.length, 12);
   for (const address of ['10.77.0.100', '10.77.0.101']) {

@@ -21,8 +21,8 @@ const BURST_SPACING_S = '0.05';
  *
  * All of it runs in one `sh`: Node's spawn blocks the event loop until each child has exec'd,
  * and on a busy host a hundred VIPs' worth of arpings spawned from here would hold heartbeats
- * back for seconds. Started at a lower priority for the same reason; on an idle host that costs
- * nothing. Prints the address of every arping that failed.
+ * back for seconds. Not at a lower priority: a late round would reach the segment after a
+ * release and point clients back here. Prints the address of every arping that failed.
  *
  *   sh -c SCRIPT sh COUNT SPACING IFACE/ADDRESS...
  */
@@ -49,8 +49,8 @@ exit 0
 export function createArpingAnnouncer(run: RunCommand): Announcer {
   async function ipv4(vips: readonly Vip[], count: number): Promise<readonly string[]> {
     if (vips.length === 0 || count < 1) return [];
-    const args = ['-n', '10', 'sh', '-c', GARP_SCRIPT, 'sh', String(count), BURST_SPACING_S, ...vips.map((v) => `${v.iface}/${v.address}`)];
-    const r = await run('nice', args);
+    const args = ['-c', GARP_SCRIPT, 'sh', String(count), BURST_SPACING_S, ...vips.map((v) => `${v.iface}/${v.address}`)];
+    const r = await run('sh', args);
     if (r.code !== 0) throw new CommandError(`gratuitous ARP for ${vips.map((v) => v.address).join(', ')}`, r);
     return [...new Set(r.stdout.split('\n').map((l) => l.trim()).filter(Boolean))];
   }
