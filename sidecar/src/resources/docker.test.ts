@@ -185,6 +185,9 @@ test('reconcile never restarts a running holder, and puts a running standby back
   const restart = policy({ onAcquire: 'restart' });
   assert.deepEqual(planReconcile(restart, true, 'running'), { ok: true, steps: [] });
   assert.deepEqual(planReconcile(restart, true, 'paused'), { ok: true, steps: ['unpause'] });
+  // an exited holder container is the health check's business: reconcile does not start it
+  assert.deepEqual(planReconcile(policy(), true, 'exited'), { ok: true, steps: [] });
+  assert.deepEqual(planReconcile(policy({ onAcquire: 'start' }), true, 'created'), { ok: true, steps: [] });
   assert.deepEqual(planReconcile(policy(), false, 'running'), { ok: true, steps: ['pause'] });
   assert.deepEqual(planReconcile(policy({ onRelease: 'stop' }), false, 'paused'), { ok: true, steps: ['unpause', 'stop'] });
 });

@@ -224,7 +224,11 @@ export function planRelease(policy: ReleasePolicy, status: ContainerStatus): Pla
 /** Reconcile never restarts: a running holder is left alone, whatever the acquire policy. */
 export function planReconcile(policy: ContainerPolicy, holding: boolean, status: ContainerStatus): Plan {
   if (!holding) return planRelease(policy.onRelease, status);
-  return planAcquire(policy.onAcquire === 'restart' ? 'unpause-or-start' : policy.onAcquire, status);
+  // A holder's container that exited was stopped by someone or died: that is for the health
+  // check (hand over to a healthy peer) and Docker's restart policy, not for a reconcile that
+  // would start it again behind the operator's back. Only a pause is drift to undo.
+  if (status !== 'paused' || policy.onAcquire === 'none') return { ok: true, steps: [] };
+  return { ok: true, steps: ['unpause'] };
 }
 
 /** Whether a state satisfies the role. Used to check the outcome of an apply. */
@@ -417,7 +421,8 @@ export function createDockerContainerDriver(docker: DockerClient, policy: Contai
     for (const s of p.steps) await step(info.Id, s);
     const after = p.steps.length === 0 ? before : await inspect();
     if (p.steps.length > 0) log.info({ event: 'container', action: what, steps: p.steps, from: before.status, to: after.status }, `${what} ${before.name}: ${p.steps.join(', ')} (${before.status} -> ${after.status})`);
-    if (!satisfies(after, policy, holding)) {
+    // a reconcile that chose to leave the container alone has nothing to answer for
+    if (!satisfies(after, policy, holding) && !(what === 'reconcile' && p.steps.length === 0)) {
       throw new DockerError('HB_CONTAINER_STATE', `${what} ${before.name}: ${after.status} after ${p.steps.join(', ') || 'no step'}`, policy.name);
     }
     return { steps: p.steps, before, after };
