@@ -136,7 +136,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
         return;
       case 'announce':
         log.info({ event: 'announce', group: action.group, reason: action.reason }, 'announcing again');
-        void announceGroup(groupOf(action.group));
+        announceTwice(groupOf(action.group));
         return;
       case 'transition':
         onTransition(action.group, action.from, action.to, action.reason);
@@ -247,16 +247,25 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     for (const v of group.vips) present.set(v.address, { iface: v.iface, address: v.address, prefixLength: v.prefixLength, label: v.label, validLifeSec: config.vipLeaseSec });
     updateVipGauges();
     feed({ type: 'acquired', group: group.id });
-    void announceGroup(group);
+    announceTwice(group);
     const resources = deps.resources;
     if (resources !== undefined) await resourceStep(group, 'acquire', () => resources.acquire(group));
-    if (config.garp.repeatAfterMs > 0) {
-      const handle = timers.setTimeout(() => {
-        repeatTimers.delete(handle);
-        if (claimOf(group.id) === 'held') void announceGroup(group);
-      }, config.garp.repeatAfterMs);
-      repeatTimers.add(handle);
-    }
+  }
+
+  /**
+   * A burst now and another after `garp.repeatAfterMs` while still held. The repeat is what
+   * moves a client whose entry another holder's GARP refreshed within the last second: Linux
+   * ignores a new address for a neighbour entry younger than its locktime (1 s by default), so
+   * after a split brain the winner's first burst can be lost on clients that just heard the loser.
+   */
+  function announceTwice(group: GroupSpec): void {
+    void announceGroup(group);
+    if (config.garp.repeatAfterMs <= 0) return;
+    const handle = timers.setTimeout(() => {
+      repeatTimers.delete(handle);
+      if (claimOf(group.id) === 'held') void announceGroup(group);
+    }, config.garp.repeatAfterMs);
+    repeatTimers.add(handle);
   }
 
   async function release(group: GroupSpec): Promise<void> {
