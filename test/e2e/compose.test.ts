@@ -21,8 +21,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { firstAnswerFrom, longestGap } from '../lab/analysis.js';
-import { requireLab } from '../lab/guard.js';
-import { buildImages, dockerLabUnavailable, IMAGES, startEngine, sweepStaleEngines, type DockerEngine } from '../lab/docker.js';
+import { buildImages, dockerLabUnavailable, IMAGES, requireDockerLab, startEngine, sweepStaleEngines, type DockerEngine } from '../lab/docker.js';
 import { createLab, sweepStale, waitFor, type Lab, type Prober } from '../lab/netns.js';
 import { LAB_VIP, REPO, watchDoubleHolders } from '../lab/sidecar.js';
 
@@ -40,13 +39,7 @@ let prober: Prober | undefined;
 const gaps: string[] = [];
 
 function ready(t: TestContext): boolean {
-  if (!requireLab(t)) return false;
-  const why = dockerLabUnavailable();
-  if (why !== null) {
-    if (process.env.CI === 'true') throw new Error(`Docker lab cannot run in CI: ${why}`);
-    t.skip(why);
-    return false;
-  }
+  if (!requireDockerLab(t)) return false;
   assert.ok(lab !== undefined && prober !== undefined, 'the two-host compose setup failed (see the before hook)');
   return true;
 }

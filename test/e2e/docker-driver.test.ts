@@ -9,8 +9,7 @@ import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { createLab, waitFor, type Lab } from '../lab/netns.js';
-import { requireLab } from '../lab/guard.js';
-import { dockerLabUnavailable, importBusybox, IMAGES, startEngine, type DockerEngine } from '../lab/docker.js';
+import { dockerLabUnavailable, importBusybox, IMAGES, requireDockerLab, startEngine, type DockerEngine } from '../lab/docker.js';
 import { createDockerContainerDriver, DockerError, watchDockerEvents, type DockerClient, type DockerWatchEvent } from '../../sidecar/src/resources/docker.js';
 
 const logger = pino({ level: 'silent' });
@@ -19,14 +18,7 @@ let engine: DockerEngine | undefined;
 let client: DockerClient;
 
 function ready(t: TestContext): boolean {
-  if (!requireLab(t)) return false;
-  const why = dockerLabUnavailable();
-  if (why !== null) {
-    if (process.env.CI === 'true') throw new Error(`Docker lab cannot run in CI: ${why}`);
-    t.skip(why);
-    return false;
-  }
-  return engine !== undefined;
+  return requireDockerLab(t) && engine !== undefined;
 }
 
 before(async () => {

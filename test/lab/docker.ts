@@ -38,6 +38,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Docker from 'dockerode';
+import type { TestContext } from 'node:test';
+import { requireLab } from './guard.js';
 import { pidDead, type ExecResult, type Lab } from './netns.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -131,6 +133,19 @@ export function dockerLabUnavailable(): string | null {
   if (process.getuid?.() !== 0) return 'Docker lab engines need root';
   const missing = Object.keys(DOCKER_LAB_PACKAGES).filter((t) => !onPath(t));
   return missing.length > 0 ? `missing tools: ${missing.join(', ')} (packages ${[...new Set(missing.map((t) => DOCKER_LAB_PACKAGES[t]))].join(' ')})` : null;
+}
+
+/**
+ * Call first in a Docker lab test: `if (!requireDockerLab(t)) return;`. Like requireLab, it
+ * skips on a machine that cannot run engines and fails instead when CI=true.
+ */
+export function requireDockerLab(t: TestContext): boolean {
+  if (!requireLab(t)) return false;
+  const why = dockerLabUnavailable();
+  if (why === null) return true;
+  if (process.env.CI === 'true') throw new Error(`Docker lab cannot run in CI: ${why}`);
+  t.skip(why);
+  return false;
 }
 
 /** Installs the Debian packages of missing tools (root only); test/setup.sh lists them too. */
