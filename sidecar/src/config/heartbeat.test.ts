@@ -182,7 +182,7 @@ describe('haresources', () => {
 
   test('docker::NAME after the addresses protects a container, with the default policy', async () => {
     const c = await loaded({ haresources: 'cookbook IPaddr::10.77.0.100/24/eth0:1 docker::web\ncookbook2 10.77.0.101/24/eth0\n' });
-    assert.deepEqual(c.groups[0]!.container, { name: 'web', onAcquire: 'unpause-or-start', onRelease: 'pause' });
+    assert.deepEqual(c.groups[0]!.container, { name: 'web', onAcquire: 'unpause-or-start', onRelease: 'pause', project: null, stopTimeoutSec: 10 });
     assert.equal(c.groups[0]!.vips.length, 1);
     assert.equal(c.groups[1]!.container, null);
   });
@@ -192,8 +192,8 @@ describe('haresources', () => {
     assert.deepEqual(
       c.groups.map((g) => g.container),
       [
-        { name: 'web', onAcquire: 'restart', onRelease: 'stop' },
-        { name: 'db', onAcquire: 'start', onRelease: 'pause' },
+        { name: 'web', onAcquire: 'restart', onRelease: 'stop', project: null, stopTimeoutSec: 10 },
+        { name: 'db', onAcquire: 'start', onRelease: 'pause', project: null, stopTimeoutSec: 10 },
       ],
     );
   });

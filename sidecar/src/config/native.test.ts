@@ -79,7 +79,7 @@ groups:
   - name: web
     preferred: alpha
     vips: ["10.77.0.100/24/eth0:1", {address: "FD00::100", prefix: 64, iface: eth0}]
-    container: {name: web, on_acquire: restart, on_release: stop}
+    container: {name: web, project: shop, on_acquire: restart, on_release: stop, stop_timeout: 30s}
   - name: db
     vips: [10.77.0.101/24/eth0]
 auth: {send_key: 2, keys: [{id: 1, method: sha1, secret: old}, {id: 2, secret_file: hb.key}]}
@@ -115,7 +115,7 @@ log: {level: debug, file: /var/log/hb.log}
           { address: '10.77.0.100', prefixLength: 24, iface: 'eth0', label: 'eth0:1', family: 4 },
           { address: 'fd00::100', prefixLength: 64, iface: 'eth0', label: null, family: 6 },
         ],
-        container: { name: 'web', onAcquire: 'restart', onRelease: 'stop' },
+        container: { name: 'web', onAcquire: 'restart', onRelease: 'stop', project: 'shop', stopTimeoutSec: 30 },
       },
       { id: 'db', preferred: null, vips: [{ address: '10.77.0.101', prefixLength: 24, iface: 'eth0', label: null, family: 4 }], container: null },
     ]);
@@ -138,7 +138,7 @@ log: {level: debug, file: /var/log/hb.log}
 
   test('a container gets the default policy; no health section means no HTTP check', async () => {
     const c = await loaded(`${MINIMAL}groups: [{name: web, vips: [10.77.0.100/24/eth0], container: {name: web}}]\n`);
-    assert.deepEqual(c.groups[0]!.container, { name: 'web', onAcquire: 'unpause-or-start', onRelease: 'pause' });
+    assert.deepEqual(c.groups[0]!.container, { name: 'web', onAcquire: 'unpause-or-start', onRelease: 'pause', project: null, stopTimeoutSec: 10 });
     assert.deepEqual(c.health, { http: null });
     const h = await loaded(`${MINIMAL}health: {http: {url: "http://127.0.0.1/"}}\n`);
     assert.deepEqual(h.health, { http: { url: 'http://127.0.0.1/', intervalMs: 1000, timeoutMs: 500, rise: 2, fall: 3 } });

@@ -233,13 +233,26 @@ const pathEntry = z
 const CONTAINER_TEXT = "a container or Compose service name such as web (letters, digits, '.', '-', '_')";
 const containerName = leaf(CONTAINER_TEXT, (v) => (typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(v) ? v : undefined));
 
+/** Compose's project-name rule: lower-case letters, digits, '-' and '_', starting with a letter or digit. */
+const composeProject = leaf("a Compose project name such as lb (lower-case letters, digits, '-', '_'), or null", (v) =>
+  v === null ? null : typeof v === 'string' && /^[a-z0-9][a-z0-9_-]{0,127}$/.test(v) ? v : undefined,
+);
+
+/** Docker's stop timeout counts whole seconds; 0 kills at once. */
+const stopTimeout = leaf('a whole number of seconds such as 10 or 10s', (v) => {
+  const ms = v === 0 || v === '0' ? 0 : parseDurationMs(v);
+  return ms !== null && ms >= 0 && ms % 1000 === 0 && ms <= 3_600_000 ? ms / 1000 : undefined;
+});
+
 const containerEntry = z
   .strictObject({
     name: containerName,
+    project: composeProject.prefault(null),
     on_acquire: oneOf(ACQUIRE_POLICIES).prefault('unpause-or-start'),
     on_release: oneOf(RELEASE_POLICIES).prefault('pause'),
+    stop_timeout: stopTimeout.prefault('10s'),
   })
-  .transform((c): ContainerSpec => ({ name: c.name, onAcquire: c.on_acquire, onRelease: c.on_release }));
+  .transform((c): ContainerSpec => ({ name: c.name, project: c.project, onAcquire: c.on_acquire, onRelease: c.on_release, stopTimeoutSec: c.stop_timeout }));
 
 const groupEntry = z
   .strictObject({
@@ -299,7 +312,7 @@ export const configSchema = z
     auto_failback: documented(flag.prefault(true), { description: 'On: a group returns to its preferred node. Off: the current holder keeps it.', env: true }),
     groups: documented(z.array(groupEntry).prefault([]), {
       description:
-        'Resource groups: {name, preferred, vips, container}; a VIP is address/prefix/iface[:label] or {address, prefix, iface, label}; the optional container is {name, on_acquire (unpause-or-start, start, unpause, restart, none; default unpause-or-start), on_release (pause, stop, none; default pause)}.',
+        'Resource groups: {name, preferred, vips, container}; a VIP is address/prefix/iface[:label] or {address, prefix, iface, label}; the optional container is {name, project (a Compose project narrowing a service name; default any), on_acquire (unpause-or-start, start, unpause, restart, none; default unpause-or-start), on_release (pause, stop, none; default pause), stop_timeout (seconds before SIGKILL on stop and restart; default 10s)}.',
     }),
     auth: z.strictObject({
       send_key: documented(integer(0, 255), { description: 'Id of the key this node signs with.', env: true }),

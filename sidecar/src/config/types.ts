@@ -59,8 +59,12 @@ export interface GroupSpec {
 export interface ContainerSpec {
   /** Container name, or Compose service name. */
   readonly name: string;
+  /** Narrows a Compose service name to one project; null matches any. */
+  readonly project: string | null;
   readonly onAcquire: AcquirePolicy;
   readonly onRelease: ReleasePolicy;
+  /** Seconds Docker waits between SIGTERM and SIGKILL on stop and restart. */
+  readonly stopTimeoutSec: number;
 }
 
 /** An HTTP GET against the protected service (health/probes.ts HttpCheckSpec). */

@@ -7,7 +7,7 @@ import { createContainerResources } from './containers.js';
 
 const logger = pino({ level: 'silent' });
 const VIP = { address: '10.77.0.100', prefixLength: 24, iface: 'eth0', label: null, family: 4 } as const;
-const web: GroupSpec = { id: 'web', preferred: 'alpha', vips: [VIP], container: { name: 'nginx', onAcquire: 'unpause-or-start', onRelease: 'pause' } };
+const web: GroupSpec = { id: 'web', preferred: 'alpha', vips: [VIP], container: { name: 'nginx', onAcquire: 'unpause-or-start', onRelease: 'pause', project: null, stopTimeoutSec: 10 } };
 const bare: GroupSpec = { id: 'bare', preferred: null, vips: [{ ...VIP, address: '10.77.0.101' }], container: null };
 const RESULT: ApplyResult = { steps: [], before: MISSING, after: MISSING };
 
