@@ -9,7 +9,8 @@
  *   runtime   → the engine's loop: heartbeats, election, acquire/release, reconcile
  *   health    → container state, the HTTP check → runtime health events
  *   api       → /status, /metrics, admin actions
- *   signals   → SIGTERM/SIGINT/fatal errors hand over through the planned-move path, then exit 0
+ *   signals   → SIGTERM/SIGINT hand over through the planned-move path and exit 0; a fatal error
+ *               hands over the same way and exits 1
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { networkInterfaces, hostname } from 'node:os';
@@ -195,7 +196,8 @@ async function runDaemon(source: Source): Promise<void> {
 
   const registry = new Registry();
   const metrics = createMetrics(registry, { version: VERSION, node: config.node });
-  const run = spawnCommand();
+  // At most 16 children at once, so health probes or a notify storm never exhaust file descriptors.
+  const run = spawnCommand(5_000, { onNotRun: (program) => metrics.commandsNotRun.inc({ program: path.basename(program) }) });
   const protect = await protection(config, run, metrics, logger);
   const runtime = createRuntime({
     config,
@@ -226,22 +228,43 @@ async function runDaemon(source: Source): Promise<void> {
   });
 
   let stopping: Promise<void> | null = null;
+  /**
+   * A signal hands over and exits 0. A fatal error (an exception nothing caught, a rejection
+   * nobody awaited: the process state is no longer known) hands over the same way and exits 1,
+   * so a supervisor sees a failure and restarts it. The API's connections go first: they may be
+   * what exhausted the file descriptors the release needs to run `ip`. Should the release still
+   * fail, the VIP's kernel lease removes it within vip_lease; a hard deadline ends the process
+   * even if the handover hangs.
+   */
   const shutdown = (why: string, err?: unknown): Promise<void> => {
     stopping ??= (async () => {
-      if (err !== undefined) logger.fatal({ err, event: 'fatal' }, `fatal error: ${why}; handing over before exit`);
-      else logger.info({ event: 'signal', signal: why }, `${why}: handing over`);
-      await runtime.stop(SHUTDOWN_GRACE_MS);
+      const fatal = err !== undefined;
+      const code = fatal ? 1 : 0;
+      timers.setTimeout(() => {
+        logger.fatal({ event: 'exit-deadline', graceMs: SHUTDOWN_GRACE_MS }, 'handover did not finish in time; exiting, the VIP lease ends the rest');
+        logger.flush();
+        process.exit(code === 0 ? 1 : code);
+      }, SHUTDOWN_GRACE_MS + 2_000);
+      if (fatal) {
+        logger.fatal({ err, event: 'fatal' }, `fatal error: ${why}; handing over before exit`);
+        api.server.closeAllConnections();
+      } else logger.info({ event: 'signal', signal: why }, `${why}: handing over`);
+      try {
+        await runtime.stop(SHUTDOWN_GRACE_MS);
+      } catch (stopErr) {
+        logger.fatal({ err: stopErr, event: 'stop-failed' }, 'handover failed; the VIP lease ends the rest');
+      }
       protect.stop();
-      await api.close();
+      await api.close().catch(() => undefined);
       logger.flush();
-      process.exit(0);
+      process.exit(code);
     })();
     return stopping;
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('uncaughtException', (err) => void shutdown('uncaughtException', err));
-  process.on('unhandledRejection', (err) => void shutdown('unhandledRejection', err));
+  process.on('unhandledRejection', (err) => void shutdown('unhandledRejection', err ?? new Error('a promise was rejected without a reason')));
 
   await runtime.start();
   protect.start((healthy, reasons) => runtime.command({ type: 'health', healthy, reasons }));

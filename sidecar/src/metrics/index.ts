@@ -174,6 +174,35 @@ export function createMetrics(registry: Registry, build: BuildInfo) {
       buckets: CONTAINER_ACTION_BUCKETS_SECONDS,
       registers,
     }),
+    commandsNotRun: new Counter({
+      name: 'heartbeat_commands_not_run_total',
+      help: 'Programs (ip, arping, ping, notify) that could not be started: spawn failed (EMFILE, ENOENT) or too many were already waiting.',
+      labelNames: ['program'] as const,
+      registers,
+    }),
+    apiRefused: new Counter({
+      name: 'heartbeat_api_refused_total',
+      help: 'HTTP requests the API refused, by reason (not-found, unauthorized, bad-request, too-large, timeout, connection-limit).',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    logLinesSuppressed: new Counter({
+      name: 'heartbeat_log_lines_suppressed_total',
+      help: 'Log lines about refused requests or datagrams left out by the per-reason rate limit, by component.',
+      labelNames: ['component'] as const,
+      registers,
+    }),
+    socketDrops: new Gauge({
+      name: 'heartbeat_socket_drops',
+      help: 'Datagrams the kernel dropped on a heartbeat socket because its receive buffer was full (the drops column of /proc/net/udp), by path; any rise means heartbeats may have been lost.',
+      labelNames: ['path'] as const,
+      registers,
+    }),
+    socketOverrun: new Gauge({
+      name: 'heartbeat_socket_overrun',
+      help: "1 while a heartbeat socket has dropped datagrams within the last deadtime: this node's view of peer silence is not trusted and it claims nothing new.",
+      registers,
+    }),
   };
 
   metrics.buildInfo.set({ version: build.version, node: build.node }, 1);
@@ -182,6 +211,7 @@ export function createMetrics(registry: Registry, build: BuildInfo) {
   for (const reason of REJECT_REASONS) metrics.datagramsRejected.inc({ reason }, 0);
   // The engine starts healthy and only a failing check lowers it; 0 here would read as "unhealthy".
   metrics.healthy.set(1);
+  metrics.socketOverrun.set(0);
   return metrics;
 }
 

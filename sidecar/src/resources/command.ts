@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 
 export interface CommandResult {
   readonly code: number;
@@ -20,21 +20,101 @@ export class CommandError extends Error {
   }
 }
 
-export function spawnCommand(timeoutMs = 5000): RunCommand {
-  return (file, args, input) =>
-    new Promise((resolve) => {
-      const child = spawn(file, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], timeout: timeoutMs });
-      let stdout = '';
-      let stderr = '';
-      child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      // A missing binary surfaces as an error event, not an exit code; report it the same way.
-      child.on('error', (err) => resolve({ code: 127, stdout, stderr: stderr + err.message }));
-      child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
-      if (child.stdin !== null) {
-        // A program that exits without reading its input must not become an EPIPE crash here.
-        child.stdin.on('error', () => {});
-        child.stdin.end(input);
-      }
+/** The exit code a result carries when the program never ran (as a shell reports a missing command). */
+export const NOT_RUN = 127;
+
+export interface CommandLimits {
+  /** Children alive at once; more wait their turn. A flood of health probes must not exhaust file descriptors. */
+  readonly maxConcurrent?: number;
+  /** Commands waiting for a slot; beyond this they fail at once rather than pile up without bound. */
+  readonly maxQueued?: number;
+  /** Output kept per stream; the rest is dropped (`ip -j` of a normal host is a few kB). */
+  readonly maxOutputBytes?: number;
+  /** Called once per command that could not be started (spawn failed, queue full). */
+  readonly onNotRun?: (file: string, reason: string) => void;
+}
+
+const DEFAULT_LIMITS = { maxConcurrent: 16, maxQueued: 256, maxOutputBytes: 1 << 20 } as const;
+
+/**
+ * Never rejects and never throws: a program that cannot be started (EMFILE, ENOENT, EAGAIN) is a
+ * result with code NOT_RUN and the reason in stderr, like a program that failed. Node reports
+ * spawn failures as an `error` event that has no stdio streams (`child.stdout` is undefined after
+ * EMFILE), so the listener goes on first and every stream is optional.
+ */
+export function spawnCommand(timeoutMs = 5000, limits: CommandLimits = {}): RunCommand {
+  const maxConcurrent = limits.maxConcurrent ?? DEFAULT_LIMITS.maxConcurrent;
+  const maxQueued = limits.maxQueued ?? DEFAULT_LIMITS.maxQueued;
+  const maxOutput = limits.maxOutputBytes ?? DEFAULT_LIMITS.maxOutputBytes;
+  let running = 0;
+  const waiting: (() => void)[] = [];
+
+  const notRun = (file: string, reason: string): CommandResult => {
+    limits.onNotRun?.(file, reason);
+    return { code: NOT_RUN, stdout: '', stderr: `${file}: ${reason}` };
+  };
+
+  function release(): void {
+    running--;
+    waiting.shift()?.();
+  }
+
+  async function slot(): Promise<boolean> {
+    if (running < maxConcurrent) {
+      running++;
+      return true;
+    }
+    if (waiting.length >= maxQueued) return false;
+    await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    return true;
+  }
+
+  return async (file, args, input) => {
+    if (!(await slot())) return notRun(file, `not run: ${maxQueued} commands already wait for one of ${maxConcurrent} slots`);
+    try {
+      return await runOne(file, args, input, timeoutMs, maxOutput, notRun);
+    } finally {
+      release();
+    }
+  };
+}
+
+function runOne(file: string, args: readonly string[], input: string | undefined, timeoutMs: number, maxOutput: number, notRun: (file: string, reason: string) => CommandResult): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    let child: ChildProcess;
+    try {
+      child = spawn(file, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], timeout: timeoutMs });
+    } catch (err) {
+      // Invalid arguments throw synchronously; resource exhaustion may too on some Node versions.
+      resolve(notRun(file, messageOf(err)));
+      return;
+    }
+    let settled = false;
+    const finish = (result: CommandResult): void => {
+      if (settled) return;
+      settled = true;
+      resolve(result);
+    };
+    let stdout = '';
+    let stderr = '';
+    // A missing binary or EMFILE surfaces as an error event, not an exit code; report it the same way.
+    child.on('error', (err) => finish({ ...notRun(file, messageOf(err)), stdout, stderr: stderr + err.message }));
+    child.on('close', (code, signal) => finish({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      if (stdout.length < maxOutput) stdout += d.slice(0, maxOutput - stdout.length);
     });
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      if (stderr.length < maxOutput) stderr += d.slice(0, maxOutput - stderr.length);
+    });
+    if (child.stdin) {
+      // A program that exits without reading its input must not become an EPIPE crash here.
+      child.stdin.on('error', () => {});
+      child.stdin.end(input);
+    }
+  });
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
