@@ -11,7 +11,7 @@ import { createLab, waitFor, type Lab, type Prober } from './netns.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(HERE, '../..');
-export const RECIPE_DIR = path.resolve(REPO, '../shared/fixtures/seed-recipe');
+export const RECIPE_DIR = path.join(REPO, 'examples/heartbeat-recipe');
 export const MAIN = path.join(REPO, 'dist/sidecar/src/main.js');
 export const LAB_VIP = '10.77.0.100';
 export const API_PORT = 9694;

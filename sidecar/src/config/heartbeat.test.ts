@@ -9,7 +9,7 @@ import type { ConfigProblem, LoadResult } from './load.js';
 import { scratch } from './scratch.js';
 import type { Config } from './types.js';
 
-const RECIPE_DIR = fileURLToPath(new URL('../../../../shared/fixtures/seed-recipe/', import.meta.url));
+const RECIPE_DIR = fileURLToPath(new URL('../../../examples/heartbeat-recipe/', import.meta.url));
 const RECIPE = {
   'ha.cf': await readFile(join(RECIPE_DIR, 'ha.cf'), 'utf8'),
   authkeys: await readFile(join(RECIPE_DIR, 'authkeys'), 'utf8'),

@@ -173,7 +173,7 @@ const WIRE: readonly WireCase[] = [
 ];
 
 /**
- * The recipe of /work/shared/fixtures/seed-recipe, copied so the corpus stands on its own, with the
+ * The recipe of examples/heartbeat-recipe/, copied so the corpus stands on its own, with the
  * lab's addresses (10.77.0.x) in place of the recipe's own.
  */
 const RECIPE = {
