@@ -155,8 +155,9 @@ describe('heartbeat-sidecar status', () => {
     assert.doesNotMatch(plain.out, /CONTAINER/);
     const s = snapshot({
       containers: [
-        { group: 'web', name: 'nginx', dockerUp: false, dockerError: 'connect ECONNREFUSED /var/run/docker.sock', state: 'running', health: 'none' },
-        { group: 'db', name: 'pg', dockerUp: null, dockerError: null, state: null, health: null },
+        { group: 'web', name: 'nginx', dockerUp: false, dockerError: 'connect ECONNREFUSED /var/run/docker.sock', state: 'running', health: 'none', healthWaiting: null },
+        { group: 'db', name: 'pg', dockerUp: null, dockerError: null, state: null, health: null, healthWaiting: null },
+        { group: 'api', name: 'haproxy', dockerUp: true, dockerError: null, state: 'running', health: 'unhealthy', healthWaiting: 'its health predates its last pause' },
       ],
     });
     const r = await cli(['status'], { fetch: fakeFetch({ 'GET /status': json(200, s) }).fetch });
@@ -164,6 +165,7 @@ describe('heartbeat-sidecar status', () => {
     assert.match(r.out, /^CONTAINER +GROUP +DOCKER +STATE +HEALTH$/m);
     assert.match(r.out, /^nginx +web +unreachable \(connect ECONNREFUSED \/var\/run\/docker\.sock\) +running +none$/m);
     assert.match(r.out, /^pg +db +not asked yet +\? +\?$/m);
+    assert.match(r.out, /^haproxy +api +up +running +unhealthy \(not evidence: its health predates its last pause\)$/m);
   });
 
   test('--json prints the snapshot itself', async () => {

@@ -63,6 +63,7 @@ const SNAPSHOT = z.object({
       dockerError: z.string().nullable(),
       state: z.string().nullable(),
       health: z.string().nullable(),
+      healthWaiting: z.string().nullable(),
     }),
   ),
   configHash: z.string(),

@@ -34,7 +34,7 @@ const SNAPSHOT: StatusSnapshot = {
     { node: 'cookbook2', state: 'up', lastHeardAgoMs: 300, rttMs: 0.2, generation: 2, healthy: true, standby: false, maintenance: false, paths: [{ path: 'ucast:eth0', state: 'up', lastHeardAgoMs: 300 }] },
   ],
   lastTransition: null,
-  containers: [{ group: '10.77.0.100', name: 'web', dockerUp: true, dockerError: null, state: 'running', health: 'healthy' }],
+  containers: [{ group: '10.77.0.100', name: 'web', dockerUp: true, dockerError: null, state: 'running', health: 'healthy', healthWaiting: null }],
   configHash: 'abc',
   ready: true,
 };

@@ -34,7 +34,8 @@ function groupRow(g: GroupStatus): string[] {
 
 function containerRow(c: ContainerStatus): string[] {
   const docker = c.dockerUp === null ? 'not asked yet' : c.dockerUp ? 'up' : `unreachable (${c.dockerError ?? 'no detail'})`;
-  return [c.name, c.group, docker, c.state ?? '?', c.health ?? '?'];
+  const health = c.health === null ? '?' : c.healthWaiting === null ? c.health : `${c.health} (not evidence: ${c.healthWaiting})`;
+  return [c.name, c.group, docker, c.state ?? '?', health];
 }
 
 function peerRow(p: PeerStatus): string[] {

@@ -66,3 +66,19 @@ test('no groups with containers: no drivers are made', async () => {
   await r.acquire(bare);
   assert.equal(made, 0);
 });
+
+test('while this node is unhealthy, release and a standby reconcile leave the container running', async () => {
+  const calls: string[] = [];
+  let unfit = true;
+  const r = createContainerResources([web], () => fakeDriver(calls), logger, { unfit: () => unfit });
+  await r.acquire(web);
+  await r.release(web);
+  await r.reconcile(web, false);
+  // a holder's container is still made to serve, unfit or not
+  await r.reconcile(web, true);
+  assert.deepEqual(calls, ['acquire', 'reconcile true']);
+  unfit = false;
+  await r.reconcile(web, false);
+  await r.release(web);
+  assert.deepEqual(calls, ['acquire', 'reconcile true', 'reconcile false', 'release']);
+});

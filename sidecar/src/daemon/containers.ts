@@ -5,6 +5,10 @@
  *
  * `onRole` tells the health monitor of a group's container what the container should be doing:
  * `transition` while an acquire or release moves it, then `holder` or `standby`.
+ *
+ * While `unfit` says this node is unhealthy, a release and a standby's reconcile leave the
+ * container running rather than pause or stop it: only a running container can show that it has
+ * recovered, and until it does the node does not take the group back.
  */
 import type { Logger } from 'pino';
 import type { ContainerSpec, GroupSpec } from '../config/types.js';
@@ -14,6 +18,8 @@ import type { GroupResources } from './runtime.js';
 
 export interface ContainerResourcesOptions {
   readonly onRole?: (group: string, role: NodeRole) => void;
+  /** Whether this node is unhealthy now. */
+  readonly unfit?: () => boolean;
 }
 
 export function createContainerResources(
@@ -26,6 +32,7 @@ export function createContainerResources(
   const drivers = new Map<string, ContainerDriver>();
   for (const g of groups) if (g.container) drivers.set(g.id, makeDriver(g.container));
   const setRole = (group: string, role: NodeRole): void => opts.onRole?.(group, role);
+  const unfit = (): boolean => opts.unfit?.() ?? false;
 
   function logged(group: GroupSpec, what: string, r: ApplyResult): void {
     if (r.steps.length === 0) return;
@@ -36,6 +43,11 @@ export function createContainerResources(
   async function move(group: GroupSpec, what: 'acquire' | 'release', after: NodeRole): Promise<void> {
     const driver = drivers.get(group.id);
     if (driver === undefined) return;
+    if (what === 'release' && unfit()) {
+      log.info({ event: 'container', group: group.id, container: group.container?.name, what }, `release ${group.id}: ${group.container?.name} left running while this node is unhealthy, to see it recover`);
+      setRole(group.id, after);
+      return;
+    }
     setRole(group.id, 'transition');
     try {
       logged(group, what, await driver[what]());
@@ -51,6 +63,7 @@ export function createContainerResources(
       const driver = drivers.get(group.id);
       if (driver === undefined) return;
       setRole(group.id, holding ? 'holder' : 'standby');
+      if (!holding && unfit()) return;
       logged(group, 'reconcile', await driver.reconcile(holding));
     },
   };

@@ -55,6 +55,11 @@ export interface ContainerStatus {
   readonly state: string | null;
   /** Its HEALTHCHECK verdict (healthy, unhealthy, starting, none); null before the first inspect. */
   readonly health: string | null;
+  /**
+   * Why the last look at it was no evidence of the node's health (paused on a standby, a verdict
+   * from before its last pause); null when it was. The node's verdict then stands as it was.
+   */
+  readonly healthWaiting: string | null;
 }
 
 /** Everything `/status`, `cl_status` and `heartbeat-sidecar status` show, read at one moment. */

@@ -277,11 +277,44 @@ test('an unhealthy holder hands over; a node with an unhealthy container does no
   assert.deepEqual(sim.holders('vip'), ['cookbook2']);
   assert.deepEqual(reasons(sim, 'cookbook', 'release'), ['unhealthy']);
   sim.send('cookbook2', { type: 'health', healthy: false, reasons: ['container web exited'] });
-  sim.advance(100);
-  assert.deepEqual(sim.holders('vip'), [], 'nobody healthy, nobody holds');
+  sim.advance(1000);
+  assert.deepEqual(sim.holders('vip'), ['cookbook2'], 'nobody healthy: the holder is the least bad and keeps serving');
+  assert.deepEqual(reasons(sim, 'cookbook2', 'release'), []);
   sim.send('cookbook', { type: 'health', healthy: true, reasons: [] });
   sim.advance(100);
   assert.deepEqual(sim.holders('vip'), ['cookbook']);
+  assert.deepEqual(reasons(sim, 'cookbook2', 'release'), ['unhealthy']);
+});
+
+/**
+ * The engine's half of the health decision: who holds, and how many times the group moved, for
+ * each pairing of the holder's and the peer's fitness, with auto_failback on and off. The
+ * monitor's half (what counts as fit, unfit or no evidence) is in health/monitor.test.ts.
+ */
+test('health decision table: an unfit holder hands over only to a fit peer, and nothing flaps', () => {
+  const table: Array<[holderFit: boolean, peerFit: boolean, autoFailback: boolean, holder: string, moves: number]> = [
+    [true, true, true, 'cookbook', 0],
+    [true, true, false, 'cookbook', 0],
+    [true, false, true, 'cookbook', 0],
+    [true, false, false, 'cookbook', 0],
+    [false, true, true, 'cookbook2', 1],
+    [false, true, false, 'cookbook2', 1],
+    [false, false, true, 'cookbook', 0],
+    [false, false, false, 'cookbook', 0],
+  ];
+  for (const [holderFit, peerFit, autoFailback, holder, moves] of table) {
+    const what = `holder ${holderFit ? 'fit' : 'unfit'}, peer ${peerFit ? 'fit' : 'unfit'}, auto_failback ${autoFailback ? 'on' : 'off'}`;
+    const sim = new SimCluster(cluster({ autoFailback }));
+    sim.advance(2000);
+    assert.deepEqual(sim.holders('vip'), ['cookbook'], what);
+    if (!peerFit) sim.send('cookbook2', { type: 'health', healthy: false, reasons: ['container web unhealthy'] });
+    sim.advance(500);
+    if (!holderFit) sim.send('cookbook', { type: 'health', healthy: false, reasons: ['container web unhealthy'] });
+    sim.advance(10_000);
+    assert.deepEqual(sim.holders('vip'), [holder], what);
+    const acquired = [...reasons(sim, 'cookbook', 'acquire'), ...reasons(sim, 'cookbook2', 'acquire')];
+    assert.equal(acquired.length - 1, moves, `${what}: acquires ${acquired.join(', ')}`);
+  }
 });
 
 test('maintenance takes a node out even when it is the only one left', () => {

@@ -373,7 +373,8 @@ export function createEngine(settings: EngineSettings): Engine {
   function releaseReason(state: EngineState, winner: Candidate | null, otherHolders: PeerState[], preferred: string | null, now: number): string | null {
     if (state.phase === 'stopping') return 'shutdown';
     if (state.maintenance) return 'maintenance';
-    if (!state.healthy) return 'unhealthy';
+    // Unfit, hand over to a fit peer; with none, this node is the least bad holder and keeps serving.
+    if (!state.healthy) return winner !== null ? 'unhealthy' : null;
     // A holder that cannot hear us will never let go; yielding is the only way to one holder.
     const deaf = otherHolders.find((p) => p.unheardBySince !== null && now - p.unheardBySince >= warntimeMs);
     if (deaf !== undefined) return `unheard-by:${deaf.node}`;

@@ -1,43 +1,80 @@
 /**
- * Whether the protected container, as Docker reports it, lets this node serve. Pure.
+ * What the protected container, as Docker reports it, says about this node's fitness to serve.
+ * Pure.
  *
- * What counts depends on the node's role, because the standby's container is paused or stopped
- * on purpose: a paused container on a node that does not hold is not unhealthy (Docker even
- * marks a paused container's HEALTHCHECK "unhealthy", since its probes cannot run, so health is
- * ignored while paused), and with `onRelease: stop` a stopped one is the cold standby. A holder's
- * container must be running and not unhealthy.
+ * A judgement is evidence (fit, or unfit with reasons) or no evidence at all. Only a container
+ * that runs can show how it is: a standby's paused or cold-stopped container shows nothing, and
+ * neither does a HEALTHCHECK verdict that Docker has not renewed since the container was paused
+ * (Docker runs no probe while paused, so after an unpause its verdict is the one from before, for
+ * up to a whole interval), nor one still `starting`. No evidence leaves the verdict where it was:
+ * a node that was found unfit stays unfit until its container has been seen running and healthy
+ * again, and a node never found unfit stays fit. That memory is what stops a pair from flapping.
  */
 import type { ContainerPolicy, ContainerState } from '../resources/docker.js';
 
 /** `transition`: an acquire or release is being applied; the container is between states. */
 export type NodeRole = 'holder' | 'standby' | 'transition';
 
+export type Judgement =
+  | { readonly evidence: true; readonly reasons: readonly string[] }
+  | { readonly evidence: false; readonly why: string };
+
+const fit: Judgement = { evidence: true, reasons: [] };
+const unfit = (...reasons: string[]): Judgement => ({ evidence: true, reasons });
+const none = (why: string): Judgement => ({ evidence: false, why });
+
 /**
- * Reasons the container makes this node unfit to serve; empty when it is fit. Null during a
- * transition: no judgement while our own apply moves the container.
+ * @param staleHealth Docker's health verdict predates the container's last pause (see
+ *   `HealthFreshness`); it says nothing about the container as it runs now.
  */
-export function judgeContainer(state: ContainerState, role: NodeRole, policy: Pick<ContainerPolicy, 'name' | 'onAcquire' | 'onRelease'>): string[] | null {
-  if (role === 'transition') return null;
+export function judgeContainer(state: ContainerState, role: NodeRole, policy: Pick<ContainerPolicy, 'name' | 'onAcquire' | 'onRelease'>, staleHealth = false): Judgement {
+  if (role === 'transition') return none('an acquire or release is moving the container');
   const name = state.name ?? policy.name;
-  const unhealthyProbe = (): string[] => [`container ${name} unhealthy${state.healthOutput ? `: ${state.healthOutput}` : ''}`];
   switch (state.status) {
     case 'missing':
-      return [`container ${policy.name} missing`];
+      return unfit(`container ${policy.name} missing`);
     case 'running':
-      return state.health === 'unhealthy' ? unhealthyProbe() : [];
+      if (state.health === 'none') return fit;
+      if (staleHealth) return none(`container ${name}'s health predates its last pause; waiting for Docker's next probe`);
+      if (state.health === 'starting') return none(`container ${name} is starting`);
+      return state.health === 'unhealthy' ? unfit(`container ${name} unhealthy${state.healthOutput ? `: ${state.healthOutput}` : ''}`) : fit;
     case 'paused':
-      // a holder's container must serve; reconcile unpauses it, and fall counts the delay
-      return role === 'holder' ? [`container ${name} paused`] : [];
+      // a holder's container must serve; reconcile unpauses it
+      return role === 'holder' ? unfit(`container ${name} paused`) : none(`container ${name} paused on a standby`);
     case 'exited':
     case 'created': {
       const coldStandby = role === 'standby' && policy.onRelease === 'stop' && policy.onAcquire !== 'unpause' && policy.onAcquire !== 'none';
-      if (coldStandby) return [];
+      if (coldStandby) return none(`container ${name} ${state.status} on a cold standby`);
       const how = state.oomKilled ? ', out of memory' : state.exitCode !== null && state.status === 'exited' ? `, exit code ${state.exitCode}` : '';
-      return [`container ${name} ${state.status}${how}`];
+      return unfit(`container ${name} ${state.status}${how}`);
     }
     case 'restarting':
     case 'removing':
     case 'dead':
-      return [`container ${name} ${state.status}`];
+      return unfit(`container ${name} ${state.status}`);
+  }
+}
+
+/**
+ * Tells Docker's fresh health verdicts from stale ones. Seeing the container paused records the
+ * time of its last probe; once it runs again, the verdict is stale until a probe ends at another
+ * time. A start resets Docker's health to `starting`, so a stopped container clears the mark.
+ */
+export class HealthFreshness {
+  private pausedAfter: string | null | undefined = undefined;
+
+  /** Records one inspect; returns whether its health verdict is stale. */
+  observe(state: ContainerState): boolean {
+    if (state.status === 'paused') {
+      this.pausedAfter = state.healthCheckedAt;
+      return true;
+    }
+    if (state.status !== 'running') {
+      this.pausedAfter = undefined;
+      return false;
+    }
+    if (this.pausedAfter === undefined) return false;
+    if (state.healthCheckedAt !== this.pausedAfter) this.pausedAfter = undefined;
+    return this.pausedAfter !== undefined;
   }
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import pino from 'pino';
 import type { CommandResult, RunCommand } from '../resources/command.js';
 import { DockerError, MISSING, type ContainerState, type ContainerStatus } from '../resources/docker.js';
-import { judgeContainer } from './container.js';
+import { HealthFreshness, judgeContainer } from './container.js';
 import { FakeTime, settle } from '../testing/fake-time.js';
 import { Hysteresis } from './hysteresis.js';
 import { createHealthMonitor, type HealthMonitorDeps } from './monitor.js';
@@ -12,7 +12,7 @@ import { httpSample, type FetchLike } from './probes.js';
 const logger = pino({ level: 'silent' });
 
 const state = (status: ContainerStatus, extra: Partial<ContainerState> = {}): ContainerState =>
-  status === 'missing' ? MISSING : { exists: true, id: 'c0ffee', name: 'web', status, health: 'none', healthOutput: null, exitCode: status === 'exited' ? 137 : null, oomKilled: false, ...extra };
+  status === 'missing' ? MISSING : { exists: true, id: 'c0ffee', name: 'web', status, health: 'none', healthOutput: null, healthCheckedAt: null, exitCode: status === 'exited' ? 137 : null, oomKilled: false, ...extra };
 
 const PAUSE = { name: 'web', onAcquire: 'unpause-or-start', onRelease: 'pause' } as const;
 const STOP = { name: 'web', onAcquire: 'unpause-or-start', onRelease: 'stop' } as const;
@@ -41,31 +41,61 @@ test('hysteresis: the first sample decides; then fall bad or rise good in a row'
 
 // ---- judging the container ---------------------------------------------------------------------
 
-test('container judgement depends on the role: a standby may be paused, a holder must run', () => {
-  const table: Array<[ContainerState, 'holder' | 'standby', typeof PAUSE | typeof STOP, string]> = [
-    [state('running'), 'holder', PAUSE, ''],
-    [state('running', { health: 'starting' }), 'holder', PAUSE, ''],
-    [state('running', { health: 'unhealthy', healthOutput: 'HTTP 502' }), 'holder', PAUSE, 'container web unhealthy: HTTP 502'],
-    [state('paused'), 'holder', PAUSE, 'container web paused'],
-    [state('paused'), 'standby', PAUSE, ''],
-    // Docker marks a paused container's HEALTHCHECK unhealthy: not our standby's fault
-    [state('paused', { health: 'unhealthy' }), 'standby', PAUSE, ''],
-    [state('running', { health: 'unhealthy' }), 'standby', PAUSE, 'container web unhealthy'],
-    [state('exited'), 'holder', PAUSE, 'container web exited, exit code 137'],
-    [state('exited'), 'standby', PAUSE, 'container web exited, exit code 137'],
-    [state('exited'), 'standby', STOP, ''],
-    [state('exited', { oomKilled: true }), 'holder', STOP, 'container web exited, out of memory'],
-    [state('created'), 'standby', STOP, ''],
-    [state('restarting'), 'standby', STOP, 'container web restarting'],
-    [state('dead'), 'standby', PAUSE, 'container web dead'],
-    [MISSING, 'standby', PAUSE, 'container web missing'],
+/** A judgement as one string: the reasons when it is evidence (empty: fit), `-` when it is none. */
+const judged = (...args: Parameters<typeof judgeContainer>): string => {
+  const j = judgeContainer(...args);
+  return j.evidence ? j.reasons.join('; ') : '-';
+};
+
+test('container judgement depends on the role: only a running container is evidence; a holder must run', () => {
+  const table: Array<[ContainerState, 'holder' | 'standby', typeof PAUSE | typeof STOP, boolean, string]> = [
+    [state('running'), 'holder', PAUSE, false, ''],
+    [state('running', { health: 'healthy' }), 'holder', PAUSE, false, ''],
+    [state('running', { health: 'starting' }), 'holder', PAUSE, false, '-'],
+    [state('running', { health: 'unhealthy', healthOutput: 'HTTP 502' }), 'holder', PAUSE, false, 'container web unhealthy: HTTP 502'],
+    // Docker's verdict from before a pause says nothing about the container now
+    [state('running', { health: 'unhealthy' }), 'holder', PAUSE, true, '-'],
+    [state('running', { health: 'healthy' }), 'standby', PAUSE, true, '-'],
+    // without a HEALTHCHECK, running is all there is to know
+    [state('running'), 'holder', PAUSE, true, ''],
+    [state('paused'), 'holder', PAUSE, false, 'container web paused'],
+    [state('paused'), 'standby', PAUSE, false, '-'],
+    // Docker marks a paused container's HEALTHCHECK unhealthy: not our standby's fault, and not proof of health either
+    [state('paused', { health: 'unhealthy' }), 'standby', PAUSE, false, '-'],
+    [state('running', { health: 'unhealthy' }), 'standby', PAUSE, false, 'container web unhealthy'],
+    [state('running', { health: 'healthy' }), 'standby', PAUSE, false, ''],
+    [state('exited'), 'holder', PAUSE, false, 'container web exited, exit code 137'],
+    [state('exited'), 'standby', PAUSE, false, 'container web exited, exit code 137'],
+    [state('exited'), 'standby', STOP, false, '-'],
+    [state('exited', { oomKilled: true }), 'holder', STOP, false, 'container web exited, out of memory'],
+    [state('created'), 'standby', STOP, false, '-'],
+    [state('restarting'), 'standby', STOP, false, 'container web restarting'],
+    [state('dead'), 'standby', PAUSE, false, 'container web dead'],
+    [MISSING, 'standby', PAUSE, false, 'container web missing'],
   ];
-  for (const [s, role, policy, want] of table) {
-    assert.equal(judgeContainer(s, role, policy)!.join('; '), want, `${s.status}/${s.health} as ${role} (release ${policy.onRelease})`);
+  for (const [s, role, policy, stale, want] of table) {
+    assert.equal(judged(s, role, policy, stale), want, `${s.status}/${s.health}${stale ? ' (stale)' : ''} as ${role} (release ${policy.onRelease})`);
   }
   // a cold standby only when acquire can start it
-  assert.deepEqual(judgeContainer(state('exited'), 'standby', { ...STOP, onAcquire: 'unpause' }), ['container web exited, exit code 137']);
-  assert.equal(judgeContainer(state('exited'), 'transition', PAUSE), null);
+  assert.equal(judged(state('exited'), 'standby', { ...STOP, onAcquire: 'unpause' }), 'container web exited, exit code 137');
+  assert.equal(judged(state('exited'), 'transition', PAUSE), '-');
+});
+
+test('health freshness: a verdict carried over a pause is stale until Docker ends another probe', () => {
+  const f = new HealthFreshness();
+  assert.equal(f.observe(state('running', { health: 'healthy', healthCheckedAt: 't1' })), false);
+  assert.equal(f.observe(state('paused', { health: 'unhealthy', healthCheckedAt: 't2' })), true);
+  assert.equal(f.observe(state('running', { health: 'unhealthy', healthCheckedAt: 't2' })), true, 'unpaused, no probe since');
+  assert.equal(f.observe(state('running', { health: 'healthy', healthCheckedAt: 't3' })), false, 'a fresh probe');
+  assert.equal(f.observe(state('running', { health: 'unhealthy', healthCheckedAt: 't4' })), false);
+  // paused before any probe ran: the first probe after the unpause is the fresh one
+  assert.equal(f.observe(state('paused', { health: 'starting' })), true);
+  assert.equal(f.observe(state('running', { health: 'starting' })), true);
+  assert.equal(f.observe(state('running', { health: 'healthy', healthCheckedAt: 't5' })), false);
+  // a start resets Docker's health, so a stopped container ends the staleness
+  f.observe(state('paused', { health: 'unhealthy', healthCheckedAt: 't6' }));
+  f.observe(state('exited'));
+  assert.equal(f.observe(state('running', { health: 'unhealthy', healthCheckedAt: 't6' })), false);
 });
 
 // ---- the monitor -----------------------------------------------------------------------------
@@ -114,7 +144,12 @@ test('a missing container makes the node unhealthy at start; it recovers when th
   await settle();
   assert.deepEqual(r.changes, [[false, 'container web missing']]);
   assert.deepEqual(r.docker, [[true, null]]);
+  // a paused container shows nothing: the verdict stands until it is seen running
   r.container.state = state('paused');
+  await r.time.advance(2000);
+  assert.equal(r.changes.length, 1);
+  assert.match(r.monitor.snapshot().sources[0]!.waiting ?? '', /paused on a standby/);
+  r.container.state = state('running');
   await r.time.advance(2000);
   assert.deepEqual(r.changes.at(-1), [true, '']);
   r.monitor.stop();
@@ -128,6 +163,48 @@ test('a healthy start reports nothing: the engine already assumes healthy', asyn
   assert.deepEqual(r.changes, []);
   assert.equal(r.container.inspections, 6);
   assert.equal(r.monitor.snapshot().healthy, true);
+});
+
+/**
+ * The monitor's half of the health decision, with memory: each row is a story of what Docker
+ * showed, one inspect every 2 s, and the verdict the node ends with. The engine's half (who holds
+ * given each node's verdict) is in engine/engine.test.ts.
+ */
+test('health decision table: unfit stays unfit until seen healthy; stale and paused are no evidence', async () => {
+  const unhealthy = (at: string) => state('running', { health: 'unhealthy', healthCheckedAt: at });
+  const healthy = (at: string) => state('running', { health: 'healthy', healthCheckedAt: at });
+  const paused = (at: string, health: 'healthy' | 'unhealthy' = 'unhealthy') => state('paused', { health, healthCheckedAt: at });
+  // an acquire: role transition, the container unpaused, then holder
+  type Step = ContainerState | 'holder' | 'standby' | 'transition';
+  const table: Array<[story: string, steps: Step[], healthy: boolean, changes: number]> = [
+    ['holder, healthy', ['holder', healthy('t1'), healthy('t2')], true, 0],
+    ['holder turns unhealthy', ['holder', healthy('t1'), unhealthy('t2')], false, 1],
+    ['released for it and paused: still unfit', ['holder', unhealthy('t1'), 'standby', paused('t1'), paused('t1')], false, 1],
+    ['unpaused: its old verdict is not evidence', ['holder', unhealthy('t1'), 'standby', paused('t1', 'healthy'), healthy('t1')], false, 1],
+    ['left running and seen healthy: fit again', ['holder', unhealthy('t1'), 'standby', unhealthy('t2'), healthy('t3')], true, 2],
+    ['standby paused from the start: fit', ['standby', paused('t0'), paused('t0')], true, 0],
+    ['standby takes over, stale unhealthy verdict: fit until a fresh probe', ['standby', paused('t0'), 'transition', unhealthy('t0'), 'holder', unhealthy('t0')], true, 0],
+    ['standby takes over, the fresh probe is healthy', ['standby', paused('t0'), 'transition', unhealthy('t0'), 'holder', unhealthy('t0'), healthy('t1')], true, 0],
+    ['standby takes over, the fresh probe fails too', ['standby', paused('t0'), 'transition', unhealthy('t0'), 'holder', unhealthy('t0'), unhealthy('t1')], false, 1],
+    ['standby running and unhealthy: unfit', ['standby', unhealthy('t1')], false, 1],
+  ];
+  for (const [story, steps, want, changes] of table) {
+    const r = rig();
+    r.container.state = healthy('t0');
+    r.monitor.start();
+    await settle();
+    for (const step of steps) {
+      if (typeof step === 'string') r.monitor.setRole(step);
+      else {
+        r.container.state = step;
+        await r.time.advance(2000);
+      }
+      await settle();
+    }
+    assert.equal(r.monitor.snapshot().healthy, want, story);
+    assert.equal(r.changes.length, changes, `${story}: ${JSON.stringify(r.changes)}`);
+    r.monitor.stop();
+  }
 });
 
 test('a Docker event is inspected at once, without waiting for the poll', async () => {

@@ -6,8 +6,11 @@
  *
  * Sources:
  * - container: inspected every `intervalMs` and at once on each Docker event about it. Judged by
- *   role (see `judgeContainer`): a standby's paused container is not unhealthy. While an acquire
- *   or release is applied (role `transition`) its samples are ignored. When Docker is
+ *   role (see `judgeContainer`): only a running container is evidence, so a verdict of unfit
+ *   stands until the container has been seen running and healthy again, and a standby's paused
+ *   container neither proves nor disproves anything. Docker's HEALTHCHECK verdict carried over a
+ *   pause is no evidence either (`HealthFreshness`). While an acquire or release is applied (role
+ *   `transition`) there is no judgement. When Docker is
  *   unreachable there is no sample: the container keeps running without dockerd (live-restore,
  *   or a crashed dockerd), so the last verdict stands unless `unhealthyWhenDockerDown` is set.
  * - http: a GET every `intervalMs`. It samples only while the container runs (a paused
@@ -22,7 +25,7 @@ import type { Logger } from 'pino';
 import type { Clock, Timers } from '../clock.js';
 import type { RunCommand } from '../resources/command.js';
 import { isDockerUnavailable, type ContainerPolicy, type ContainerState, type DockerWatchEvent } from '../resources/docker.js';
-import { judgeContainer, type NodeRole } from './container.js';
+import { HealthFreshness, judgeContainer, type NodeRole } from './container.js';
 import { Hysteresis, type Verdict } from './hysteresis.js';
 import { httpGet, httpSample, pingSample, type FetchLike, type HttpCheckSpec, type PingSpec, type Sample } from './probes.js';
 
@@ -48,6 +51,8 @@ export interface SourceStatus {
   readonly reasons: readonly string[];
   /** Monotonic ms of the latest sample; null before the first. */
   readonly lastSampleAt: number | null;
+  /** Why the latest look gave no evidence (a paused standby, a stale HEALTHCHECK verdict); null when it did. */
+  readonly waiting: string | null;
 }
 
 export interface HealthSnapshot {
@@ -96,6 +101,7 @@ interface Source {
   reasons: readonly string[];
   lastSampleAt: number | null;
   lastBadAt: number | null;
+  waiting: string | null;
 }
 
 
@@ -111,7 +117,7 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
 
   const sources = new Map<HealthSource, Source>();
   const addSource = (name: HealthSource, rise: number, fall: number): void =>
-    void sources.set(name, { name, hysteresis: new Hysteresis(rise, fall), reasons: [], lastSampleAt: null, lastBadAt: null });
+    void sources.set(name, { name, hysteresis: new Hysteresis(rise, fall), reasons: [], lastSampleAt: null, lastBadAt: null, waiting: null });
   if (containerCheck !== null) addSource('container', containerCheck.spec.rise, containerCheck.spec.fall);
   if (http !== null) addSource('http', http.rise, http.fall);
   if (ping !== null) addSource('ping', ping.rise, ping.fall);
@@ -120,6 +126,8 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
   /** Bumped on every role change: a sample taken under the old role is not judged by the new one. */
   let roleEpoch = 0;
   let container: ContainerState | null = null;
+  const freshness = new HealthFreshness();
+  let staleHealth = false;
   let docker: { up: boolean | null; error: string | null; since: number | null } = { up: null, error: null, since: null };
   let reported: { healthy: boolean; key: string } = { healthy: true, key: '' };
   const handles: unknown[] = [];
@@ -133,6 +141,7 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
     const s = sources.get(name)!;
     const reasons = 'reasons' in sample ? sample.reasons : sample.ok ? [] : [sample.reason];
     s.lastSampleAt = clock.now();
+    s.waiting = null;
     if (!sample.ok) {
       s.lastBadAt = clock.now();
       s.reasons = reasons;
@@ -173,8 +182,14 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
 
   function judgeAndRecord(): void {
     if (containerCheck === null || container === null) return;
-    const reasons = judgeContainer(container, role, containerCheck.spec.policy);
-    if (reasons === null) return;
+    const judgement = judgeContainer(container, role, containerCheck.spec.policy, staleHealth);
+    if (!judgement.evidence) {
+      const s = sources.get('container')!;
+      if (role !== 'transition' && s.waiting !== judgement.why) log.info({ event: 'health-source', source: 'container', verdict: s.hysteresis.verdict, waiting: judgement.why }, `container check: no evidence (${judgement.why})`);
+      s.waiting = judgement.why;
+      return;
+    }
+    const { reasons } = judgement;
     record('container', reasons.length === 0 ? { ok: true, reason: '' } : { ok: false, reasons });
   }
 
@@ -192,6 +207,7 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
         const epoch = roleEpoch;
         try {
           container = await containerCheck.inspect();
+          staleHealth = freshness.observe(container);
           setDocker(true, null);
           if (epoch === roleEpoch) judgeAndRecord();
           else inspectAgain = true;
@@ -297,7 +313,7 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
         role,
         docker: { ...docker },
         container,
-        sources: [...sources.values()].map((s) => ({ source: s.name, verdict: verdictOf(s), reasons: verdictOf(s) === 'down' ? s.reasons : [], lastSampleAt: s.lastSampleAt })),
+        sources: [...sources.values()].map((s) => ({ source: s.name, verdict: verdictOf(s), reasons: verdictOf(s) === 'down' ? s.reasons : [], lastSampleAt: s.lastSampleAt, waiting: s.waiting })),
       };
     },
   };

@@ -49,11 +49,16 @@ export interface ContainerState {
   readonly health: ContainerHealth;
   /** The last health probe's output (trimmed, at most 200 characters), for reasons people read. */
   readonly healthOutput: string | null;
+  /**
+   * When Docker's last health probe ended, as Docker wrote it; null without one. It tells a fresh
+   * verdict from one carried over a pause, during which Docker runs no probe.
+   */
+  readonly healthCheckedAt: string | null;
   readonly exitCode: number | null;
   readonly oomKilled: boolean;
 }
 
-export const MISSING: ContainerState = Object.freeze({ exists: false, id: null, name: null, status: 'missing', health: 'none', healthOutput: null, exitCode: null, oomKilled: false });
+export const MISSING: ContainerState = Object.freeze({ exists: false, id: null, name: null, status: 'missing', health: 'none', healthOutput: null, healthCheckedAt: null, exitCode: null, oomKilled: false });
 
 export type ContainerStep = 'start' | 'unpause' | 'restart' | 'pause' | 'stop';
 
@@ -147,7 +152,7 @@ export interface InspectInfo {
     Status: string;
     ExitCode?: number;
     OOMKilled?: boolean;
-    Health?: { Status: string; Log?: Array<{ Output?: string; ExitCode?: number }> } | undefined;
+    Health?: { Status: string; Log?: Array<{ Output?: string; ExitCode?: number; End?: string }> } | undefined;
   };
 }
 
@@ -251,7 +256,8 @@ export function stateOf(info: InspectInfo): ContainerState {
   const status = STATUSES.has(info.State.Status as ContainerStatus) ? (info.State.Status as ContainerStatus) : 'dead';
   const h = info.State.Health;
   const health = h !== undefined && HEALTHS.has(h.Status as ContainerHealth) ? (h.Status as ContainerHealth) : 'none';
-  const last = h?.Log?.at(-1)?.Output?.trim();
+  const probe = h?.Log?.at(-1);
+  const last = probe?.Output?.trim();
   return {
     exists: true,
     id: info.Id,
@@ -259,6 +265,7 @@ export function stateOf(info: InspectInfo): ContainerState {
     status,
     health,
     healthOutput: last === undefined || last === '' ? null : last.slice(0, 200),
+    healthCheckedAt: probe?.End ?? null,
     exitCode: info.State.ExitCode ?? null,
     oomKilled: info.State.OOMKilled ?? false,
   };
