@@ -111,11 +111,19 @@ async function protection(config: Config, run: RunCommand, metrics: Metrics, log
       drivers.set(g.container, createDockerContainerDriver(client, g.container, logger, { onStep, timers, now: clock.now }));
     }
   }
-  const resources = docker === null ? undefined : createContainerResources(config.groups, (spec) => drivers.get(spec)!, logger, { onRole: (group, role) => monitors.get(group)?.setRole(role) });
+  const resources =
+    docker === null
+      ? undefined
+      : createContainerResources(config.groups, (spec) => drivers.get(spec)!, logger, {
+          onRole: (group, role) => monitors.get(group)?.setRole(role),
+          unfit: () => [...verdicts.values()].some((v) => !v.healthy),
+        });
 
+  // fall 1: Docker's HEALTHCHECK verdict has already counted its own retries, and only a running
+  // container is evidence at all (health/container.ts), so one unfit look is a real one.
   function monitor(key: string, container: ContainerSpec | null, withHttp: boolean, onHealth: (healthy: boolean, reasons: readonly string[]) => void): HealthMonitor {
     const m = createHealthMonitor({
-      container: container === null ? null : { spec: { policy: container, intervalMs: 2_000, rise: 1, fall: 2 }, inspect: () => drivers.get(container)!.inspect() },
+      container: container === null ? null : { spec: { policy: container, intervalMs: 2_000, rise: 1, fall: 1 }, inspect: () => drivers.get(container)!.inspect() },
       http: withHttp ? http : null,
       ping: withHttp ? ping : null,
       run,
@@ -159,6 +167,7 @@ async function protection(config: Config, run: RunCommand, metrics: Metrics, log
           dockerError: h?.docker.error ?? null,
           state: h?.container?.status ?? null,
           health: h?.container?.health ?? null,
+          healthWaiting: h?.sources.find((s) => s.source === 'container')?.waiting ?? null,
         };
       });
     },
