@@ -321,3 +321,32 @@ test('while Docker stays down the failing reconcile is logged once, and its reco
   await time.advance(1000);
   assert.equal(logs.filter((l) => l.startsWith("alpha reconcile of web's resources works again")).length, 1, logs.join('\n'));
 });
+
+test('a hung Docker never delays the lease renewal: the held VIP is renewed every reconcile period', async () => {
+  const time = new FakeTime(1000);
+  let hung = false;
+  const h = pair(time, {
+    resources: (node) => ({
+      acquire: async () => {},
+      release: async () => {},
+      reconcile: async () => {
+        if (node === 'alpha' && hung) await new Promise(() => {});
+      },
+    }),
+  });
+  await h.alpha.runtime.start();
+  await h.beta.runtime.start();
+  await time.advance(1000);
+  assert.ok(h.alpha.iface.addresses.has(VIP.address));
+  hung = true;
+  // 30 s of a dockerd that never answers, against a 2 s lease
+  const renewedPerSecond: number[] = [];
+  for (let s = 0; s < 30; s++) {
+    const before = h.alpha.iface.assigns;
+    await time.advance(1000);
+    renewedPerSecond.push(h.alpha.iface.assigns - before);
+  }
+  assert.ok(renewedPerSecond.every((n) => n >= 1), `renewals per second: ${renewedPerSecond.join(' ')}`);
+  assert.ok(h.alpha.iface.addresses.has(VIP.address));
+  assert.equal(h.beta.iface.addresses.has(VIP.address), false);
+});

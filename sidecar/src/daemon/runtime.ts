@@ -1,8 +1,10 @@
 /**
  * The daemon's event loop: feeds ticks, datagrams, health and operator commands to the pure
- * engine, and runs the actions it returns. Acquire and release go through one queue so only one
- * apply runs at a time; a reconcile timer compares the VIPs on the interfaces with what the
- * engine wants and repairs drift, so correctness never rests on transitions alone.
+ * engine, and runs the actions it returns. VIP work (assign, renew, remove) goes through one
+ * queue and container work through another, so only one of each runs at a time and a Docker call
+ * that hangs can delay container actions only, never a lease renewal. A reconcile timer compares
+ * the VIPs on the interfaces with what the engine wants and repairs drift, so correctness never
+ * rests on transitions alone.
  */
 import type { Logger } from 'pino';
 import type { Clock, Timers } from '../clock.js';
@@ -87,8 +89,12 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   const rejectLog = new Map<string, { at: number; suppressed: number }>();
   /** The last failure of each group's resource step (`group\0step`), to log changes only. */
   const resourceFailures = new Map<string, string>();
-  let applyChain: Promise<void> = Promise.resolve();
+  const vipQueue = createQueue(log, 'VIP work failed');
+  const containerQueue = createQueue(log, 'container work failed');
+  /** Acquires and releases under way: drift is not repaired while the claims are moving. */
   let pendingApplies = 0;
+  /** Groups whose container reconcile is still queued: a hung Docker must not pile them up. */
+  const containerReconciling = new Set<string>();
   let tickHandle: unknown = null;
   let reconcileHandle: unknown = null;
   let refreshHandle: unknown = null;
@@ -129,10 +135,11 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       }
       case 'acquire':
         acquiringSince.set(action.group, clock.now());
-        enqueue(`acquire ${action.group}`, () => acquire(groupOf(action.group)));
+        applying(vipQueue, `acquire ${action.group}`, () => acquire(groupOf(action.group)));
         return;
       case 'release':
-        enqueue(`release ${action.group}`, () => release(groupOf(action.group)));
+        // Container first (after any acquire of it), then the VIP in the VIP queue.
+        applying(containerQueue, `release ${action.group}`, () => release(groupOf(action.group)));
         return;
       case 'announce':
         log.info({ event: 'announce', group: action.group, reason: action.reason }, 'announcing again');
@@ -215,12 +222,9 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     rejectLog.set(reason, { at: now, suppressed: 0 });
   }
 
-  function enqueue(what: string, work: () => Promise<void>): void {
+  function applying(queue: Queue, what: string, work: () => Promise<void>): void {
     pendingApplies++;
-    applyChain = applyChain
-      .then(work)
-      .catch((err: unknown) => log.error({ err, what }, 'apply failed'))
-      .finally(() => pendingApplies--);
+    void queue.run(what, work).finally(() => pendingApplies--);
   }
 
   /** Retries until it works or the engine no longer wants it; "never crash" includes `ip` failing. */
@@ -249,7 +253,11 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     feed({ type: 'acquired', group: group.id });
     announceTwice(group);
     const resources = deps.resources;
-    if (resources !== undefined) await resourceStep(group, 'acquire', () => resources.acquire(group));
+    if (resources === undefined) return;
+    // A release may have come meanwhile; it runs after this in the same queue, so skip rather than undo.
+    applying(containerQueue, `acquire ${group.id}'s container`, async () => {
+      if (claimOf(group.id) === 'held') await resourceStep(group, 'acquire', () => resources.acquire(group));
+    });
   }
 
   /**
@@ -272,11 +280,13 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     if (claimOf(group.id) !== 'releasing') return;
     const resources = deps.resources;
     if (resources !== undefined) await resourceStep(group, 'release', () => resources.release(group));
-    const ok = await retrying(group.id, 'releasing', 'remove', () => vips.remove(group.vips));
-    if (!ok) return;
-    for (const v of group.vips) present.delete(v.address);
-    updateVipGauges();
-    feed({ type: 'released', group: group.id });
+    await vipQueue.run(`release ${group.id}'s VIPs`, async () => {
+      const ok = await retrying(group.id, 'releasing', 'remove', () => vips.remove(group.vips));
+      if (!ok) return;
+      for (const v of group.vips) present.delete(v.address);
+      updateVipGauges();
+      feed({ type: 'released', group: group.id });
+    });
   }
 
   /**
@@ -353,16 +363,19 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     if (pendingApplies > 0) return;
     for (const g of config.groups) {
       const claim = claimOf(g.id);
-      if (deps.resources !== undefined && (claim === 'held' || claim === 'none')) {
+      if (deps.resources !== undefined && (claim === 'held' || claim === 'none') && !containerReconciling.has(g.id)) {
         const resources = deps.resources;
-        enqueue(`reconcile resources ${g.id}`, async () => {
-          if (claimOf(g.id) === claim) await resourceStep(g, 'reconcile', () => resources.reconcile(g, claim === 'held'));
-        });
+        containerReconciling.add(g.id);
+        void containerQueue
+          .run(`reconcile ${g.id}'s container`, async () => {
+            if (claimOf(g.id) === claim) await resourceStep(g, 'reconcile', () => resources.reconcile(g, claim === 'held'));
+          })
+          .finally(() => containerReconciling.delete(g.id));
       }
       const missing = g.vips.filter((v) => !present.has(v.address));
       if (claim === 'held') {
         if (missing.length > 0) log.warn({ event: 'drift', group: g.id, missing: missing.map((v) => v.address) }, 'held VIP missing from the interface: restoring');
-        enqueue(`renew ${g.id}`, async () => {
+        void vipQueue.run(`renew ${g.id}`, async () => {
           if (claimOf(g.id) !== 'held') return;
           try {
             await vips.assign(g.vips, config.vipLeaseSec);
@@ -375,7 +388,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       } else if (claim === 'none' && missing.length < g.vips.length) {
         const stray = g.vips.filter((v) => present.has(v.address));
         log.warn({ event: 'drift', group: g.id, stray: stray.map((v) => v.address) }, 'VIP present on a node that does not hold it: removing');
-        enqueue(`remove stray ${g.id}`, async () => {
+        void vipQueue.run(`remove stray ${g.id}`, async () => {
           if (claimOf(g.id) !== 'none') return;
           try {
             await vips.remove(stray);
@@ -445,9 +458,9 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       log.error({ event: 'stop-timeout', graceMs }, 'graceful release did not finish in time: removing VIPs directly');
       await vips.remove(config.groups.flatMap((g) => g.vips)).catch((err: unknown) => log.error({ err }, 'final VIP removal failed'));
       // A hung apply (a Docker call that never returns) must not keep the process from exiting.
-      await Promise.race([applyChain, new Promise((r) => timers.setTimeout(r as () => void, 100))]);
+      await Promise.race([Promise.all([vipQueue.idle(), containerQueue.idle()]), new Promise((r) => timers.setTimeout(r as () => void, 100))]);
     } else {
-      await applyChain;
+      await Promise.all([vipQueue.idle(), containerQueue.idle()]);
     }
     await Promise.all(inFlight);
     await transport.stop();
@@ -465,6 +478,26 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   }
 
   return { start, stop, snapshot, command };
+}
+
+interface Queue {
+  /** Runs `work` after everything queued before it; a failure is logged, never thrown. */
+  run(what: string, work: () => Promise<void>): Promise<void>;
+  /** Resolves once everything queued so far has finished. */
+  idle(): Promise<void>;
+}
+
+/** One piece of work at a time, in order. */
+function createQueue(log: Logger, failed: string): Queue {
+  let tail: Promise<void> = Promise.resolve();
+  return {
+    run(what, work) {
+      const done = tail.then(work).catch((err: unknown) => log.error({ err, what }, failed));
+      tail = done;
+      return done;
+    },
+    idle: () => tail,
+  };
 }
 
 /** Transition reasons name a peer (`failback:cookbook`); metrics keep only the kind to bound labels. */
