@@ -1,6 +1,6 @@
 /**
  * The benchmark's contenders: heartbeat-sidecar and the Debian packages it is measured against,
- * each run as a two-host pair inside the lab's namespaces (see /work/shared/LAB.md).
+ * each run as a two-host pair inside the lab's namespaces (see docs/lab.md, Peer daemons).
  *
  * One small interface covers them all. A contender is created fresh for each lab, `setup` writes
  * its configuration for the given hosts and VIPs (the first host is the preferred one), and from

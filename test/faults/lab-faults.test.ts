@@ -1,6 +1,6 @@
 /**
- * Faults on real processes (issue 5 §2), time-boxed for CI; `HB_SOAK_SECONDS` stretches the loss
- * phases for a soak. Native defaults, two hosts, a client probing the VIP every 10 ms.
+ * Faults on real processes (docs/architecture.md, Tests), time-boxed for CI; `HB_SOAK_SECONDS`
+ * stretches the loss phases for a soak. Native defaults, two hosts, a client probing the VIP every 10 ms.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

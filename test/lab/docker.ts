@@ -1,5 +1,5 @@
 /**
- * Docker engines for the lab (see /work/shared/LAB.md), and the images they run.
+ * Docker engines for the lab (see docs/lab.md, A Docker engine per host), and the images they run.
  *
  * Engines. `startEngine(lab, host)` runs one dockerd inside a lab host's network namespace, with
  * its own data root, exec root, socket, pid file, containerd namespace and cgroup parent, so

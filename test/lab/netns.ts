@@ -1,5 +1,5 @@
 /**
- * The network-namespace lab (see /work/shared/LAB.md): hosts, a client and a switch, each in a
+ * The network-namespace lab (see docs/lab.md): hosts, a client and a switch, each in a
  * namespace of its own, all named `hbs-<pid>-<run><role>` and deleted again by `destroy()`, or at
  * the latest when this process exits, is interrupted or dies of an uncaught error.
  *
