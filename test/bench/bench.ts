@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLab, type Lab, type Prober } from '../lab/netns.js';
 import { BASELINE, CONTENDERS, type Contender } from './contenders.js';
-import { checkTargets, markdownTable, METRICS, summarize, svgChart, targetsMarkdown, type ContenderInfo, type MetricId, type MetricResult, type SummaryRow, type TargetCheck } from './report.js';
+import { checkTargets, markdownTable, METRICS, portable, summarize, svgChart, targetsMarkdown, type ContenderInfo, type MetricId, type MetricResult, type SummaryRow, type TargetCheck } from './report.js';
 import * as S from './scenarios.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -339,7 +339,9 @@ export function markdownReport(r: BenchResult): string {
   ].join('\n');
 }
 
-export function writeResults(r: BenchResult, dir: string, base: string): Written {
+export function writeResults(measured: BenchResult, dir: string, base: string): Written {
+  // reports are committed: no path of this machine goes into them
+  const r = portable(measured);
   fs.mkdirSync(dir, { recursive: true });
   const json = path.join(dir, `${base}.json`);
   const svg = path.join(dir, `${base}.svg`);

@@ -1,7 +1,7 @@
 /** The benchmark's statistics, ratios, targets, table and chart, on made-up figures. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkTargets, markdownTable, median, stats, summarize, svgChart, type MetricResult } from './report.js';
+import { checkTargets, markdownTable, median, portable, stats, summarize, svgChart, withoutMachinePaths, type MetricResult } from './report.js';
 
 const reps = (...vs: Array<number | null>) => vs.map((value, rep) => ({ rep, value, ...(value === null ? { error: 'x' } : {}) }));
 
@@ -60,4 +60,17 @@ test('the table has a row per scenario and contender, with ratios; the chart is 
   assert.match(svg, /ucarp &amp; co &lt;x&gt;/, 'labels are escaped');
   assert.doesNotMatch(svg, /NaN|undefined|Infinity/);
   assert.match(svg, /target 1 s/);
+});
+
+test('reports carry no path of the machine that ran them', () => {
+  const error = 'multiprober not ready, see /tmp/hbs-29149-3l-bench-scale-CoyJiP/logs/multiprober-cookbook-17.log';
+  assert.equal(withoutMachinePaths(error), 'multiprober not ready, see …/multiprober-cookbook-17.log');
+  assert.equal(withoutMachinePaths('see /var/cache/hbs-images/build-1.log and /home/ci/x.log.'), 'see …/build-1.log and …/x.log.');
+  assert.equal(withoutMachinePaths('keepalived 2.2.7, 10.77.0.100/24, 1/2 failed'), 'keepalived 2.2.7, 10.77.0.100/24, 1/2 failed');
+  const report = { events: [`ours kill9 #2 failed: ${error}`], results: [{ reps: [{ rep: 0, value: null, error }] }], n: 5 };
+  assert.deepEqual(portable(report), {
+    events: ['ours kill9 #2 failed: multiprober not ready, see …/multiprober-cookbook-17.log'],
+    results: [{ reps: [{ rep: 0, value: null, error: 'multiprober not ready, see …/multiprober-cookbook-17.log' }] }],
+    n: 5,
+  });
 });

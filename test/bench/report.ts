@@ -44,6 +44,30 @@ export interface Stats {
   readonly max: number;
 }
 
+/**
+ * Reports are committed and read on other machines, where a log path such as
+ * `/tmp/hbs-29149-3l-bench-…/logs/multiprober-cookbook-1795602478532.log` points nowhere and only
+ * shows this machine's layout. Each absolute path under a scratch, cache, runtime or home
+ * directory becomes `…/` and its file name, which still says which process's log it was; the
+ * harness prints the full paths on stderr while it runs.
+ */
+const MACHINE_PATH = /(?<![\w.~-])\/(?:tmp|var\/tmp|var\/cache|var\/lib|run|root|home)\/[^\s'"`,;()[\]{}<>]+/g;
+
+export function withoutMachinePaths(text: string): string {
+  return text.replace(MACHINE_PATH, (p) => `…/${p.split('/').filter(Boolean).at(-1) ?? ''}`);
+}
+
+/** A copy of a JSON-shaped value with `withoutMachinePaths` applied to every string in it. */
+export function portable<T>(value: T): T {
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return withoutMachinePaths(v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  return walk(value) as T;
+}
+
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
