@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import type { ContainerSpec, GroupSpec } from '../config/types.js';
-import { MISSING, type ApplyResult, type ContainerDriver } from '../resources/docker.js';
+import { MISSING, type ApplyResult, type ContainerDriver, type ContainerStatus } from '../resources/docker.js';
 import { createContainerResources } from './containers.js';
 
 const logger = pino({ level: 'silent' });
@@ -11,7 +11,7 @@ const web: GroupSpec = { id: 'web', preferred: 'alpha', vips: [VIP], container: 
 const bare: GroupSpec = { id: 'bare', preferred: null, vips: [{ ...VIP, address: '10.77.0.101' }], container: null };
 const RESULT: ApplyResult = { steps: [], before: MISSING, after: MISSING };
 
-function fakeDriver(calls: string[], fail?: Error): ContainerDriver {
+function fakeDriver(calls: string[], fail?: Error, status: ContainerStatus = 'missing'): ContainerDriver {
   const done = async (what: string): Promise<ApplyResult> => {
     calls.push(what);
     if (fail) throw fail;
@@ -21,7 +21,7 @@ function fakeDriver(calls: string[], fail?: Error): ContainerDriver {
     acquire: () => done('acquire'),
     release: () => done('release'),
     reconcile: (holding) => done(`reconcile ${holding}`),
-    inspect: async () => MISSING,
+    inspect: async () => (status === 'missing' ? MISSING : { ...MISSING, exists: true, status }),
   };
 }
 
@@ -81,4 +81,11 @@ test('while this node is unhealthy, release and a standby reconcile leave the co
   await r.reconcile(web, false);
   await r.release(web);
   assert.deepEqual(calls, ['acquire', 'reconcile true', 'reconcile false', 'release']);
+});
+
+test('an unfit standby whose container is paused gets it unpaused, to see it recover', async () => {
+  const calls: string[] = [];
+  const r = createContainerResources([web], () => fakeDriver(calls, undefined, 'paused'), logger, { unfit: () => true });
+  await r.reconcile(web, false);
+  assert.deepEqual(calls, ['reconcile true']);
 });

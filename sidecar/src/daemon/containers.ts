@@ -7,8 +7,9 @@
  * `transition` while an acquire or release moves it, then `holder` or `standby`.
  *
  * While `unfit` says this node is unhealthy, a release and a standby's reconcile leave the
- * container running rather than pause or stop it: only a running container can show that it has
- * recovered, and until it does the node does not take the group back.
+ * container running rather than pause or stop it, and the reconcile unpauses one found paused:
+ * only a running container can show that it has recovered, and until it does the node does not
+ * take the group back.
  */
 import type { Logger } from 'pino';
 import type { ContainerSpec, GroupSpec } from '../config/types.js';
@@ -63,7 +64,10 @@ export function createContainerResources(
       const driver = drivers.get(group.id);
       if (driver === undefined) return;
       setRole(group.id, holding ? 'holder' : 'standby');
-      if (!holding && unfit()) return;
+      if (!holding && unfit()) {
+        if ((await driver.inspect()).status === 'paused') logged(group, 'reconcile (unfit: unpaused to watch it)', await driver.reconcile(true));
+        return;
+      }
       logged(group, 'reconcile', await driver.reconcile(holding));
     },
   };

@@ -56,25 +56,30 @@ export function judgeContainer(state: ContainerState, role: NodeRole, policy: Pi
 }
 
 /**
- * Tells Docker's fresh health verdicts from stale ones. Seeing the container paused records the
- * time of its last probe; once it runs again, the verdict is stale until a probe ends at another
- * time. A start resets Docker's health to `starting`, so a stopped container clears the mark.
+ * Tells Docker's fresh health verdicts from stale ones. The first look at a running container
+ * after seeing it paused notes when Docker's last probe ended; the verdict is stale until a probe
+ * ends at another time. Noting it then rather than while paused also discards a probe that failed
+ * on the paused container between two looks. A start resets Docker's health to `starting`, so a
+ * stopped container clears the mark.
  */
 export class HealthFreshness {
-  private pausedAfter: string | null | undefined = undefined;
+  private pausedSeen = false;
+  /** The end of the last probe before the unpause while its verdict is stale; undefined otherwise. */
+  private staleProbe: string | null | undefined = undefined;
 
   /** Records one inspect; returns whether its health verdict is stale. */
   observe(state: ContainerState): boolean {
-    if (state.status === 'paused') {
-      this.pausedAfter = state.healthCheckedAt;
-      return true;
-    }
     if (state.status !== 'running') {
-      this.pausedAfter = undefined;
-      return false;
+      this.pausedSeen = state.status === 'paused';
+      this.staleProbe = undefined;
+      return this.pausedSeen;
     }
-    if (this.pausedAfter === undefined) return false;
-    if (state.healthCheckedAt !== this.pausedAfter) this.pausedAfter = undefined;
-    return this.pausedAfter !== undefined;
+    if (this.pausedSeen) {
+      this.pausedSeen = false;
+      this.staleProbe = state.healthCheckedAt;
+    } else if (this.staleProbe !== undefined && state.healthCheckedAt !== this.staleProbe) {
+      this.staleProbe = undefined;
+    }
+    return this.staleProbe !== undefined;
   }
 }

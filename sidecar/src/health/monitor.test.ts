@@ -88,6 +88,10 @@ test('health freshness: a verdict carried over a pause is stale until Docker end
   assert.equal(f.observe(state('running', { health: 'unhealthy', healthCheckedAt: 't2' })), true, 'unpaused, no probe since');
   assert.equal(f.observe(state('running', { health: 'healthy', healthCheckedAt: 't3' })), false, 'a fresh probe');
   assert.equal(f.observe(state('running', { health: 'unhealthy', healthCheckedAt: 't4' })), false);
+  // a probe that failed on the paused container after the last look is stale too
+  assert.equal(f.observe(state('paused', { health: 'healthy', healthCheckedAt: 't4' })), true);
+  assert.equal(f.observe(state('running', { health: 'unhealthy', healthCheckedAt: 't4b' })), true, 'first look after the unpause');
+  assert.equal(f.observe(state('running', { health: 'healthy', healthCheckedAt: 't4c' })), false);
   // paused before any probe ran: the first probe after the unpause is the fresh one
   assert.equal(f.observe(state('paused', { health: 'starting' })), true);
   assert.equal(f.observe(state('running', { health: 'starting' })), true);
