@@ -350,3 +350,66 @@ test('a hung Docker never delays the lease renewal: the held VIP is renewed ever
   assert.ok(h.alpha.iface.addresses.has(VIP.address));
   assert.equal(h.beta.iface.addresses.has(VIP.address), false);
 });
+
+test('reload: new timing and an added key apply in place, the held VIP untouched and nothing moves', async () => {
+  const time = new FakeTime(1000);
+  const h = pair(time);
+  await h.alpha.runtime.start();
+  await h.beta.runtime.start();
+  await time.advance(2000);
+  assert.ok(h.alpha.iface.addresses.has(VIP.address));
+  const removes = { alpha: 0 };
+  const remove = h.alpha.iface.remove.bind(h.alpha.iface);
+  h.alpha.iface.remove = async (v) => (removes.alpha++, remove(v));
+  const rotated = (node: string): Config => ({
+    ...configFor(node),
+    timing: { keepaliveMs: 200, warntimeMs: 600, deadtimeMs: 1200, initdeadMs: 3000 },
+    auth: { sendKeyId: 2, keys: [KEY, { id: 2, method: 'sha256', secret: 'rotated' }] },
+  });
+  // one node first, as a rolling change would do: the other still accepts key 1 only until its turn
+  const a = await h.alpha.runtime.reload({ ...rotated('alpha'), auth: { sendKeyId: 1, keys: rotated('alpha').auth.keys } }, 'v2');
+  assert.deepEqual(a, { applied: ['timing', 'keys'], restart: [] });
+  await h.beta.runtime.reload(rotated('beta'), 'v2');
+  await h.alpha.runtime.reload(rotated('alpha'), 'v2');
+  await time.advance(5000);
+  assert.equal(removes.alpha, 0, 'the held VIP was never removed');
+  assert.ok(h.alpha.iface.addresses.has(VIP.address));
+  assert.equal(h.beta.iface.addresses.has(VIP.address), false);
+  assert.equal(await metric(h.alpha.registry, 'heartbeat_transitions_total', { to: 'held' }), 1, 'held once, from the start');
+  assert.equal(await metric(h.alpha.registry, 'heartbeat_transitions_total', { to: 'releasing' }), 0);
+  assert.equal(await metric(h.beta.registry, 'heartbeat_datagrams_rejected_total'), 0);
+  assert.equal(h.beta.runtime.snapshot().configHash, 'v2');
+  assert.equal(h.beta.runtime.snapshot().peers[0]!.state, 'up');
+});
+
+test('reload: a removed group is released by handshake and the peer that still has it takes over at once', async () => {
+  const time = new FakeTime(1000);
+  const h = pair(time);
+  await h.alpha.runtime.start();
+  await h.beta.runtime.start();
+  await time.advance(2000);
+  const double: number[] = [];
+  const outcome = h.alpha.runtime.reload({ ...configFor('alpha'), groups: [] }, 'v2');
+  for (let i = 0; i < 40; i++) {
+    await time.advance(10);
+    if (h.alpha.iface.addresses.has(VIP.address) && h.beta.iface.addresses.has(VIP.address)) double.push(time.now());
+  }
+  assert.deepEqual(await outcome, { applied: ['groups'], restart: [] });
+  assert.equal(h.alpha.iface.addresses.has(VIP.address), false, 'alpha released the group it no longer has');
+  assert.ok(h.beta.iface.addresses.has(VIP.address), 'beta took it within 400 ms, without waiting for deadtime');
+  assert.deepEqual(double, []);
+  assert.equal(h.beta.runtime.snapshot().groups[0]!.holder, 'beta');
+  // a group added back is elected as usual
+  await h.alpha.runtime.reload(configFor('alpha'), 'v3');
+  await time.advance(2000);
+  assert.ok(h.alpha.iface.addresses.has(VIP.address), 'preferred alpha took it back (auto_failback)');
+  assert.equal(h.beta.iface.addresses.has(VIP.address), false);
+});
+
+test('reload: another node name is refused as needing a restart', async () => {
+  const time = new FakeTime(1000);
+  const h = pair(time);
+  await h.alpha.runtime.start();
+  assert.deepEqual(await h.alpha.runtime.reload(configFor('beta'), 'v2'), { applied: [], restart: ['node'] });
+  assert.equal(h.alpha.runtime.snapshot().node, 'alpha');
+});

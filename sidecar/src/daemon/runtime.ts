@@ -57,6 +57,14 @@ export interface RuntimeDeps {
   readonly resources?: GroupResources;
   /** The protected containers' state for the snapshot (none when no group names one). */
   readonly containers?: () => readonly ContainerStatus[];
+  /** A transport for a reloaded config whose port, paths or nodes changed. */
+  readonly transportFor?: (config: Config) => DatagramTransport;
+}
+
+/** What a reload changed in place; `restart` lists what it could not. */
+export interface ReloadOutcome {
+  readonly applied: readonly string[];
+  readonly restart: readonly string[];
 }
 
 /** Log each datagram rejection reason at most once per window, with how many were suppressed. */
@@ -71,15 +79,26 @@ export interface Runtime {
   stop(graceMs: number): Promise<void>;
   snapshot(): StatusSnapshot;
   command(event: Extract<EngineEvent, { type: 'standby' | 'takeover' | 'maintenance' | 'health' }>): void;
+  /**
+   * Applies a new, valid config in place: timing, keys, failback and priorities at once without
+   * touching held VIPs; a removed group (or one whose VIPs changed) is released by the normal
+   * handshake first; a changed port, path or node list restarts the transport, keeping what is
+   * known of the peers, so nobody is declared dead.
+   */
+  reload(next: Config, configHash: string): Promise<ReloadOutcome>;
 }
 
 export function createRuntime(deps: RuntimeDeps): Runtime {
-  const { config, transport, vips, announcer, notifier, metrics, logger, clock, timers } = deps;
-  const engine = createEngine(config);
+  const { vips, announcer, notifier, metrics, logger, clock, timers } = deps;
+  // All of these change on a reload.
+  let config = deps.config;
+  let configHash = deps.configHash;
+  let transport = deps.transport;
+  let engine = createEngine(config);
   const replay = new ReplayGuard();
-  const sendKey = config.auth.keys.find((k) => k.id === config.auth.sendKeyId) as AuthKey;
-  const groupsById = new Map(config.groups.map((g) => [g.id, g]));
-  const tickMs = Math.min(250, Math.max(10, Math.floor(config.timing.keepaliveMs / 4)));
+  let sendKey = sendKeyOf(config);
+  let groupsById = new Map(config.groups.map((g) => [g.id, g]));
+  let tickMs = tickMsOf(config);
   const log = logger.child({ component: 'runtime' });
 
   let state: EngineState = engine.initial(clock.now(), deps.generation);
@@ -107,11 +126,16 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   const inFlight = new Set<Promise<void>>();
 
   let claimWake: { at: number; handle: unknown } | null = null;
+  /** Reloads run one at a time. */
+  let reloading: Promise<unknown> = Promise.resolve();
+  /** Resolved by `feed` once every retiring group is released. */
+  let onRetired: (() => void) | null = null;
 
   function feed(event: EngineEvent): void {
     const result = engine.step(state, event, clock.now());
     state = result.state;
     for (const action of result.actions) execute(action);
+    if (onRetired !== null && state.retiring.every((g) => state.groups[g]?.claim === 'none')) onRetired();
     // Wake exactly when a claim window ends rather than on a later tick: it is on the failover path.
     const deadline = nextClaimDeadline(state);
     if (deadline !== null && claimWake?.at !== deadline) {
@@ -422,16 +446,18 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       await vips.remove(leftover);
       present = await vips.list();
     }
-    for (const g of config.groups) {
-      metrics.groupHeld.set({ group: g.id }, 0);
-      for (const c of ['none', 'acquiring', 'held', 'releasing'] as const) metrics.groupClaim.set({ group: g.id, claim: c }, c === 'none' ? 1 : 0);
-    }
+    initGroupMetrics(config.groups);
     for (const n of config.nodes) if (n.name !== config.node) metrics.peerUp.set({ peer: n.name }, 0);
     updateVipGauges();
     await transport.start(onDatagram);
     state = engine.initial(clock.now(), deps.generation);
     lastTickAt = clock.now();
     feed({ type: 'tick' });
+    startTimers();
+    log.info({ event: 'start', node: config.node, generation: state.generation, paths: transport.pathIds }, 'joined');
+  }
+
+  function startTimers(): void {
     tickHandle = timers.setInterval(tick, tickMs);
     reconcileHandle = timers.setInterval(() => void reconcile(), config.reconcileMs);
     if (config.garp.refreshMs > 0) {
@@ -440,7 +466,87 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
         for (const g of config.groups) if (claimOf(g.id) === 'held') void announceGroup(g);
       }, config.garp.refreshMs);
     }
-    log.info({ event: 'start', node: config.node, generation: state.generation, paths: transport.pathIds }, 'joined');
+  }
+
+  function stopTimers(): void {
+    timers.clearInterval(tickHandle);
+    timers.clearInterval(reconcileHandle);
+    timers.clearInterval(refreshHandle);
+  }
+
+  function initGroupMetrics(groups: readonly GroupSpec[]): void {
+    for (const g of groups) {
+      metrics.groupHeld.set({ group: g.id }, 0);
+      for (const c of ['none', 'acquiring', 'held', 'releasing'] as const) metrics.groupClaim.set({ group: g.id, claim: c }, c === 'none' ? 1 : 0);
+    }
+  }
+
+  function reload(next: Config, nextHash: string): Promise<ReloadOutcome> {
+    const run = reloading.then(() => applyReload(next, nextHash));
+    reloading = run.catch(() => {});
+    return run;
+  }
+
+  async function applyReload(next: Config, nextHash: string): Promise<ReloadOutcome> {
+    const applied: string[] = [];
+    const restart: string[] = [];
+    if (next.node !== config.node) return { applied, restart: ['node'] };
+    const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+    const nextGroups = new Map(next.groups.map((g) => [g.id, g]));
+    // A group whose VIPs or container changed is released as it was and taken again as it is.
+    const removed = config.groups.filter((g) => !same(g, nextGroups.get(g.id))).map((g) => g.id);
+    const claimed = removed.filter((g) => claimOf(g) !== 'none');
+    if (claimed.length > 0) {
+      log.info({ event: 'reload', retiring: claimed }, `reload: releasing ${claimed.join(', ')} before applying`);
+      const released = new Promise<'released'>((resolve) => (onRetired = () => resolve('released')));
+      feed({ type: 'retire', groups: removed });
+      const limitMs = Math.max(5_000, 3 * config.timing.deadtimeMs);
+      let limit: unknown = null;
+      const outcome = await Promise.race([released, new Promise<'timeout'>((r) => (limit = timers.setTimeout(() => r('timeout'), limitMs)))]);
+      timers.clearTimeout(limit);
+      onRetired = null;
+      if (outcome === 'timeout') {
+        log.error({ event: 'reload-release-timeout', groups: claimed }, 'reload: release did not finish in time: removing the VIPs directly');
+        await vipQueue.run('remove retired VIPs', () => vips.remove(claimed.flatMap((g) => groupOf(g).vips)));
+      }
+    } else if (removed.length > 0) {
+      feed({ type: 'retire', groups: removed });
+    }
+    if (removed.length > 0 || next.groups.length !== config.groups.length) applied.push('groups');
+    if (!same(config.timing, next.timing)) applied.push('timing');
+    if (!same(config.auth, next.auth)) applied.push('keys');
+    if (config.autoFailback !== next.autoFailback) applied.push('auto_failback');
+    const transportChanged = next.port !== config.port || !same(config.paths, next.paths) || !same(config.nodes.map((n) => n.name), next.nodes.map((n) => n.name));
+    if (!same(config.nodes, next.nodes)) applied.push('nodes');
+    const timersChanged = tickMsOf(next) !== tickMs || next.reconcileMs !== config.reconcileMs || next.garp.refreshMs !== config.garp.refreshMs;
+    if (transportChanged && deps.transportFor === undefined) restart.push('port and paths');
+
+    const previous = config;
+    config = next;
+    configHash = nextHash;
+    engine = createEngine(next);
+    state = engine.adopt(state, clock.now());
+    sendKey = sendKeyOf(next);
+    groupsById = new Map(next.groups.map((g) => [g.id, g]));
+    initGroupMetrics(next.groups.filter((g) => !previous.groups.some((p) => p.id === g.id)));
+    updateVipGauges();
+    if (timersChanged) {
+      stopTimers();
+      tickMs = tickMsOf(next);
+      startTimers();
+    }
+    if (transportChanged && deps.transportFor !== undefined) {
+      // Peers stay as they were: the new socket is up well within deadtime.
+      const old = transport;
+      await old.stop();
+      transport = deps.transportFor(next);
+      await transport.start(onDatagram);
+      applied.push('transport');
+    }
+    for (const key of ['vipLeaseSec', 'garp', 'pingNodes'] as const) if (!same(previous[key], next[key])) applied.push(key);
+    feed({ type: 'tick' });
+    log.info({ event: 'reload', applied, restart }, `reload applied${applied.length > 0 ? `: ${applied.join(', ')}` : ' (no change)'}`);
+    return { applied, restart };
   }
 
   async function stop(graceMs: number): Promise<void> {
@@ -448,9 +554,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     const deadline = new Promise<'timeout'>((resolve) => timers.setTimeout(() => resolve('timeout'), graceMs));
     feed({ type: 'shutdown' });
     const outcome = await Promise.race([stopped.then(() => 'stopped' as const), deadline]);
-    timers.clearInterval(tickHandle);
-    timers.clearInterval(reconcileHandle);
-    timers.clearInterval(refreshHandle);
+    stopTimers();
     for (const h of repeatTimers) timers.clearTimeout(h);
     if (outcome === 'timeout') {
       abandoned = true;
@@ -468,7 +572,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   }
 
   function snapshot(): StatusSnapshot {
-    return describeStatus({ config, configHash: deps.configHash, state, present, lastTransition, now: clock.now(), pathIds: transport.pathIds, containers: deps.containers?.() ?? [] });
+    return describeStatus({ config, configHash, state, present, lastTransition, now: clock.now(), pathIds: transport.pathIds, containers: deps.containers?.() ?? [] });
   }
 
   function command(event: Extract<EngineEvent, { type: 'standby' | 'takeover' | 'maintenance' | 'health' }>): void {
@@ -477,7 +581,16 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     feed(event);
   }
 
-  return { start, stop, snapshot, command };
+  return { start, stop, snapshot, command, reload };
+}
+
+function sendKeyOf(config: Config): AuthKey {
+  return config.auth.keys.find((k) => k.id === config.auth.sendKeyId) as AuthKey;
+}
+
+/** Ticks four times a keepalive, within 10–250 ms. */
+function tickMsOf(config: Config): number {
+  return Math.min(250, Math.max(10, Math.floor(config.timing.keepaliveMs / 4)));
 }
 
 interface Queue {

@@ -19,6 +19,12 @@ const RTT_HIGH_DECAY = 0.97;
 export interface Engine {
   readonly settings: EngineSettings;
   initial(now: number, generation: number): EngineState;
+  /**
+   * Carries a state from an engine of another config (a reload) over to this one: what is known
+   * of the peers and groups that remain is kept, new ones start fresh, and removed ones, which
+   * must have been retired first, are dropped.
+   */
+  adopt(previous: EngineState, now: number): EngineState;
   step(state: EngineState, event: EngineEvent, now: number): StepResult;
 }
 
@@ -63,7 +69,15 @@ export function createEngine(settings: EngineSettings): Engine {
       stallAt: null,
       peers,
       groups,
+      retiring: [],
     };
+  }
+
+  function adopt(previous: EngineState, now: number): EngineState {
+    const fresh = initial(now, previous.generation);
+    const peers = Object.fromEntries(peerNames.map((n) => [n, previous.peers[n] ?? fresh.peers[n]!]));
+    const groups = Object.fromEntries(settings.groups.map((g) => [g.id, previous.groups[g.id] ?? fresh.groups[g.id]!]));
+    return { ...previous, peers, groups, retiring: [] };
   }
 
   function step(state: EngineState, event: EngineEvent, now: number): StepResult {
@@ -113,6 +127,9 @@ export function createEngine(settings: EngineSettings): Engine {
       case 'maintenance':
         s.state.maintenance = event.enabled;
         sendSoon(s);
+        break;
+      case 'retire':
+        s.state.retiring = [...event.groups];
         break;
       case 'shutdown':
         if (s.state.phase !== 'stopping') s.state.phase = 'stopping';
@@ -301,6 +318,12 @@ export function createEngine(settings: EngineSettings): Engine {
   function decide(s: Draft, group: string, preferred: string | null, now: number): void {
     const state = s.state;
     const mine = state.groups[group]!;
+    if (state.retiring.includes(group)) {
+      // a claim not yet applied is simply dropped; anything on the interface is released
+      if (mine.claim === 'acquiring' && mine.applyAt !== null) setClaim(s, group, 'none', 'removed', now);
+      else if (mine.claim === 'acquiring' || mine.claim === 'held') startRelease(s, group, 'removed', now);
+      return;
+    }
     const candidates: Candidate[] = [];
     if (selfEligible(state)) {
       candidates.push({
@@ -318,7 +341,8 @@ export function createEngine(settings: EngineSettings): Engine {
       const claim = peerClaim(p, group);
       if (claimsGroup(claim)) otherHolders.push(p);
       const v = p.view;
-      if (v.healthy && !v.maintenance) {
+      // a node whose config lacks the group (or that retires it) does not stand for it
+      if (v.healthy && !v.maintenance && claim !== undefined) {
         candidates.push({ node, standby: v.standby, epoch: v.takeoverEpoch, holder: claim === 'held' || claim === 'acquiring', priority: v.priority });
       }
     }
@@ -427,7 +451,8 @@ export function createEngine(settings: EngineSettings): Engine {
       standby: state.standby,
       maintenance: state.maintenance,
       takeoverEpoch: state.takeoverEpoch,
-      groups: settings.groups.map((g) => ({ group: g.id, claim: state.groups[g.id]!.claim })),
+      // A retired group is left out once let go, so peers elect among the nodes that keep it.
+      groups: settings.groups.filter((g) => !state.retiring.includes(g.id) || state.groups[g.id]!.claim !== 'none').map((g) => ({ group: g.id, claim: state.groups[g.id]!.claim })),
       echoes: peerNames
         .map((n) => state.peers[n]!)
         .filter((p) => alive(p) && p.view !== null && p.lastReceivedAt !== null)
@@ -438,7 +463,7 @@ export function createEngine(settings: EngineSettings): Engine {
     s.actions.push({ type: 'send', message });
   }
 
-  return { settings, initial, step };
+  return { settings, initial, adopt, step };
 }
 
 /** The earliest moment a claim window ends, so the runtime can wake then instead of on a later tick. */

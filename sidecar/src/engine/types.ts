@@ -61,6 +61,8 @@ export interface EngineState {
   readonly stallAt: number | null;
   readonly peers: Readonly<Record<string, PeerState>>;
   readonly groups: Readonly<Record<string, GroupState>>;
+  /** Groups a reload removes: released here and never claimed again, until the new config drops them. */
+  readonly retiring: readonly string[];
 }
 
 export type EngineEvent =
@@ -72,6 +74,7 @@ export type EngineEvent =
   | { readonly type: 'standby' }
   | { readonly type: 'takeover' }
   | { readonly type: 'maintenance'; readonly enabled: boolean }
+  | { readonly type: 'retire'; readonly groups: readonly string[] }
   | { readonly type: 'shutdown' };
 
 export type Action =
