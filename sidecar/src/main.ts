@@ -208,11 +208,13 @@ async function runDaemon(source: Source): Promise<void> {
   // At most 16 children at once, so health probes or a notify storm never exhaust file descriptors.
   const run = spawnCommand(5_000, { onNotRun: (program) => metrics.commandsNotRun.inc({ program: path.basename(program) }) });
   const protect = await protection(config, run, metrics, logger);
+  const udpTransport = (c: Config) => createUdpTransport({ paths: c.paths, port: c.port, localAddresses: ipv4Of, logger: logger.child({ component: 'transport' }) });
   const runtime = createRuntime({
     config,
     configHash: configHash(config),
     generation: boot.generation,
-    transport: createUdpTransport({ paths: config.paths, port: config.port, localAddresses: ipv4Of, logger: logger.child({ component: 'transport' }) }),
+    transport: udpTransport(config),
+    transportFor: udpTransport,
     vips: createIpVipDriver(run, (file, value) => writeFile(file, value)),
     announcer: createArpingAnnouncer(run),
     notifier: createNotifier(config.notifyCommand, process.env, logger),
@@ -270,6 +272,25 @@ async function runDaemon(source: Source): Promise<void> {
     })();
     return stopping;
   };
+  /**
+   * The recipe's `service heartbeat reload`: read the files again; refuse a config with problems
+   * and run on, or apply a valid one in place. What was read at start only (the API, logging,
+   * health checks and protected containers) is named as waiting for a restart.
+   */
+  let running = config;
+  const reload = async (trigger: string) => {
+    const next = await load(source);
+    if (!next.ok) return runtime.refuseReload(trigger, formatProblems([...next.problems]).split('\n'));
+    for (const w of next.warnings) logger.warn({ event: 'config-warning', ...w }, w.message);
+    const changed = (k: keyof Config): boolean => JSON.stringify(running[k]) !== JSON.stringify(next.config[k]);
+    const restartOnly: string[] = (['api', 'log', 'health', 'pingNodes', 'notifyCommand'] as const).filter(changed);
+    const containers = (c: Config): string => JSON.stringify(c.groups.filter((g) => g.container != null).map((g) => [g.id, g.container]));
+    if (containers(running) !== containers(next.config)) restartOnly.push('protected containers');
+    const outcome = await runtime.reload(next.config, configHash(next.config), { trigger, restartOnly });
+    running = next.config;
+    return outcome;
+  };
+  process.on('SIGHUP', () => void reload('SIGHUP'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('uncaughtException', (err) => void shutdown('uncaughtException', err));

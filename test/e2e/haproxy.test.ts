@@ -67,10 +67,11 @@ function prepare(dir: string, host: Host, lab: Lab, engine: { socket: string }):
   fs.appendFileSync(path.join(dir, `host-${host}.env`), `HB_IMAGE=${IMAGES.sidecar}\nHAPROXY_IMAGE=${IMAGES.haproxy}\nDOCKER_SOCKET=${engine.socket}\nHAPROXY_HEALTH_INTERVAL=${HEALTH_INTERVAL_MS / 1000}s\n`);
 }
 
+/** The page names the host whose HAProxy asked, so the client can tell who served it. */
 function startBackends(lab: Lab, host: Host): void {
-  const root = path.join(lab.dir, 'backend');
+  const root = path.join(lab.dir, `backend-${host}`);
   fs.mkdirSync(root, { recursive: true });
-  fs.writeFileSync(path.join(root, 'index.html'), 'app\n');
+  fs.writeFileSync(path.join(root, 'index.html'), host);
   backends.set(
     host,
     BACKEND_PORTS[host].map((port) => lab.spawn('client', ['busybox', 'httpd', '-f', '-p', `${lab.client.address}:${port}`, '-h', root])),
@@ -115,12 +116,10 @@ after(async () => {
   await pair?.destroy();
 });
 
-let first: Host = 'a';
-
 test('1. compose/haproxy comes up from its README on both hosts: one serves through the VIP, the other HAProxy is paused', async (t) => {
   const p = ready(t);
   if (p === null) return;
-  first = await holder(p, 60_000);
+  const first = await holder(p, 60_000);
   const standby = other(first);
   await waitFor(async () => (await p.containerState(standby, await p.containerOf(standby, 'haproxy'))) === 'paused', { what: `${standby}'s HAProxy paused`, timeoutMs: 30_000 });
   const s = await p.status(first);
@@ -132,6 +131,7 @@ test('1. compose/haproxy comes up from its README on both hosts: one serves thro
 test("2. the holder's HAProxy turns unhealthy: the peer serves once, no re-acquire until healthy, none after (auto_failback off)", async (t) => {
   const p = ready(t);
   if (p === null) return;
+  const first = await holder(p, 10_000);
   const second = other(first);
   const before = await p.takes();
   const brokenAt = p.lab.now();
@@ -163,12 +163,12 @@ test("2. the holder's HAProxy turns unhealthy: the peer serves once, no re-acqui
   assert.deepEqual(await p.takes(), { [first]: before[first], [second]: before[second] + 1 }, 'still one transition: auto_failback is off');
   const { samples, double } = await watch.stop();
   assert.equal(double, 0, `${double} of ${samples} samples saw the VIP on both hosts`);
-  first = second;
 });
 
 test("3. a standby paused for several HEALTHCHECK intervals takes over on docker stop of the holder's sidecar, and does not flap", async (t) => {
   const p = ready(t);
   if (p === null) return;
+  const first = await holder(p, 10_000);
   const standby = other(first);
   const standbyId = await p.containerOf(standby, 'haproxy');
   assert.equal(await p.containerState(standby, standbyId), 'paused');
@@ -192,12 +192,12 @@ test("3. a standby paused for several HEALTHCHECK intervals takes over on docker
   // the stopped sidecar comes back as the standby (auto_failback off)
   await p.compose(first, ['up', '-d']);
   await waitFor(async () => (await p.status(first).catch(() => null))?.groups[0]?.holder === NODE_OF[standby], { what: `${first}'s sidecar back, seeing ${standby} hold`, timeoutMs: 30_000 });
-  first = standby;
 });
 
 test("4. the holder's dockerd stopped for 30 s at native timings: no client probe lost, Docker down shown, its return seen", async (t) => {
   const p = ready(t);
   if (p === null) return;
+  const first = await holder(p, 10_000);
   const watch = watchDoubleHolders(p.lab);
   const stoppedAt = p.lab.now();
   await p.engines[first].stop('SIGTERM');

@@ -8,7 +8,7 @@
  * (/run/secrets/..., /etc/heartbeat-sidecar/...) are made there with mode 600, as an operator
  * would make them, and git does not keep authkeys' mode.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,6 +20,7 @@ import { formatProblems } from '../../sidecar/src/config/format.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const SCRATCH = fs.mkdtempSync(path.join(os.tmpdir(), 'hbs-examples-'));
+after(() => fs.rmSync(SCRATCH, { recursive: true, force: true }));
 const MINIMAL = {
   nodes: ['alpha', 'beta'],
   paths: [{ ucast: { iface: 'eth0', peers: ['10.77.0.11', '10.77.0.12'] } }],

@@ -40,6 +40,7 @@ function snapshot(over: Partial<StatusSnapshot> = {}): StatusSnapshot {
     containers: [],
     configHash: 'abc123',
     ready: true,
+    reload: null,
     ...over,
   };
 }

@@ -32,6 +32,7 @@ function snapshot(over: Partial<StatusSnapshot> = {}): StatusSnapshot {
     containers: [],
     configHash: 'c0ffee12',
     ready: true,
+    reload: null,
     ...over,
   };
 }

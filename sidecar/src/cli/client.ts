@@ -68,6 +68,16 @@ const SNAPSHOT = z.object({
   ),
   configHash: z.string(),
   ready: z.boolean(),
+  reload: z
+    .object({
+      at: z.string(),
+      trigger: z.string(),
+      result: z.enum(['applied', 'refused']),
+      problems: z.array(z.string()),
+      applied: z.array(z.string()),
+      restart: z.array(z.string()),
+    })
+    .nullable(),
 });
 
 export function createApiClient(opts: { baseUrl: string; fetch: typeof fetch }): ApiClient {

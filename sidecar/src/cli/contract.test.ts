@@ -37,6 +37,7 @@ const SNAPSHOT: StatusSnapshot = {
   containers: [{ group: '10.77.0.100', name: 'web', dockerUp: true, dockerError: null, state: 'running', health: 'healthy', healthWaiting: null }],
   configHash: 'abc',
   ready: true,
+  reload: { at: '2026-11-30T14:00:00.000Z', trigger: 'SIGHUP', result: 'refused', problems: ['ha.cf:3: keepalive must be shorter than deadtime'], applied: [], restart: [] },
 };
 
 function daemon(adminToken: string | null) {

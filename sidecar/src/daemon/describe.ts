@@ -2,7 +2,7 @@
 import type { Config } from '../config/types.js';
 import type { EngineState, PeerState } from '../engine/types.js';
 import type { PresentAddress } from '../resources/ipaddr.js';
-import type { ContainerStatus, GroupStatus, PeerStatus, Role, RscStatus, StatusSnapshot, TransitionRecord } from './status.js';
+import type { ContainerStatus, GroupStatus, PeerStatus, Role, RscStatus, StatusSnapshot, TransitionRecord, ReloadStatus } from './status.js';
 
 export interface DescribeInput {
   readonly config: Config;
@@ -13,6 +13,7 @@ export interface DescribeInput {
   readonly now: number;
   readonly pathIds: readonly string[];
   readonly containers: readonly ContainerStatus[];
+  readonly reload: ReloadStatus | null;
 }
 
 export function describeStatus(input: DescribeInput): StatusSnapshot {
@@ -46,6 +47,7 @@ export function describeStatus(input: DescribeInput): StatusSnapshot {
     containers: input.containers,
     configHash: input.configHash,
     ready: state.phase === 'running',
+    reload: input.reload,
   };
 }
 

@@ -351,6 +351,8 @@ test('a hung Docker never delays the lease renewal: the held VIP is renewed ever
   assert.equal(h.beta.iface.addresses.has(VIP.address), false);
 });
 
+const HUP = { trigger: 'SIGHUP' };
+
 test('reload: new timing and an added key apply in place, the held VIP untouched and nothing moves', async () => {
   const time = new FakeTime(1000);
   const h = pair(time);
@@ -367,10 +369,12 @@ test('reload: new timing and an added key apply in place, the held VIP untouched
     auth: { sendKeyId: 2, keys: [KEY, { id: 2, method: 'sha256', secret: 'rotated' }] },
   });
   // one node first, as a rolling change would do: the other still accepts key 1 only until its turn
-  const a = await h.alpha.runtime.reload({ ...rotated('alpha'), auth: { sendKeyId: 1, keys: rotated('alpha').auth.keys } }, 'v2');
-  assert.deepEqual(a, { applied: ['timing', 'keys'], restart: [] });
-  await h.beta.runtime.reload(rotated('beta'), 'v2');
-  await h.alpha.runtime.reload(rotated('alpha'), 'v2');
+  const a = await h.alpha.runtime.reload({ ...rotated('alpha'), auth: { sendKeyId: 1, keys: rotated('alpha').auth.keys } }, 'v2', HUP);
+  assert.deepEqual([a.result, a.applied, a.restart], ['applied', ['timing', 'keys'], []]);
+  await h.beta.runtime.reload(rotated('beta'), 'v2', HUP);
+  await h.alpha.runtime.reload(rotated('alpha'), 'v2', HUP);
+  assert.equal(h.alpha.runtime.snapshot().reload?.result, 'applied');
+  assert.equal(await metric(h.alpha.registry, 'heartbeat_config_reloads_total', { result: 'applied' }), 2);
   await time.advance(5000);
   assert.equal(removes.alpha, 0, 'the held VIP was never removed');
   assert.ok(h.alpha.iface.addresses.has(VIP.address));
@@ -389,18 +393,18 @@ test('reload: a removed group is released by handshake and the peer that still h
   await h.beta.runtime.start();
   await time.advance(2000);
   const double: number[] = [];
-  const outcome = h.alpha.runtime.reload({ ...configFor('alpha'), groups: [] }, 'v2');
+  const outcome = h.alpha.runtime.reload({ ...configFor('alpha'), groups: [] }, 'v2', HUP);
   for (let i = 0; i < 40; i++) {
     await time.advance(10);
     if (h.alpha.iface.addresses.has(VIP.address) && h.beta.iface.addresses.has(VIP.address)) double.push(time.now());
   }
-  assert.deepEqual(await outcome, { applied: ['groups'], restart: [] });
+  assert.deepEqual((await outcome).applied, ['groups']);
   assert.equal(h.alpha.iface.addresses.has(VIP.address), false, 'alpha released the group it no longer has');
   assert.ok(h.beta.iface.addresses.has(VIP.address), 'beta took it within 400 ms, without waiting for deadtime');
   assert.deepEqual(double, []);
   assert.equal(h.beta.runtime.snapshot().groups[0]!.holder, 'beta');
   // a group added back is elected as usual
-  await h.alpha.runtime.reload(configFor('alpha'), 'v3');
+  await h.alpha.runtime.reload(configFor('alpha'), 'v3', HUP);
   await time.advance(2000);
   assert.ok(h.alpha.iface.addresses.has(VIP.address), 'preferred alpha took it back (auto_failback)');
   assert.equal(h.beta.iface.addresses.has(VIP.address), false);
@@ -410,6 +414,17 @@ test('reload: another node name is refused as needing a restart', async () => {
   const time = new FakeTime(1000);
   const h = pair(time);
   await h.alpha.runtime.start();
-  assert.deepEqual(await h.alpha.runtime.reload(configFor('beta'), 'v2'), { applied: [], restart: ['node'] });
+  const r = await h.alpha.runtime.reload(configFor('beta'), 'v2', HUP);
+  assert.deepEqual([r.applied, r.restart], [[], ['node']]);
   assert.equal(h.alpha.runtime.snapshot().node, 'alpha');
+});
+
+test('reload: a refused one is counted and shown, and changes nothing', async () => {
+  const time = new FakeTime(1000);
+  const h = pair(time);
+  await h.alpha.runtime.start();
+  h.alpha.runtime.refuseReload('SIGHUP', ['ha.cf:3: deadtime must exceed 2 × keepalive']);
+  const s = h.alpha.runtime.snapshot();
+  assert.deepEqual([s.reload?.result, s.reload?.problems, s.configHash], ['refused', ['ha.cf:3: deadtime must exceed 2 × keepalive'], 'test']);
+  assert.equal(await metric(h.alpha.registry, 'heartbeat_config_reloads_total', { result: 'refused' }), 1);
 });

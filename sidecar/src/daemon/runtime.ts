@@ -19,7 +19,7 @@ import { decode, encode } from '../wire/codec.js';
 import { ReplayGuard } from '../wire/replay.js';
 import type { Claim, Message, RejectReason } from '../wire/types.js';
 import { describeStatus } from './describe.js';
-import type { ContainerStatus, StatusSnapshot, TransitionRecord } from './status.js';
+import type { ContainerStatus, ReloadStatus, StatusSnapshot, TransitionRecord } from './status.js';
 
 export interface DatagramTransport {
   start(onDatagram: (bytes: Buffer, path: string, from: { address: string; port: number }) => void): Promise<void>;
@@ -61,10 +61,11 @@ export interface RuntimeDeps {
   readonly transportFor?: (config: Config) => DatagramTransport;
 }
 
-/** What a reload changed in place; `restart` lists what it could not. */
-export interface ReloadOutcome {
-  readonly applied: readonly string[];
-  readonly restart: readonly string[];
+export interface ReloadRequest {
+  /** SIGHUP, or api. */
+  readonly trigger: string;
+  /** What changed that only a restart applies, as the caller found it (API, logging, health checks). */
+  readonly restartOnly?: readonly string[];
 }
 
 /** Log each datagram rejection reason at most once per window, with how many were suppressed. */
@@ -85,7 +86,9 @@ export interface Runtime {
    * handshake first; a changed port, path or node list restarts the transport, keeping what is
    * known of the peers, so nobody is declared dead.
    */
-  reload(next: Config, configHash: string): Promise<ReloadOutcome>;
+  reload(next: Config, configHash: string, request: ReloadRequest): Promise<ReloadStatus>;
+  /** Records a reload refused for problems; the daemon runs on as before. */
+  refuseReload(trigger: string, problems: readonly string[]): ReloadStatus;
 }
 
 export function createRuntime(deps: RuntimeDeps): Runtime {
@@ -126,6 +129,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   const inFlight = new Set<Promise<void>>();
 
   let claimWake: { at: number; handle: unknown } | null = null;
+  let lastReload: ReloadStatus | null = null;
   /** Reloads run one at a time. */
   let reloading: Promise<unknown> = Promise.resolve();
   /** Resolved by `feed` once every retiring group is released. */
@@ -481,13 +485,26 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     }
   }
 
-  function reload(next: Config, nextHash: string): Promise<ReloadOutcome> {
-    const run = reloading.then(() => applyReload(next, nextHash));
+  function reload(next: Config, nextHash: string, request: ReloadRequest): Promise<ReloadStatus> {
+    const run = reloading.then(async () => {
+      const { applied, restart } = await applyReload(next, nextHash);
+      metrics.configReloads.inc({ result: 'applied' });
+      lastReload = { at: new Date(clock.wallNow()).toISOString(), trigger: request.trigger, result: 'applied', problems: [], applied, restart: [...restart, ...(request.restartOnly ?? [])] };
+      if (lastReload.restart.length > 0) log.warn({ event: 'reload-restart', restart: lastReload.restart }, `reload: ${lastReload.restart.join(', ')} take effect at the next restart`);
+      return lastReload;
+    });
     reloading = run.catch(() => {});
     return run;
   }
 
-  async function applyReload(next: Config, nextHash: string): Promise<ReloadOutcome> {
+  function refuseReload(trigger: string, problems: readonly string[]): ReloadStatus {
+    metrics.configReloads.inc({ result: 'refused' });
+    log.error({ event: 'reload-refused', trigger, problems }, `reload refused (${problems.length} problem${problems.length === 1 ? '' : 's'}); running on as before`);
+    lastReload = { at: new Date(clock.wallNow()).toISOString(), trigger, result: 'refused', problems, applied: [], restart: [] };
+    return lastReload;
+  }
+
+  async function applyReload(next: Config, nextHash: string): Promise<{ applied: string[]; restart: string[] }> {
     const applied: string[] = [];
     const restart: string[] = [];
     if (next.node !== config.node) return { applied, restart: ['node'] };
@@ -572,7 +589,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   }
 
   function snapshot(): StatusSnapshot {
-    return describeStatus({ config, configHash, state, present, lastTransition, now: clock.now(), pathIds: transport.pathIds, containers: deps.containers?.() ?? [] });
+    return describeStatus({ config, configHash, state, present, lastTransition, now: clock.now(), pathIds: transport.pathIds, containers: deps.containers?.() ?? [], reload: lastReload });
   }
 
   function command(event: Extract<EngineEvent, { type: 'standby' | 'takeover' | 'maintenance' | 'health' }>): void {
@@ -581,7 +598,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     feed(event);
   }
 
-  return { start, stop, snapshot, command, reload };
+  return { start, stop, snapshot, command, reload, refuseReload };
 }
 
 function sendKeyOf(config: Config): AuthKey {

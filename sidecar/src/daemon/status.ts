@@ -62,6 +62,20 @@ export interface ContainerStatus {
   readonly healthWaiting: string | null;
 }
 
+/** The last configuration reload, as `/status` shows it. */
+export interface ReloadStatus {
+  readonly at: string;
+  /** SIGHUP, or api for `heartbeat-sidecar reload`. */
+  readonly trigger: string;
+  readonly result: 'applied' | 'refused';
+  /** Each problem as file:line and message, when refused. */
+  readonly problems: readonly string[];
+  /** What changed in place. */
+  readonly applied: readonly string[];
+  /** What changed but takes effect only at the next restart. */
+  readonly restart: readonly string[];
+}
+
 /** Everything `/status`, `cl_status` and `heartbeat-sidecar status` show, read at one moment. */
 export interface StatusSnapshot {
   readonly node: string;
@@ -78,4 +92,6 @@ export interface StatusSnapshot {
   readonly containers: readonly ContainerStatus[];
   readonly configHash: string;
   readonly ready: boolean;
+  /** The last reload since start; null when there was none. */
+  readonly reload: ReloadStatus | null;
 }

@@ -161,6 +161,12 @@ export function createMetrics(registry: Registry, build: BuildInfo) {
       labelNames: ['container'] as const,
       registers,
     }),
+    configReloads: new Counter({
+      name: 'heartbeat_config_reloads_total',
+      help: 'Configuration reloads (SIGHUP or `heartbeat-sidecar reload`), by result: applied, or refused for problems (the daemon runs on as before).',
+      labelNames: ['result'] as const,
+      registers,
+    }),
     containerActions: new Counter({
       name: 'heartbeat_container_actions_total',
       help: 'Docker actions on the protected container (start, stop, pause, unpause, restart), by container, action and result.',
