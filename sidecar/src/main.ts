@@ -236,6 +236,8 @@ async function runDaemon(source: Source): Promise<void> {
     },
     adminToken,
     logger: logger.child({ component: 'api' }),
+    onRefused: (reason) => metrics.apiRefused.inc({ reason }),
+    onSuppressed: () => metrics.logLinesSuppressed.inc({ component: 'api' }),
   });
 
   let stopping: Promise<void> | null = null;

@@ -333,9 +333,9 @@ describe('admin routes', () => {
     // Someone debugging later logs whole requests or headers: still redacted.
     app.log.trace({ req: { headers: { authorization: `Bearer ${TOKEN}` } }, headers: { authorization: `Bearer ${TOKEN}` }, token: TOKEN }, 'debug dump');
     const text = logs.join('');
-    assert.ok(logs.length >= 8, `expected request logs, got ${logs.length}`);
+    assert.ok(logs.length >= 5, `expected request logs, got ${logs.length}`);
     assert.match(text, /admin \/v1\/standby accepted/);
-    assert.match(text, /admin \/v1\/standby refused \(401\)/);
+    assert.match(text, /POST \/v1\/standby refused \(401\)/);
     assert.match(text, /\[redacted\]/);
     assert.ok(!text.includes(TOKEN), 'the token is in the log');
     assert.ok(!text.includes(WRONG), 'a presented wrong token is in the log');

@@ -5,11 +5,14 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { StatusSnapshot } from '../daemon/status.js';
 import { ApiError } from './errors.js';
+import { API_LIMITS, limitConnections, loggedUrl, type ApiLimits, type ConnectionRefusal } from './limits.js';
+import { createLogThrottle } from '../logging/throttle.js';
 import { rscstatusSentence } from './rscstatus.js';
 
 export interface AdminActions {
@@ -25,10 +28,21 @@ export interface ApiDeps {
   /** The bearer token admin routes require; null (or empty) refuses every admin request. */
   readonly adminToken: string | null;
   readonly logger: Logger;
+  /** Monotonic ms for the refusal log's windows; performance.now by default. */
+  readonly now?: () => number;
+  /** Hears every refused request or connection, by reason (for a metric). */
+  readonly onRefused?: (reason: RefusalReason) => void;
+  /** Hears every refusal log line left out by the rate limit. */
+  readonly onSuppressed?: () => void;
+  /** Tighter limits for tests; API_LIMITS by default. */
+  readonly limits?: Partial<ApiLimits>;
 }
 
-/** The only request bodies are admin flags; anything larger is not meant for us. */
-const BODY_LIMIT_BYTES = 1024;
+/** Why a request or connection was refused: a bounded set, for metric labels and log windows. */
+export type RefusalReason = 'not-found' | 'unauthorized' | 'admin-disabled' | 'bad-request' | 'too-large' | 'timeout' | 'other' | ConnectionRefusal;
+
+/** Refused requests and connections are logged once per reason per window, with the count left out. */
+const REFUSAL_LOG_WINDOW_MS = 10_000;
 
 const ADMIN_PREFIX = '/v1/';
 
@@ -68,17 +82,30 @@ const ACTIVE_QUERY = {
 
 export function buildApi(deps: ApiDeps): FastifyInstance {
   const log: FastifyBaseLogger = deps.logger.child({}, { redact: REDACT });
+  const limits: ApiLimits = { ...API_LIMITS, ...deps.limits };
   const app = Fastify({
     loggerInstance: log,
     // Load balancers probe every second and Prometheus scrapes every few: one info line per
     // request would drown the transitions. The onResponse hook below logs what matters.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: BODY_LIMIT_BYTES,
+    bodyLimit: limits.bodyLimitBytes,
+    connectionTimeout: limits.idleTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    maxRequestsPerSocket: limits.maxRequestsPerSocket,
     // Fastify's defaults coerce `{"enabled": null}` to false and silently drop unknown keys;
     // an admin action must get exactly what the operator meant or be refused.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   });
   const authorize = bearerCheck(deps.adminToken);
+  const throttle = createLogThrottle({ windowMs: REFUSAL_LOG_WINDOW_MS, now: deps.now ?? (() => performance.now()), onSuppressed: () => deps.onSuppressed?.() });
+  /** Counts a refusal and logs it when its reason's window allows. */
+  const refused = (reason: RefusalReason, entry: Record<string, unknown>, message: string): void => {
+    deps.onRefused?.(reason);
+    const { log: logNow, suppressed } = throttle.admit(reason);
+    if (logNow) log.warn({ ...entry, event: 'refused', reason, suppressed }, suppressed > 0 ? `${message} (and ${suppressed} more refused for ${reason} since the last line)` : message);
+  };
+  limitConnections(app.server, (reason, remote) => refused(reason, { remote }, `connection from ${remote} closed: ${reason}`), limits);
 
   app.setErrorHandler((err, req, reply) => {
     const e = toApiError(err);
@@ -88,14 +115,18 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   });
 
   app.setNotFoundHandler((req) => {
-    throw new ApiError('HB_API_NOT_FOUND', `no route ${req.method} ${req.url}`);
+    throw new ApiError('HB_API_NOT_FOUND', `no route ${req.method} ${loggedUrl(req.url, limits)}`);
   });
 
+  // Accepted admin actions are logged in full; refusals are what an outsider can cause, so they
+  // are counted and logged once per reason per window.
   app.addHook('onResponse', async (req, reply) => {
-    const entry = { event: 'http', method: req.method, url: req.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime), remote: req.ip };
-    if (!req.url.startsWith(ADMIN_PREFIX)) req.log.debug(entry, 'request');
-    else if (reply.statusCode < 400) req.log.info(entry, `admin ${req.url} accepted`);
-    else req.log.warn(entry, `admin ${req.url} refused (${reply.statusCode})`);
+    const url = loggedUrl(req.url, limits);
+    const entry = { event: 'http', method: req.method, url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime), remote: req.ip };
+    if (reply.statusCode >= 400 && reply.statusCode < 500) refused(refusalReason(reply.statusCode), entry, `${req.method} ${url} refused (${reply.statusCode})`);
+    else if (!req.url.startsWith(ADMIN_PREFIX)) req.log.debug(entry, 'request');
+    else if (reply.statusCode < 400) req.log.info(entry, `admin ${url} accepted`);
+    else req.log.warn(entry, `admin ${url} failed (${reply.statusCode})`);
   });
 
   app.get<{ Querystring: { format?: 'json' | 'text' } }>('/status', { schema: { querystring: STATUS_QUERY } }, async (req, reply) => {
@@ -171,6 +202,26 @@ async function runAdmin(action: string, command: () => Promise<void> | void): Pr
     await command();
   } catch (err) {
     throw new ApiError('HB_API_ADMIN_FAILED', `${action} was not accepted: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+function refusalReason(statusCode: number): RefusalReason {
+  switch (statusCode) {
+    case 404:
+      return 'not-found';
+    case 401:
+      return 'unauthorized';
+    case 403:
+      return 'admin-disabled';
+    case 408:
+      return 'timeout';
+    case 413:
+      return 'too-large';
+    case 400:
+    case 415:
+      return 'bad-request';
+    default:
+      return 'other';
   }
 }
 
