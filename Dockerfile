@@ -2,11 +2,15 @@
 #
 #   docker build -t heartbeat-sidecar .
 #
-# NODE_IMAGE swaps the base: any Debian bookworm image with node (20 or later) and npm on PATH.
+# NODE_IMAGE swaps the base: any Debian image with node (26 or later) and npm on PATH. The default
+# is Node 26, the Active LTS (Node 20 ended in April 2026), on Debian 13 trixie: the official
+# images' default Debian for Node 26, and Debian's stable release, supported beyond Node 26's end
+# of life (April 2029), where bookworm left regular security support in June 2026. The tests, the
+# lab and CI run the same major (test/node/); the lab builds this file with a registry-free copy.
 # The runtime adds only what the daemon runs: `ip` (iproute2), `arping` (iputils-arping), `ping`
 # for ping nodes (iputils-ping), and tini as PID 1 so that `docker stop`'s SIGTERM reaches the
 # daemon (Node as PID 1 would also have to reap every `ip` and `arping` it runs).
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:26-trixie-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src

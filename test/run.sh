@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash test/setup.sh
+# tsc, the tests and the lab's daemons (started with the tests' own node) run on the pinned Node.
+source test/node-env.sh
 # Build (type-checking as it goes): the lab runs the compiled daemon from dist/.
 npx tsc -p tsconfig.json
 mapfile -t files < <(find sidecar test -name '*.test.ts' -not -path '*/node_modules/*' | sort)

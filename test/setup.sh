@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need, only when something is missing, so both README
 # commands work on a fresh Debian machine. Debian packages need root; the lab needs root anyway.
+# `--unit` skips the Debian packages: the unit tests need only Node.js and node_modules.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+unit_only=false
+[ "${1:-}" = "--unit" ] && unit_only=true
 
 need_pkgs=()
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -21,7 +24,7 @@ have debootstrap || [ -x /usr/sbin/debootstrap ] || need_pkgs+=(debootstrap)
 # The quick benchmark compares against keepalived at defaults.
 have keepalived || need_pkgs+=(keepalived)
 have promtool  || need_pkgs+=(prometheus)
-if [ ${#need_pkgs[@]} -gt 0 ]; then
+if [ ${#need_pkgs[@]} -gt 0 ] && ! $unit_only; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: missing ${need_pkgs[*]}; run as root (sudo) so they can be installed" >&2
     exit 1
@@ -31,6 +34,10 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
 fi
+
+# The pinned Node.js (test/node/, the major of the Dockerfile's default NODE_IMAGE), first on
+# PATH from here on, so that npm ci runs on it.
+source test/node-env.sh
 
 # npm writes node_modules/.package-lock.json on every install; newer than the lock file means
 # the install is current, so repeat runs skip npm ci.

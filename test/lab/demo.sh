@@ -4,5 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash test/setup.sh
+# tsc, the demo and its daemons run on the pinned Node (test/node/, the image's major).
+source test/node-env.sh
 npx tsc -p tsconfig.json
 exec node --import tsx test/lab/demo.ts

@@ -16,9 +16,11 @@
  * Then every mount under the engine's directory is detached and the directory removed.
  *
  * Images. There is no registry inside the lab, so `buildImages()` makes them: `lab/busybox`
- * from busybox-static, a Debian bookworm minbase by debootstrap, a Node base image from it with
- * this machine's `node` and `npm`, stand-ins for the official nginx and haproxy images from
- * Debian's packages, and the shipped `Dockerfile` built on top with only `NODE_IMAGE` swapped.
+ * from busybox-static, a Debian minbase by debootstrap (the release of the Dockerfile's default
+ * NODE_IMAGE), a Node base image from it with the `node` running this process (the pinned major
+ * of that NODE_IMAGE, see test/node-env.sh) and this machine's `npm`, stand-ins for the official
+ * nginx and haproxy images from Debian's packages, and the shipped `Dockerfile` built on top with
+ * only `NODE_IMAGE` (and, for the classic builder, `BUILDPLATFORM`) given.
  * The build runs on an engine in the ROOT namespace — the only thing here that touches it — with
  * `--bridge=none --iptables=false --ip-forward=false` and `docker build --network host`, so it
  * creates no bridge, NAT rule, address or sysctl there; its builds only reach the package
@@ -48,11 +50,27 @@ const REPO = path.resolve(HERE, '../..');
 /** Where built image tarballs are kept between runs. */
 export const IMAGE_CACHE = process.env.HBS_IMAGE_CACHE ?? '/var/cache/hbs-images';
 
+/**
+ * The shipped image's default base, `ARG NODE_IMAGE=node:<major>-<debian release>-slim`: the lab
+ * builds a registry-free stand-in of the same Node major on the same Debian release.
+ */
+export const SHIPPED_BASE: { readonly nodeMajor: number; readonly debian: string } = (() => {
+  const m = /^ARG NODE_IMAGE=node:(\d+)-([a-z]+)(?:-slim)?$/m.exec(fs.readFileSync(path.join(REPO, 'Dockerfile'), 'utf8'));
+  if (m === null) throw new Error('Dockerfile: no `ARG NODE_IMAGE=node:<major>-<debian release>[-slim]` default');
+  return { nodeMajor: Number(m[1]), debian: m[2]! };
+})();
+
+/** This machine as a Docker platform, for the Dockerfile's `FROM --platform=$BUILDPLATFORM`. */
+function buildPlatform(): string {
+  const arch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x' };
+  return `linux/${arch[process.arch] ?? process.arch}`;
+}
+
 /** Image names as the lab knows them. The compose files get these substituted for their defaults. */
 export const IMAGES = {
   busybox: 'lab/busybox:latest',
-  debian: 'lab/debian:bookworm',
-  node: 'lab/node:20-bookworm',
+  debian: `lab/debian:${SHIPPED_BASE.debian}`,
+  node: `lab/node:${SHIPPED_BASE.nodeMajor}-${SHIPPED_BASE.debian}`,
   sidecar: 'heartbeat-sidecar:lab',
   nginx: 'lab/nginx:latest',
   haproxy: 'lab/haproxy:latest',
@@ -596,7 +614,15 @@ function listFiles(dir: string, keep: (f: string) => boolean = () => true): stri
     .filter(keep);
 }
 
-const NPM_DIR = fs.existsSync('/usr/lib/node_modules/npm') ? '/usr/lib/node_modules/npm' : path.resolve(path.dirname(process.execPath), '../lib/node_modules/npm');
+/** npm for the Node base image: Debian's or NodeSource's, else the one beside node, else the one on PATH. */
+const NPM_DIR = ((): string => {
+  const candidates = ['/usr/lib/node_modules/npm', path.resolve(path.dirname(process.execPath), '../lib/node_modules/npm')];
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const cli = path.join(dir, 'npm');
+    if (fs.existsSync(cli)) candidates.push(path.resolve(path.dirname(fs.realpathSync(cli)), '..'));
+  }
+  return candidates.find((d) => fs.existsSync(path.join(d, 'bin', 'npm-cli.js'))) ?? candidates[0]!;
+})();
 const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
 /** What the Dockerfile's build context contains, as .dockerignore lets through (approximately). */
@@ -613,7 +639,7 @@ function contextFiles(): string[] {
 function baseKey(): string {
   const h = createHash('sha256');
   // bump the recipe version when buildBase changes
-  h.update(`bookworm minbase v4\0${process.version}\0`);
+  h.update(`${SHIPPED_BASE.debian} minbase v5\0${process.version}\0`);
   h.update(fs.readFileSync(process.execPath));
   h.update(readOr(path.join(NPM_DIR, 'package.json')));
   h.update(readOr(CA_BUNDLE));
@@ -647,7 +673,7 @@ CMD ["node"]
 
 /** Stand-ins for the official nginx and haproxy images: Debian's packages, same paths and commands. */
 const LAB_NGINX_DOCKERFILE = `FROM ${IMAGES.debian}
-RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends nginx-light >/dev/null \\
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends nginx >/dev/null \\
  && rm -rf /var/lib/apt/lists/* \\
  && mkdir -p /usr/share/nginx/html /etc/nginx/conf.d \\
  && rm -f /etc/nginx/sites-enabled/default \\
@@ -699,6 +725,11 @@ async function withLock<T>(lockDir: string, log: (l: string) => void, fn: () => 
  */
 export async function buildImages(opts: BuildOptions = {}): Promise<BuiltImages> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`[images] ${l}\n`));
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major !== SHIPPED_BASE.nodeMajor) {
+    // the Node base image is a copy of this very binary: another major would test another image
+    throw new Error(`the lab's Node base image copies this process's node (${process.version}), but the Dockerfile's default NODE_IMAGE is Node ${SHIPPED_BASE.nodeMajor}: run through npm test or test/run.sh, which put test/node's Node ${SHIPPED_BASE.nodeMajor} first on PATH`);
+  }
   fs.mkdirSync(IMAGE_CACHE, { recursive: true });
   const base = baseKey();
   const key = sidecarKey(base);
@@ -739,7 +770,8 @@ export async function buildImages(opts: BuildOptions = {}): Promise<BuiltImages>
       }
       const t1 = performance.now();
       log(`base images ready in ${((t1 - t0) / 1000).toFixed(1)} s; building the Dockerfile`);
-      const build = ['build', '--network', 'host', '--build-arg', `NODE_IMAGE=${IMAGES.node}`, '-f', 'Dockerfile'];
+      // BUILDPLATFORM: BuildKit sets it, the classic builder of Debian's docker.io does not.
+      const build = ['build', '--network', 'host', '--build-arg', `NODE_IMAGE=${IMAGES.node}`, '--build-arg', `BUILDPLATFORM=${buildPlatform()}`, '-f', 'Dockerfile'];
       // The build stage gets a tag of its own: untagged, its layers (npm ci) would be pruned
       // below as dangling, and the next build would run npm ci again.
       await engine.docker([...build, '--target', 'build', '-t', BUILD_STAGE_TAG, '.'], { cwd: REPO, logFile, timeoutMs: 900_000 });
@@ -791,10 +823,10 @@ async function buildBase(engine: DockerEngine, engineDir: string, mirror: string
   const work = path.join(engineDir, 'base');
   fs.mkdirSync(work);
   await importBusybox(engine);
-  log('lab/busybox imported; debootstrap bookworm minbase (about 30 s)');
+  log(`lab/busybox imported; debootstrap ${SHIPPED_BASE.debian} minbase (about 30 s)`);
 
   const root = path.join(work, 'debian-root');
-  await run(['debootstrap', '--variant=minbase', 'bookworm', root, mirror], { logFile, timeoutMs: 600_000 });
+  await run(['debootstrap', '--variant=minbase', SHIPPED_BASE.debian, root, mirror], { logFile, timeoutMs: 600_000 });
   // Like the official debian images (debuerreotype): apt keeps no package caches, downloads or
   // translations, so a Dockerfile's `apt-get install` layer holds only what it installs.
   for (const d of ['var/cache/apt', 'var/lib/apt/lists']) {
