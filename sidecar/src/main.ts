@@ -233,6 +233,7 @@ async function runDaemon(source: Source): Promise<void> {
       standby: () => runtime.command({ type: 'standby' }),
       takeover: () => runtime.command({ type: 'takeover' }),
       maintenance: (enabled) => runtime.command({ type: 'maintenance', enabled }),
+      reload: () => reload('api'),
     },
     adminToken,
     logger: logger.child({ component: 'api' }),

@@ -23,7 +23,7 @@ function harness(limits: Partial<ApiLimits> = {}) {
   const app = buildApi({
     status: () => ({ rscstatus: 'all', ready: true, role: 'active' }) as unknown as StatusSnapshot,
     registry: new Registry(),
-    admin: { standby: () => {}, takeover: () => {}, maintenance: () => {} },
+    admin: { standby: () => {}, takeover: () => {}, maintenance: () => {}, reload: async () => assert.fail('no reload here') },
     adminToken: 'the-admin-token-0123456789',
     logger,
     now: () => time.now(),

@@ -71,6 +71,7 @@ function harness(opts: { adminToken?: string | null; admin?: Partial<AdminAction
       standby: () => void calls.push('standby'),
       takeover: () => void calls.push('takeover'),
       maintenance: (enabled) => void calls.push(`maintenance ${enabled}`),
+      reload: async () => (calls.push('reload'), { at: '2026-11-30T14:05:00.000Z', trigger: 'api', result: 'refused' as const, problems: ['x.yaml:1: bad'], applied: [], restart: [] }),
       ...opts.admin,
     },
     adminToken: opts.adminToken === undefined ? TOKEN : opts.adminToken,

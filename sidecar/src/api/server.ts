@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { StatusSnapshot } from '../daemon/status.js';
+import type { StatusSnapshot, ReloadStatus } from '../daemon/status.js';
 import { ApiError } from './errors.js';
 import { API_LIMITS, limitConnections, loggedUrl, type ApiLimits, type ConnectionRefusal } from './limits.js';
 import { createLogThrottle } from '../logging/throttle.js';
@@ -19,6 +19,8 @@ export interface AdminActions {
   standby(): Promise<void> | void;
   takeover(): Promise<void> | void;
   maintenance(enabled: boolean): Promise<void> | void;
+  /** Reads the configuration again and applies it, or refuses it with its problems. */
+  reload(): Promise<ReloadStatus>;
 }
 
 export interface ApiDeps {
@@ -175,6 +177,12 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     return reply.code(202).send({ accepted: true, action: 'maintenance', enabled });
   });
 
+  // 200 with what was applied; 422 with the problems when the new config is refused (the daemon runs on).
+  app.post('/v1/reload', { onRequest: authorize }, async (_req, reply) => {
+    const outcome = await runAdmin('reload', () => deps.admin.reload());
+    return reply.code(outcome.result === 'applied' ? 200 : 422).send(outcome);
+  });
+
   return app;
 }
 
@@ -197,9 +205,9 @@ function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
 
-async function runAdmin(action: string, command: () => Promise<void> | void): Promise<void> {
+async function runAdmin<T>(action: string, command: () => Promise<T> | T): Promise<T> {
   try {
-    await command();
+    return await command();
   } catch (err) {
     throw new ApiError('HB_API_ADMIN_FAILED', `${action} was not accepted: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }

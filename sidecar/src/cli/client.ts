@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import type { StatusSnapshot } from '../daemon/status.js';
+import type { ReloadStatus, StatusSnapshot } from '../daemon/status.js';
 import { CliError } from './errors.js';
 
 /** Heartbeat's cl_status gives up after 5 s (DEFAULT_TIMEOUT); a healthy daemon answers in ms. */
@@ -15,6 +15,8 @@ export interface ApiClient {
   standby(token: string): Promise<void>;
   takeover(token: string): Promise<void>;
   maintenance(token: string, enabled: boolean): Promise<void>;
+  /** The reload's outcome, applied or refused (a refusal is an answer, not an error). */
+  reload(token: string): Promise<ReloadStatus>;
 }
 
 const claim = z.enum(['none', 'held', 'acquiring', 'releasing']);
@@ -24,6 +26,15 @@ const liveness = z.enum(['unknown', 'up', 'late', 'dead', 'left']);
  * Checked so that version skew, or another service on the port, is a clear error rather than
  * a TypeError deep in the table code. Typed against StatusSnapshot, so the two cannot drift.
  */
+const RELOAD = z.object({
+  at: z.string(),
+  trigger: z.string(),
+  result: z.enum(['applied', 'refused']),
+  problems: z.array(z.string()),
+  applied: z.array(z.string()),
+  restart: z.array(z.string()),
+});
+
 const SNAPSHOT = z.object({
   node: z.string(),
   role: z.enum(['initdead', 'active', 'standby', 'stopping']),
@@ -68,16 +79,7 @@ const SNAPSHOT = z.object({
   ),
   configHash: z.string(),
   ready: z.boolean(),
-  reload: z
-    .object({
-      at: z.string(),
-      trigger: z.string(),
-      result: z.enum(['applied', 'refused']),
-      problems: z.array(z.string()),
-      applied: z.array(z.string()),
-      restart: z.array(z.string()),
-    })
-    .nullable(),
+  reload: z.lazy(() => RELOAD).nullable(),
 });
 
 export function createApiClient(opts: { baseUrl: string; fetch: typeof fetch }): ApiClient {
@@ -90,7 +92,8 @@ export function createApiClient(opts: { baseUrl: string; fetch: typeof fetch }):
   }
   const where = opts.baseUrl;
 
-  async function request(method: 'GET' | 'POST', route: string, init: { token?: string; body?: unknown } = {}): Promise<unknown> {
+  /** `answers`: error statuses whose body is an answer rather than a refusal. */
+  async function request(method: 'GET' | 'POST', route: string, init: { token?: string; body?: unknown; answers?: readonly number[] } = {}): Promise<unknown> {
     const headers: Record<string, string> = {};
     if (init.token !== undefined) headers.authorization = `Bearer ${init.token}`;
     if (init.body !== undefined) headers['content-type'] = 'application/json';
@@ -113,7 +116,7 @@ export function createApiClient(opts: { baseUrl: string; fetch: typeof fetch }):
       throw new CliError('HB_CLI_API_UNREACHABLE', `cannot reach the heartbeat-sidecar API at ${where} (${networkReason(err)}): is the daemon running? Set --url or HB_API_URL if it listens elsewhere`, { cause: err });
     }
     const body = parseJson(text);
-    if (status < 200 || status > 299) {
+    if ((status < 200 || status > 299) && !(init.answers ?? []).includes(status)) {
       const refusal = body as { code?: unknown; message?: unknown } | undefined;
       const apiCode = typeof refusal?.code === 'string' ? refusal.code : undefined;
       const message = typeof refusal?.message === 'string' ? refusal.message : text.trim().slice(0, 200) || 'no details';
@@ -140,6 +143,12 @@ export function createApiClient(opts: { baseUrl: string; fetch: typeof fetch }):
     standby: (token) => admin('/v1/standby', token),
     takeover: (token) => admin('/v1/takeover', token),
     maintenance: (token, enabled) => admin('/v1/maintenance', token, { enabled }),
+    async reload(token) {
+      const parsed = RELOAD.safeParse(await request('POST', '/v1/reload', { token, answers: [422] }));
+      if (!parsed.success) throw new CliError('HB_CLI_API_BAD_RESPONSE', `the answer from ${where} is not a reload outcome; is the CLI the same version as the daemon?`);
+      const outcome: ReloadStatus = parsed.data;
+      return outcome;
+    },
   };
 }
 

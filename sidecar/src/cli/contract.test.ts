@@ -10,7 +10,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { buildApi } from '../api/server.js';
-import type { StatusSnapshot } from '../daemon/status.js';
+import type { ReloadStatus, StatusSnapshot } from '../daemon/status.js';
 import { runCli } from './index.js';
 
 const TOKEN = 'contract-token-51c0';
@@ -40,7 +40,9 @@ const SNAPSHOT: StatusSnapshot = {
   reload: { at: '2026-11-30T14:00:00.000Z', trigger: 'SIGHUP', result: 'refused', problems: ['ha.cf:3: keepalive must be shorter than deadtime'], applied: [], restart: [] },
 };
 
-function daemon(adminToken: string | null) {
+const APPLIED: ReloadStatus = { at: '2026-11-30T14:05:00.000Z', trigger: 'api', result: 'applied', problems: [], applied: ['timing', 'keys'], restart: ['api'] };
+
+function daemon(adminToken: string | null, reloadOutcome: ReloadStatus = APPLIED) {
   const calls: string[] = [];
   const app = buildApi({
     status: () => SNAPSHOT,
@@ -49,6 +51,7 @@ function daemon(adminToken: string | null) {
       standby: () => void calls.push('standby'),
       takeover: () => void calls.push('takeover'),
       maintenance: (enabled) => void calls.push(`maintenance ${enabled}`),
+      reload: async () => (calls.push('reload'), reloadOutcome),
     },
     adminToken,
     logger: pino({ level: 'silent' }),
@@ -99,6 +102,17 @@ describe('CLI and API agree', () => {
     assert.equal((await cli(d, '/usr/local/bin/hb_standby', [], env)).code, 0);
     assert.equal((await cli(d, '/usr/local/bin/hb_takeover', [], env)).code, 0);
     assert.deepEqual(d.calls, ['standby', 'takeover', 'maintenance true', 'maintenance false', 'standby', 'takeover']);
+  });
+
+  test('reload says what was applied and what waits for a restart; a refused one lists the problems and exits 1', async () => {
+    const env = { HB_API_TOKEN_FILE: TOKEN_FILE };
+    const applied = await cli(daemon(TOKEN), 'heartbeat-sidecar', ['reload'], env);
+    assert.deepEqual(applied, { code: 0, out: 'reload applied: timing, keys\ntaking effect at the next restart: api\n', err: '' });
+    const d = daemon(TOKEN, SNAPSHOT.reload!);
+    const refused = await cli(d, 'heartbeat-sidecar', ['reload'], env);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.out, 'reload refused; the daemon runs on with its current configuration:\nha.cf:3: keepalive must be shorter than deadtime\n');
+    assert.deepEqual(d.calls, ['reload']);
   });
 
   test('a wrong token is refused by the API and said in one line', async () => {

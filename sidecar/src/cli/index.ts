@@ -145,6 +145,19 @@ function mainProgram(session: Session, deps: CliDeps, onDaemonStart: () => void)
       session.print('standby accepted: this node releases its groups to a peer (see `heartbeat-sidecar status`)');
     });
 
+  withToken(program.command('reload'))
+    .description('read the configuration again: apply it in place, or refuse it with every problem and run on as before')
+    .action(async (opts: ApiOptions & TokenOptions) => {
+      const r = await session.client(opts).reload(await readToken(tokenFileOf(session, opts)));
+      if (r.result === 'refused') {
+        session.print(`reload refused; the daemon runs on with its current configuration:\n${r.problems.join('\n')}`);
+        session.exitCode = EXIT.failure;
+        return;
+      }
+      const restart = r.restart.length === 0 ? '' : `\ntaking effect at the next restart: ${r.restart.join(', ')}`;
+      session.print(`reload applied: ${r.applied.length === 0 ? 'no change' : r.applied.join(', ')}${restart}`);
+    });
+
   withToken(program.command('takeover'))
     .description('take every group over from its holder, through the planned handover')
     .action(async (opts: ApiOptions & TokenOptions) => {
