@@ -660,7 +660,10 @@ function sidecarKey(base: string): string {
  * does this one. The registry is reached through a TLS proxy whose CA is only in this machine's
  * bundle: Node and npm are pointed at a copy of it.
  */
+// libatomic1: Node 26's binary links it, and the official slim images install it the same way.
 const NODE_BASE_DOCKERFILE = `FROM ${IMAGES.debian}
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends libatomic1 >/dev/null \\
+ && rm -rf /var/lib/apt/lists/*
 COPY node /usr/local/bin/node
 COPY npm /usr/local/lib/node_modules/npm
 COPY ca-bundle.crt /usr/local/share/hbs-lab/ca-bundle.crt
