@@ -1,6 +1,10 @@
 # heartbeat-sidecar, the daemon image.
 #
 #   docker build -t heartbeat-sidecar .
+#   docker buildx build --platform linux/amd64,linux/arm64 \
+#     --build-arg VERSION=1.2.3 --build-arg REVISION=$(git rev-parse HEAD) -t heartbeat-sidecar .
+#
+# .github/workflows/release.yml builds both platforms and publishes them on a v* tag.
 #
 # NODE_IMAGE swaps the base: any Debian image with node (26 or later) and npm on PATH. The default
 # is Node 26, the Active LTS (Node 20 ended in April 2026), on Debian 13 trixie: the official
@@ -11,11 +15,20 @@
 # for ping nodes (iputils-ping), and tini as PID 1 so that `docker stop`'s SIGTERM reaches the
 # daemon (Node as PID 1 would also have to reap every `ip` and `arping` it runs).
 ARG NODE_IMAGE=node:26-trixie-slim
+# The platform of the machine that builds. BuildKit (buildx, Docker 23+) sets it; the classic
+# builder does not, and takes it as `--build-arg BUILDPLATFORM=linux/arm64` (the lab passes it),
+# else assumes linux/amd64.
+ARG BUILDPLATFORM
 
-FROM ${NODE_IMAGE} AS build
+# The build stage runs natively on the building machine, whatever the target: compiled JavaScript
+# and a production node_modules without install scripts are the same for every CPU, so an arm64
+# image needs no emulated npm ci or tsc. No install scripts means no native addon built for the
+# wrong CPU; the only ones (ssh2's crypto binding, cpu-features) are optional accelerators of
+# dockerode's SSH transport, which the daemon does not use.
+FROM --platform=${BUILDPLATFORM:-linux/amd64} ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund --loglevel=error
+RUN npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 COPY tsconfig.json ./
 COPY sidecar ./sidecar
 # Compile, drop the tests and source maps, then the dev dependencies (TypeScript and friends).
@@ -42,3 +55,15 @@ EXPOSE 694/udp 9694/tcp
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 CMD ["healthcheck"]
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/sidecar/src/main.js"]
 CMD ["run"]
+# OCI annotations (https://specs.opencontainers.org/image-spec/annotations/). Version and
+# revision come from the release (the workflow passes the tag and the commit); they are declared
+# last so that a new release reuses every layer above.
+ARG VERSION=dev
+ARG REVISION=unknown
+ARG SOURCE=
+LABEL org.opencontainers.image.title="heartbeat-sidecar" \
+      org.opencontainers.image.description="Keeps a service reachable on one shared IP across Docker hosts: authenticated UDP heartbeats, VIP with gratuitous ARP, Docker-driven failover." \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.licenses="Apache-2.0"
