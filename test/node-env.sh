@@ -1,7 +1,8 @@
-# Sourced (not run) by test/setup.sh, test/run.sh, test/unit.sh, test/lab/demo.sh and .ci/run:
-# installs the pinned Node.js of test/node/ when it is missing or stale, and puts it first on
-# PATH, so that tsc, the tests, the lab's daemons (which run on the tests' own node) and the lab
-# image's Node base all use the major the shipped image defaults to, whatever node started npm.
+# Sourced (not run) by test/setup.sh, test/run.sh, test/unit.sh, test/lab/demo.sh, .ci/run and
+# test/with-node.sh (npm run bench, soak): installs the pinned Node.js of test/node/ when it is
+# missing or stale, and puts it first on PATH, so that tsc, the tests, the lab's daemons (which
+# run on the tests' own node) and the lab image's Node base all use the major the shipped image
+# defaults to, whatever node started npm.
 # Needs npm (any version) and the npm registry; no root.
 
 hbs_node_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/node"
