@@ -66,7 +66,7 @@ export async function sendDatagrams(lab: Lab, opts: { from: string; to: string; 
     groups: [],
     echoes: [],
   };
-  const forged = encode(forgedMessage, { id: 1, method: 'sha1', secret: 'not-the-secret' });
+  const forged = encode(forgedMessage, { id: 1, method: 'sha1', secret: Buffer.from('not-the-secret') });
   const payloads = [
     ...Array.from({ length: COPIES }, () => replay),
     ...Array.from({ length: COPIES }, () => forged),

@@ -75,12 +75,15 @@ describe('the recipe', () => {
     assert.equal(c.port, 694);
     assert.equal(c.autoFailback, true);
     assert.deepEqual(c.groups, [{ id: RECIPE_VIP, preferred: 'cookbook', vips: [{ address: RECIPE_VIP, prefixLength: 24, iface: 'eth0', label: 'eth0:1', family: 4 }], container: null }]);
-    assert.deepEqual(c.auth, { sendKeyId: 1, keys: [{ id: 1, method: 'sha1', secret: 'topsecretpassword' }] });
+    assert.deepEqual(c.auth, { sendKeyId: 1, keys: [{ id: 1, method: 'sha1', secret: Buffer.from('topsecretpassword') }] });
     assert.equal(c.vipLeaseSec, 10);
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.groups[0]!.vips[0]) && Object.isFrozen(c.auth.keys));
     assert.deepEqual(
       r.warnings.map((w) => [w.line, w.key, w.rule]),
-      [[11, 'use_logd', 'logging-directive-ignored']],
+      [
+        [11, 'use_logd', 'logging-directive-ignored'],
+        [2, 'key 1', 'weak-secret'],
+      ],
     );
   });
 
@@ -272,7 +275,7 @@ describe('refusals', () => {
   test('crc is accepted with a loud warning', async () => {
     const r = await load({ authkeys: 'auth 1\n1 crc\n' });
     assert.ok(r.ok);
-    assert.deepEqual(r.config.auth.keys, [{ id: 1, method: 'crc', secret: '' }]);
+    assert.deepEqual(r.config.auth.keys, [{ id: 1, method: 'crc', secret: Buffer.alloc(0) }]);
     assert.deepEqual(
       r.warnings.filter((w) => w.rule === 'crc-not-authentication').map((w) => [w.line, w.fix]),
       [[2, 'write 1 sha1 SECRET instead, on every node']],

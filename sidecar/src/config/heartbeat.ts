@@ -12,6 +12,7 @@ import { parseDurationMs } from './duration.js';
 import { problemAt, quote } from './problem.js';
 import type { ConfigProblem, ProblemRule, Where } from './problem.js';
 import { canonicalAddress, parseFlag } from './schema.js';
+import { listLimit } from './limits.js';
 import { pathKey, prefixLocator, readSource } from './source.js';
 import type { SourceDocument } from './source.js';
 
@@ -60,8 +61,19 @@ class Translation {
   readonly warnings: ConfigProblem[] = [];
   readonly mcastPorts: { readonly port: string; readonly at: Where }[] = [];
 
-  /** Appends to a list at `path` of the document; returns the new item's index. */
+  private readonly full = new Set<string>();
+
+  /**
+   * Appends to a list at `path` of the document; returns the new item's index, or -1 when the
+   * list is at its limit (config/limits.ts), which is reported once per list.
+   */
   add<T>(list: T[], path: string, value: T, at: Where): number {
+    const limit = listLimit(path);
+    if (list.length >= limit) {
+      if (!this.full.has(path)) this.error(at, 'too-many', `more than ${limit} ${path.split('.').at(-1)!.replace('_', ' ')} (from here on they are not read)`, `keep at most ${limit}`);
+      this.full.add(path);
+      return -1;
+    }
     this.where.set(`${path}.${list.push(value) - 1}`, at);
     return list.length - 1;
   }
@@ -158,6 +170,7 @@ const HA_CF: Readonly<Record<string, Directive>> = {
     apply: (t, [iface, peer], at) => {
       let i = t.doc.paths.findIndex((p) => (p as Partial<UcastEntry>).ucast?.iface === iface);
       if (i < 0) i = t.add(t.doc.paths, 'paths', { ucast: { iface: iface!, peers: [] } } satisfies UcastEntry, at);
+      if (i < 0) return;
       const peers = (t.doc.paths[i] as UcastEntry).ucast.peers;
       if (peers.includes(peer!)) return t.error(at, 'duplicate-directive', `ucast ${iface} ${peer} is given twice`, 'remove one of the lines');
       t.add(peers, `paths.${i}.ucast.peers`, peer!, at);
@@ -246,8 +259,10 @@ function translateAuthkeys(t: Translation, file: string, text: string): void {
   let keyLines = 0;
   text.split(/\r?\n/).forEach((raw, i) => {
     // Only a leading '#' starts a comment here: a secret may contain '#'. Lines are never quoted
-    // in messages, because they hold secrets.
-    const words = raw.trim().split(/\s+/);
+    // in messages, because they hold secrets. The text is latin1 (one character per byte), so
+    // words split on ASCII blanks only, as Heartbeat's isspace() does: byte 0xA0 inside a UTF-8
+    // secret is not a space.
+    const words = raw.replace(/^[ \t\f\v\r]+|[ \t\f\v\r]+$/g, '').split(/[ \t\f\v\r]+/);
     if (words[0] === '' || words[0]!.startsWith('#')) return;
     const at: Where = { file, line: i + 1, key: words[0] === 'auth' ? 'auth' : `key ${words[0]}` };
     if (words[0] === 'auth') {
@@ -299,9 +314,17 @@ function translateHaresources(t: Translation, file: string, text: string): void 
   for (let i = 0; i < lines.length; i++) {
     // A trailing backslash continues the line (Heartbeat's parse_ha_resources does the same).
     const first = i;
-    let line = lines[i]!;
-    while (line.trimEnd().endsWith('\\') && i + 1 < lines.length) line = `${line.trimEnd().slice(0, -1)} ${lines[++i]!}`;
-    const words = line.replace(/\\\s*$/, '').split('#')[0]!.split(/\s+/).filter((w) => w !== '');
+    // Joined once at the end: appending to a growing string, and trimming it on every step, made
+    // a 100k-line continuation take 72 s.
+    const parts: string[] = [];
+    let part = lines[i]!.trimEnd();
+    while (part.endsWith('\\') && i + 1 < lines.length) {
+      parts.push(part.slice(0, -1));
+      part = lines[++i]!.trimEnd();
+    }
+    parts.push(part.endsWith('\\') ? part.slice(0, -1) : part);
+    const line = parts.join(' ');
+    const words = line.split('#')[0]!.split(/\s+/).filter((w) => w !== '');
     if (words.length === 0) continue;
     const [node, ...resources] = words as [string, ...string[]];
     const at: Where = { file, line: first + 1, key: node };
@@ -339,6 +362,7 @@ function translateHaresources(t: Translation, file: string, text: string): void 
     // The group id is its first VIP's address: the same on every node, whatever the node order.
     const group: { name: string; preferred: string; vips: string[]; container?: ContainerDoc } = { name: canonicalAddress(vips[0]!.arg.split('/')[0]!), preferred: nodeName(node), vips: [] };
     const g = t.add(t.doc.groups, 'groups', group, at);
+    if (g < 0) continue;
     // Named by its address: a bad address is reported once, as the VIP it is, not again as a name.
     t.derived.add(`groups.${g}.name`);
     for (const v of vips) t.add(group.vips, `groups.${g}.vips`, v.arg, { file, line: first + 1, key: v.resource });

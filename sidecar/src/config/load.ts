@@ -7,13 +7,14 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { formatDuration } from './duration.js';
+import { MAX_PROBLEMS } from './limits.js';
 import { fillHeartbeatDefaults, readHeartbeatDir } from './heartbeat.js';
 import { keyLabel, readNativeFile } from './native.js';
 import { problemAt } from './problem.js';
 import type { ConfigProblem, Locate, ProblemRule, Where } from './problem.js';
 import { configSchema, describeConfig, envBindings, knownKeys, show } from './schema.js';
 import type { Draft } from './schema.js';
-import { pathKey, readSource } from './source.js';
+import { pathKey, readSourceBytes } from './source.js';
 import type { SourceDocument } from './source.js';
 import type { AuthKey, Config } from './types.js';
 
@@ -42,7 +43,7 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadResult> {
   }
   const problems = [...source.problems];
   const warnings = [...source.warnings];
-  const failed = (): LoadResult => ({ ok: false, problems: inReadingOrder(problems, source.files), warnings: inReadingOrder(warnings, source.files) });
+  const failed = (): LoadResult => ({ ok: false, problems: bounded(inReadingOrder(problems, source.files)), warnings: bounded(inReadingOrder(warnings, source.files)) });
   if (source.doc === null) return failed();
 
   const doc = source.doc;
@@ -57,13 +58,21 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadResult> {
     // A derived value's problem is reported where the value came from; its own would repeat it.
     // (Should nothing else be wrong, its own is kept: a refusal always names a problem.)
     const issues = parsed.error.issues.filter((issue) => !derived(issue.path));
-    problems.push(...(issues.length > 0 || problems.length > 0 ? issues : parsed.error.issues).flatMap((issue) => issueProblems(issue, locate)));
+    problems.push(...(issues.length > 0 || problems.length > 0 ? issues : parsed.error.issues).slice(0, MAX_PROBLEMS).flatMap((issue) => issueProblems(issue, locate)));
     return failed();
   }
-  const config: Config = { source: { kind: source.kind, files: source.files }, ...parsed.data, auth: { sendKeyId: parsed.data.auth.sendKeyId, keys: await readSecrets(parsed.data, locate, problems) } };
+  const config: Config = { source: { kind: source.kind, files: source.files }, ...parsed.data, auth: { sendKeyId: parsed.data.auth.sendKeyId, keys: await readSecrets(parsed.data, source.kind, locate, problems) } };
   crossCheck(config, { locate, derived, form: source.kind, interfaces: opts.interfaces, problems, warnings });
+  warnings.push(...weakSecrets(config.auth.keys, locate, source.kind));
   if (config.api.tokenFile !== null) await readSecret(config.api.tokenFile, locate(['api', 'token_file']), problems);
-  return problems.length > 0 ? failed() : { ok: true, config: deepFreeze(config), warnings: inReadingOrder(warnings, source.files) };
+  return problems.length > 0 ? failed() : { ok: true, config: deepFreeze(config), warnings: bounded(inReadingOrder(warnings, source.files)) };
+}
+
+/** The first MAX_PROBLEMS, and one line for the rest: a file of junk must not print a line per byte. */
+function bounded(list: ConfigProblem[]): ConfigProblem[] {
+  if (list.length <= MAX_PROBLEMS) return list;
+  const rest = list.length - MAX_PROBLEMS;
+  return [...list.slice(0, MAX_PROBLEMS), { file: null, line: null, key: 'configuration', rule: 'too-many', message: `${rest} more problems are not shown`, fix: 'correct the ones above first' }];
 }
 
 /** Variables first, then file by file and line by line, as an operator reads them. */
@@ -134,23 +143,59 @@ function issueProblems(issue: z.core.$ZodIssue, locate: Locate): ConfigProblem[]
   return [problemAt(where, 'invalid-value', `${label}: ${issue.message}`, fix ?? 'correct the value')];
 }
 
-/** Resolves `secret_file` keys; a secret file is held to the same mode 600 as authkeys. */
-async function readSecrets(draft: Draft, locate: Locate, problems: ConfigProblem[]): Promise<AuthKey[]> {
+/**
+ * Resolves `secret_file` keys, and turns every secret into bytes without decoding it: a secret
+ * file's bytes as they are (less trailing line breaks and blanks), authkeys' (read as latin1,
+ * one character per byte) back into its bytes, and a YAML string as UTF-8, YAML being text.
+ */
+async function readSecrets(draft: Draft, form: SourceDocument['kind'], locate: Locate, problems: ConfigProblem[]): Promise<AuthKey[]> {
   return Promise.all(
     draft.auth.keys.map(async (k, i) => ({
       id: k.id,
       method: k.method,
-      secret: k.secretFile === null ? k.secret : await readSecret(k.secretFile, locate(['auth', 'keys', i, 'secret_file']), problems),
+      secret: k.secretFile === null ? Buffer.from(k.secret, form === 'heartbeat' ? 'latin1' : 'utf8') : await readSecret(k.secretFile, locate(['auth', 'keys', i, 'secret_file']), problems),
     })),
   );
 }
 
-async function readSecret(file: string, where: Where, problems: ConfigProblem[]): Promise<string> {
-  const read = await readSource(file, { secret: true, key: where.key });
+async function readSecret(file: string, where: Where, problems: ConfigProblem[]): Promise<Buffer> {
+  const read = await readSourceBytes(file, { secret: true, key: where.key });
   problems.push(...read.problems);
-  const secret = read.text?.trimEnd() ?? '';
-  if (read.text !== null && secret === '') problems.push(problemAt(where, 'invalid-value', `${file} is empty`, `write the secret into ${file}`));
+  if (read.bytes === null) return Buffer.alloc(0);
+  const secret = trimTrailingBlanks(read.bytes);
+  if (secret.length === 0) problems.push(problemAt(where, 'invalid-value', `${file} is empty`, `write the secret into ${file}`));
   return secret;
+}
+
+/** A secret file ends with a line break more often than not; the secret does not include it. */
+function trimTrailingBlanks(bytes: Buffer): Buffer {
+  let end = bytes.length;
+  while (end > 0 && [0x0a, 0x0d, 0x20, 0x09].includes(bytes[end - 1]!)) end--;
+  return Buffer.from(bytes.subarray(0, end));
+}
+
+/** Secrets published in examples: the recipe's authkeys, this project's lab and docs. */
+const EXAMPLE_SECRETS = ['topsecretpassword', 'lab-secret-not-for-production', 'not-for-production', 'an example secret of some length', 'changeme', 'secret', 'password'];
+/** 128 bits: a random secret this long cannot be guessed offline. */
+const STRONG_SECRET_BYTES = 16;
+
+/**
+ * A secret anyone can guess lets anyone on the network forge heartbeats and take the VIP. The
+ * recipe's own example secret, a short one or one of few distinct characters is said so; only a
+ * warning, so the recipe still loads unchanged.
+ */
+function weakSecrets(keys: readonly AuthKey[], locate: Locate, form: SourceDocument['kind']): ConfigProblem[] {
+  const fix = `generate one, e.g. head -c 32 /dev/urandom | base64${form === 'heartbeat' ? ', and write it into authkeys' : ' > FILE, and name FILE in secret_file'} (the same on every node)`;
+  const out: ConfigProblem[] = [];
+  keys.forEach((k, i) => {
+    if (k.method === 'crc') return;
+    const where = locate(['auth', 'keys', i]);
+    const text = k.secret.toString('latin1');
+    if (EXAMPLE_SECRETS.includes(text.toLowerCase())) out.push(problemAt(where, 'weak-secret', `key ${k.id} uses a published example secret: anyone who read the example can forge heartbeats and take the VIP`, fix));
+    else if (k.secret.length < STRONG_SECRET_BYTES) out.push(problemAt(where, 'weak-secret', `key ${k.id}'s secret is ${k.secret.length} bytes; under ${STRONG_SECRET_BYTES} it can be guessed offline from one captured heartbeat`, fix));
+    else if (new Set(k.secret).size < 8) out.push(problemAt(where, 'weak-secret', `key ${k.id}'s secret has only ${new Set(k.secret).size} distinct bytes`, fix));
+  });
+  return out;
 }
 
 interface CheckContext {
@@ -259,7 +304,8 @@ function crossCheck(c: Config, ctx: CheckContext): void {
 }
 
 function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+  // A Buffer cannot be frozen (it is a view on memory); secrets are the only ones here.
+  if (typeof value === 'object' && value !== null && !Buffer.isBuffer(value) && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const v of Object.values(value)) deepFreeze(v);
   }
@@ -270,12 +316,14 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
 /**
  * A short fingerprint of what must agree between nodes, for `/status`: equal on two nodes that
- * read the same files. So this node's own name and the file paths are left out, and each secret
- * is replaced by its sha256, which proves equality without showing it.
+ * read the same files. So this node's own name and the file paths are left out, and so are the
+ * secrets: `/status` is open, and any public function of a secret (a hash of it, or one keyed
+ * with it) lets whoever reads it test guesses offline. Keys are covered by id and method only;
+ * nodes whose secrets differ show it in heartbeat_datagrams_rejected_total{reason="badAuth"}.
  */
 export function configHash(config: Config): string {
   const { node: _node, source: _source, ...shared } = config;
-  const hashed = { ...shared, auth: { ...shared.auth, keys: shared.auth.keys.map((k) => ({ ...k, secret: sha256(k.secret) })) } };
+  const hashed = { ...shared, auth: { ...shared.auth, keys: shared.auth.keys.map((k) => ({ id: k.id, method: k.method })) } };
   return sha256(canonicalJson(hashed)).slice(0, 12);
 }
 

@@ -47,7 +47,7 @@ describe('native YAML', () => {
     assert.equal(c.port, 694);
     assert.equal(c.autoFailback, true);
     assert.deepEqual(c.groups, []);
-    assert.deepEqual(c.auth, { sendKeyId: 1, keys: [{ id: 1, method: 'sha256', secret: 'not-for-production' }] });
+    assert.deepEqual(c.auth, { sendKeyId: 1, keys: [{ id: 1, method: 'sha256', secret: Buffer.from('not-for-production') }] });
     assert.deepEqual(c.api, { host: '0.0.0.0', port: 9694, tokenFile: null });
     assert.equal(c.vipLeaseSec, 2);
     assert.equal(c.reconcileMs, 500);
@@ -122,8 +122,8 @@ log: {level: debug, file: /var/log/hb.log}
     assert.deepEqual(c.auth, {
       sendKeyId: 2,
       keys: [
-        { id: 1, method: 'sha1', secret: 'old' },
-        { id: 2, method: 'sha256', secret: 'rotated-secret' },
+        { id: 1, method: 'sha1', secret: Buffer.from('old') },
+        { id: 2, method: 'sha256', secret: Buffer.from('rotated-secret') },
       ],
     });
     assert.deepEqual(c.pingNodes, ['10.77.0.1']);

@@ -11,6 +11,9 @@ export const RULES = {
   'no-source': 'error',
   'file-unreadable': 'error',
   'secret-file-mode': 'error',
+  'secret-file-owner': 'error',
+  'file-too-large': 'error',
+  'too-many': 'error',
   'yaml-syntax': 'error',
   'unknown-key': 'error',
   'missing-key': 'error',
@@ -42,6 +45,7 @@ export const RULES = {
   'logging-directive-ignored': 'warning',
   'auto-failback-default': 'warning',
   'crc-not-authentication': 'warning',
+  'weak-secret': 'warning',
   'yaml-warning': 'warning',
 } as const satisfies Record<string, 'error' | 'warning'>;
 

@@ -8,6 +8,7 @@
  * scalar also accepts its text form ("694", "on", "2s"). Each scalar is a `leaf` that says what
  * it expected and how to fix it, because zod's generic messages ("Invalid input") name no fix.
  */
+import { LIST_LIMITS } from './limits.js';
 import { SocketAddress, isIP, isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { ACQUIRE_POLICIES, RELEASE_POLICIES } from '../resources/docker.js';
@@ -215,7 +216,7 @@ const nodeEntry = z.preprocess(
 
 const pathEntry = z
   .strictObject({
-    ucast: z.strictObject({ iface, peers: z.array(ipv4) }).optional(),
+    ucast: z.strictObject({ iface, peers: z.array(ipv4).max(LIST_LIMITS.peers) }).optional(),
     mcast: z.strictObject({ iface, group: mcastGroup, ttl: integer(1, 255).prefault(1), loop: flag.prefault(false) }).optional(),
     bcast: z.strictObject({ iface }).optional(),
   })
@@ -258,7 +259,7 @@ const groupEntry = z
   .strictObject({
     name: leaf("a group name (letters, digits, '.', ':', '-', '_')", (v) => (typeof v === 'string' && /^[A-Za-z0-9._:-]{1,64}$/.test(v) ? v : undefined)),
     preferred: leaf(`${NODE_TEXT}, or null`, (v) => (v === null ? null : nodeNameOf(v))).prefault(null),
-    vips: z.array(vip),
+    vips: z.array(vip).max(LIST_LIMITS.vips),
     container: containerEntry.optional(),
   })
   .transform((g): GroupSpec => ({ id: g.name, preferred: g.preferred, vips: g.vips, container: g.container ?? null }));
@@ -302,23 +303,23 @@ const keyEntry = z
 export const configSchema = z
   .strictObject({
     node: documented(nodeName, { description: "This node's name; must be one of `nodes`.", env: true, default: 'host name' }),
-    nodes: documented(z.array(nodeEntry), { description: 'Every node of the cluster: a name, or {name, priority}. Higher priority wins when no preferred node or holder decides.' }),
+    nodes: documented(z.array(nodeEntry).max(LIST_LIMITS.nodes), { description: 'Every node of the cluster: a name, or {name, priority}. Higher priority wins when no preferred node or holder decides.' }),
     udpport: documented(integer(1, 65535).prefault(694), { description: 'UDP port of every path.', env: true }),
-    paths: documented(z.array(pathEntry), { description: 'Heartbeat paths, each {ucast: {iface, peers}}, {mcast: {iface, group, ttl, loop}} or {bcast: {iface}}. A peer is dead only when silent on all of them.' }),
+    paths: documented(z.array(pathEntry).max(LIST_LIMITS.paths), { description: 'Heartbeat paths, each {ucast: {iface, peers}}, {mcast: {iface, group, ttl, loop}} or {bcast: {iface}}. A peer is dead only when silent on all of them.' }),
     keepalive: documented(duration(1).prefault('100ms'), { description: 'Interval between heartbeats.', env: true }),
     warntime: documented(duration(1).prefault('400ms'), { description: 'Silence after which a heartbeat counts as late (logged and counted).', env: true }),
     deadtime: documented(duration(1).prefault('800ms'), { description: 'Silence on every path after which a peer is dead. Must exceed 2 × keepalive.', env: true }),
     initdead: documented(duration(1).prefault('3s'), { description: 'At start, wait this long (or until every peer is heard) before acquiring anything.', env: true }),
     auto_failback: documented(flag.prefault(true), { description: 'On: a group returns to its preferred node. Off: the current holder keeps it.', env: true }),
-    groups: documented(z.array(groupEntry).prefault([]), {
+    groups: documented(z.array(groupEntry).max(LIST_LIMITS.groups).prefault([]), {
       description:
         'Resource groups: {name, preferred, vips, container}; a VIP is address/prefix/iface[:label] or {address, prefix, iface, label}; the optional container is {name, project (a Compose project narrowing a service name; default any), on_acquire (unpause-or-start, start, unpause, restart, none; default unpause-or-start), on_release (pause, stop, none; default pause), stop_timeout (seconds before SIGKILL on stop and restart; default 10s)}.',
     }),
     auth: z.strictObject({
       send_key: documented(integer(0, 255), { description: 'Id of the key this node signs with.', env: true }),
-      keys: documented(z.array(keyEntry), { description: 'Accepted keys: {id, method (sha256, sha1, md5, crc), secret or secret_file}. Several allow rotation.' }),
+      keys: documented(z.array(keyEntry).max(LIST_LIMITS.keys), { description: 'Accepted keys: {id, method (sha256, sha1, md5, crc), secret or secret_file}. Several allow rotation.' }),
     }),
-    ping_nodes: documented(z.array(ip).prefault([]), { description: 'Addresses proving outside reachability; a node reaching none is ineligible.' }),
+    ping_nodes: documented(z.array(ip).max(LIST_LIMITS.ping_nodes).prefault([]), { description: 'Addresses proving outside reachability; a node reaching none is ineligible.' }),
     api: z
       .strictObject({
         host: documented(text.prefault('0.0.0.0'), { description: 'Address the HTTP API binds to; all interfaces so Prometheus can scrape.', env: true }),

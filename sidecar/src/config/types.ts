@@ -11,7 +11,8 @@ export type AuthMethod = 'sha256' | 'sha1' | 'md5' | 'crc';
 export interface AuthKey {
   readonly id: number;
   readonly method: AuthMethod;
-  readonly secret: string;
+  /** The secret's bytes exactly as written, never decoded as text (a binary secret is as good as any). */
+  readonly secret: Buffer;
 }
 
 export interface Auth {

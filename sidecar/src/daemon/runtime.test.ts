@@ -15,7 +15,7 @@ import { FakeTime } from '../testing/fake-time.js';
 import { createRuntime, type DatagramTransport, type GroupResources, type Runtime } from './runtime.js';
 
 const VIP: Vip = { address: '10.77.0.100', prefixLength: 24, iface: 'eth0', label: 'eth0:1', family: 4 };
-const KEY = { id: 1, method: 'sha256' as const, secret: 's3cret' };
+const KEY = { id: 1, method: 'sha256' as const, secret: Buffer.from('s3cret') };
 
 function configFor(node: string): Config {
   return {
@@ -366,7 +366,7 @@ test('reload: new timing and an added key apply in place, the held VIP untouched
   const rotated = (node: string): Config => ({
     ...configFor(node),
     timing: { keepaliveMs: 200, warntimeMs: 600, deadtimeMs: 1200, initdeadMs: 3000 },
-    auth: { sendKeyId: 2, keys: [KEY, { id: 2, method: 'sha256', secret: 'rotated' }] },
+    auth: { sendKeyId: 2, keys: [KEY, { id: 2, method: 'sha256', secret: Buffer.from('rotated') }] },
   });
   // one node first, as a rolling change would do: the other still accepts key 1 only until its turn
   const a = await h.alpha.runtime.reload({ ...rotated('alpha'), auth: { sendKeyId: 1, keys: rotated('alpha').auth.keys } }, 'v2', HUP);

@@ -8,11 +8,11 @@ import type { WireEncodeErrorCode } from './codec.js';
 import { MAX_DATAGRAM_BYTES } from './types.js';
 import type { Claim, Message, MessageType } from './types.js';
 
-const SHA256: AuthKey = { id: 1, method: 'sha256', secret: 'golden-sha256-secret' };
+const SHA256: AuthKey = { id: 1, method: 'sha256', secret: Buffer.from('golden-sha256-secret') };
 /** The seed recipe's authkeys: `auth 1` / `1 sha1 <secret>`. */
-const SHA1: AuthKey = { id: 1, method: 'sha1', secret: 'cookbook-secret' };
-const MD5: AuthKey = { id: 2, method: 'md5', secret: 'golden-md5-secret' };
-const CRC: AuthKey = { id: 15, method: 'crc', secret: 'ignored' };
+const SHA1: AuthKey = { id: 1, method: 'sha1', secret: Buffer.from('cookbook-secret') };
+const MD5: AuthKey = { id: 2, method: 'md5', secret: Buffer.from('golden-md5-secret') };
+const CRC: AuthKey = { id: 15, method: 'crc', secret: Buffer.from('ignored') };
 
 const HEARTBEAT: Message = {
   type: 'heartbeat',
@@ -232,7 +232,7 @@ test('unknownKey: a key id this node does not accept', () => {
 });
 
 test('badAuth: the right key id with another secret or another method', () => {
-  assert.equal(rejection(Buffer.from(GOLDEN[0]!.hex, 'hex'), [{ ...SHA256, secret: 'other' }]).reason, 'badAuth');
+  assert.equal(rejection(Buffer.from(GOLDEN[0]!.hex, 'hex'), [{ ...SHA256, secret: Buffer.from('other') }]).reason, 'badAuth');
   // The key id selects the method: sha1 under id 1 reads the last 20 bytes as the MAC, and they do not match.
   assert.equal(rejection(Buffer.from(GOLDEN[0]!.hex, 'hex'), [SHA1]).reason, 'badAuth');
 });

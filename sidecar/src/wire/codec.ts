@@ -63,7 +63,7 @@ const KNOWN_FLAGS = FLAG_HEALTHY | FLAG_STANDBY | FLAG_MAINTENANCE;
  * the secret: it detects corruption and authenticates nothing, which is why Heartbeat reserves
  * it for links nobody else can reach.
  */
-const MACS: Readonly<Record<AuthMethod, { readonly bytes: number; readonly compute: (data: Buffer, secret: string) => Buffer }>> = {
+const MACS: Readonly<Record<AuthMethod, { readonly bytes: number; readonly compute: (data: Buffer, secret: Buffer) => Buffer }>> = {
   sha256: { bytes: 32, compute: (data, secret) => createHmac('sha256', secret).update(data).digest() },
   sha1: { bytes: 20, compute: (data, secret) => createHmac('sha1', secret).update(data).digest() },
   md5: { bytes: 16, compute: (data, secret) => createHmac('md5', secret).update(data).digest() },

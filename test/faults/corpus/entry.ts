@@ -37,11 +37,11 @@ const METHODS: readonly AuthMethod[] = ['sha256', 'sha1', 'md5', 'crc'];
 
 /** The keys of the golden vectors in sidecar/src/wire/codec.test.ts. */
 export const GOLDEN_KEYS = {
-  sha256: { id: 1, method: 'sha256', secret: 'golden-sha256-secret' },
+  sha256: { id: 1, method: 'sha256', secret: Buffer.from('golden-sha256-secret') },
   /** The seed recipe's authkeys: `auth 1` / `1 sha1 <secret>`; id 1 again, so it needs a ring of its own. */
-  sha1: { id: 1, method: 'sha1', secret: 'cookbook-secret' },
-  md5: { id: 2, method: 'md5', secret: 'golden-md5-secret' },
-  crc: { id: 15, method: 'crc', secret: '' },
+  sha1: { id: 1, method: 'sha1', secret: Buffer.from('cookbook-secret') },
+  md5: { id: 2, method: 'md5', secret: Buffer.from('golden-md5-secret') },
+  crc: { id: 15, method: 'crc', secret: Buffer.alloc(0) },
 } as const satisfies Record<string, AuthKey>;
 
 /** The ring most wire entries are decoded with, and fuzz.ts signs arbitrary bodies with. */
@@ -56,7 +56,7 @@ function parseKeys(text: string, file: string): AuthKey[] {
   return text.split(',').map((part) => {
     const [id, method, secret = '', ...extra] = part.trim().split(/\s+/);
     if (!/^\d+$/.test(id ?? '') || !METHODS.includes(method as AuthMethod) || extra.length > 0) throw new Error(`${file}: bad key ${JSON.stringify(part)}`);
-    return { id: Number(id), method: method as AuthMethod, secret };
+    return { id: Number(id), method: method as AuthMethod, secret: Buffer.from(secret) };
   });
 }
 

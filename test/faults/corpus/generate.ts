@@ -151,8 +151,8 @@ const WIRE: readonly WireCase[] = [
   { name: 'version-2', about: 'a newer peer: answered as badVersion, not malformed', expect: 'badVersion', bytes: withByte(golden, 4, 2) },
   { name: 'version-0', about: 'version byte zero, as zeroed memory would give', expect: 'badVersion', bytes: withByte(golden, 4, 0) },
   { name: 'version-255-header-only', about: 'a version byte of 255 and nothing after the header', expect: 'badVersion', bytes: withByte(golden.subarray(0, 7), 4, 0xff) },
-  { name: 'unknown-key-id', about: 'signed with key 9, which the ring does not hold', expect: 'unknownKey', bytes: encode(HEARTBEAT, { id: 9, method: 'sha256', secret: 'golden-sha256-secret' }) },
-  { name: 'wrong-secret', about: 'key id 1 and sha256 as expected, another secret', expect: 'badAuth', bytes: encode(HEARTBEAT, { ...SHA256, secret: 'not-the-golden-secret' }) },
+  { name: 'unknown-key-id', about: 'signed with key 9, which the ring does not hold', expect: 'unknownKey', bytes: encode(HEARTBEAT, { id: 9, method: 'sha256', secret: Buffer.from('golden-sha256-secret') }) },
+  { name: 'wrong-secret', about: 'key id 1 and sha256 as expected, another secret', expect: 'badAuth', bytes: encode(HEARTBEAT, { ...SHA256, secret: Buffer.from('not-the-golden-secret') }) },
   { name: 'wrong-method', about: 'signed with sha256 under id 1 but the ring has sha1 under id 1: the last 20 bytes are read as the MAC', expect: 'badAuth', keys: [SHA1], bytes: golden },
   { name: 'flipped-bit-in-mac', about: 'one bit of the MAC flipped', expect: 'badAuth', bytes: flipBit(golden, (golden.length - 1) * 8) },
   { name: 'flipped-bit-in-body', about: 'one bit of the priority flipped; the MAC no longer matches', expect: 'badAuth', bytes: flipBit(golden, 40 * 8) },
@@ -186,6 +186,8 @@ const recipeWith = (from: string, to: string) => {
   return RECIPE['ha.cf'].replace(from, to);
 };
 const USE_LOGD = 'logging-directive-ignored';
+/** The recipe's authkeys holds its published example secret. */
+const WEAK = 'weak-secret';
 
 const MINIMAL_YAML = ['nodes: [alpha, beta]', 'paths:', '  - {ucast: {iface: eth0, peers: [10.77.0.11, 10.77.0.12]}}', 'auth: {send_key: 1, keys: [{id: 1, secret: not-for-production}]}', ''].join('\n');
 
@@ -201,16 +203,16 @@ const hb = (files: Partial<Record<keyof typeof RECIPE, string | null>>): Record<
   Object.fromEntries(Object.entries({ ...RECIPE, ...files }).filter((e): e is [string, string] => e[1] !== null));
 
 const CONFIG: readonly ConfigCase[] = [
-  { name: 'hb-recipe', files: hb({}), expect: { about: 'the seed recipe, on the lab\'s addresses, loads as written', ok: true, warnings: [USE_LOGD] } },
+  { name: 'hb-recipe', files: hb({}), expect: { about: 'the seed recipe, on the lab\'s addresses, loads as written', ok: true, warnings: [USE_LOGD, WEAK] } },
   {
     name: 'hb-junk-lines',
     files: hb({ 'ha.cf': `${RECIPE['ha.cf']}!!!@@@ ~~~\nkeepalive\n\u0000\u0001\u00ff\n\t  \t\n# a comment, then a directive with a comma list\nnode ,\n` }),
-    expect: { about: 'punctuation, a directive without its argument, control bytes and "node ," (commas are separators)', ok: false, codes: ['unknown-directive', 'directive-arguments', 'unknown-directive', 'directive-arguments'], warnings: [USE_LOGD] },
+    expect: { about: 'punctuation, a directive without its argument, control bytes and "node ," (commas are separators)', ok: false, codes: ['unknown-directive', 'directive-arguments', 'unknown-directive', 'directive-arguments'], warnings: [USE_LOGD, WEAK] },
   },
   {
     name: 'hb-unknown-directives',
     files: hb({ 'ha.cf': `${RECIPE['ha.cf']}nice_failback on\nserial /dev/ttyS0\nrespawn hacluster /usr/lib/heartbeat/ipfail\n__proto__ 1\nKeepalive 2\n` }),
-    expect: { about: 'obsolete, unsupported and misspelt directives, and an inherited property name', ok: false, codes: ['unknown-directive', 'unknown-directive', 'unknown-directive', 'unknown-directive', 'unknown-directive'], warnings: [USE_LOGD] },
+    expect: { about: 'obsolete, unsupported and misspelt directives, and an inherited property name', ok: false, codes: ['unknown-directive', 'unknown-directive', 'unknown-directive', 'unknown-directive', 'unknown-directive'], warnings: [USE_LOGD, WEAK] },
   },
   {
     name: 'hb-bad-durations',
@@ -220,27 +222,27 @@ const CONFIG: readonly ConfigCase[] = [
   {
     name: 'hb-deadtime-below-keepalive',
     files: hb({ 'ha.cf': recipeWith('keepalive 1\ndeadtime 10\nwarntime 5', 'keepalive 10\ndeadtime 5\nwarntime 2\ninitdead 4') }),
-    expect: { about: 'deadtime 5 s under keepalive 10 s, a warntime below keepalive, an initdead below deadtime', ok: false, codes: ['deadtime-too-small', 'warntime-out-of-range', 'initdead-too-small'], warnings: [USE_LOGD] },
+    expect: { about: 'deadtime 5 s under keepalive 10 s, a warntime below keepalive, an initdead below deadtime', ok: false, codes: ['deadtime-too-small', 'warntime-out-of-range', 'initdead-too-small'], warnings: [USE_LOGD, WEAK] },
   },
   {
     name: 'hb-duplicate-timing',
     files: hb({ 'ha.cf': `${RECIPE['ha.cf']}deadtime 20\nudpport 695\n` }),
-    expect: { about: 'deadtime and udpport given twice: Heartbeat silently takes the last one, we refuse', ok: false, codes: ['duplicate-directive', 'duplicate-directive'], warnings: [USE_LOGD] },
+    expect: { about: 'deadtime and udpport given twice: Heartbeat silently takes the last one, we refuse', ok: false, codes: ['duplicate-directive', 'duplicate-directive'], warnings: [USE_LOGD, WEAK] },
   },
   {
     name: 'hb-no-node',
     files: hb({ 'ha.cf': recipeWith('node cookbook\nnode cookbook2\n', '') }),
-    expect: { about: 'no node line at all, while haresources prefers cookbook', ok: false, codes: ['no-node', 'node-undeclared'], warnings: [USE_LOGD] },
+    expect: { about: 'no node line at all, while haresources prefers cookbook', ok: false, codes: ['no-node', 'node-undeclared'], warnings: [USE_LOGD, WEAK] },
   },
   {
     name: 'hb-own-node-undeclared',
     files: hb({}),
-    expect: { about: 'the recipe on a host whose name is in no node line', ok: false, codes: ['own-node-undeclared'], warnings: [USE_LOGD], hostname: 'otherhost' },
+    expect: { about: 'the recipe on a host whose name is in no node line', ok: false, codes: ['own-node-undeclared'], warnings: [USE_LOGD, WEAK], hostname: 'otherhost' },
   },
   {
     name: 'hb-duplicate-nodes',
     files: hb({ 'ha.cf': `${RECIPE['ha.cf']}node COOKBOOK2 cookbook\n` }),
-    expect: { about: 'both nodes declared again, one in upper case: Heartbeat folds names to lower case', ok: false, codes: ['duplicate-node', 'duplicate-node'], warnings: [USE_LOGD] },
+    expect: { about: 'both nodes declared again, one in upper case: Heartbeat folds names to lower case', ok: false, codes: ['duplicate-node', 'duplicate-node'], warnings: [USE_LOGD, WEAK] },
   },
   {
     name: 'hb-bad-node-name',
@@ -256,12 +258,12 @@ const CONFIG: readonly ConfigCase[] = [
   {
     name: 'hb-no-path',
     files: hb({ 'ha.cf': recipeWith('ucast eth0 10.77.0.11\nucast eth0 10.77.0.12\n', '') }),
-    expect: { about: 'no ucast, mcast or bcast line: no peer would ever be heard', ok: false, codes: ['no-path'], warnings: [USE_LOGD] },
+    expect: { about: 'no ucast, mcast or bcast line: no peer would ever be heard', ok: false, codes: ['no-path'], warnings: [USE_LOGD, WEAK] },
   },
   {
     name: 'hb-missing-interface',
     files: hb({ 'ha.cf': `${RECIPE['ha.cf']}bcast eth9\n`, haresources: 'cookbook IPaddr::10.77.0.100/24/eth7\n' }),
-    expect: { about: 'a path and a VIP on interfaces this host does not have', ok: false, codes: ['iface-missing', 'iface-missing'], warnings: [USE_LOGD] },
+    expect: { about: 'a path and a VIP on interfaces this host does not have', ok: false, codes: ['iface-missing', 'iface-missing'], warnings: [USE_LOGD, WEAK] },
   },
   {
     name: 'hb-authkeys-no-key',
@@ -271,7 +273,7 @@ const CONFIG: readonly ConfigCase[] = [
   {
     name: 'hb-authkeys-no-auth-line',
     files: hb({ authkeys: '1 sha1 topsecretpassword\n' }),
-    expect: { about: 'a key but no auth line naming the send key', ok: false, codes: ['send-key-missing'], warnings: [USE_LOGD] },
+    expect: { about: 'a key but no auth line naming the send key', ok: false, codes: ['send-key-missing'], warnings: [USE_LOGD, WEAK] },
   },
   {
     name: 'hb-authkeys-unknown-method',
@@ -298,7 +300,7 @@ const CONFIG: readonly ConfigCase[] = [
   {
     name: 'hb-authkeys-world-readable',
     files: hb({}),
-    expect: { about: 'the recipe with authkeys mode 644: Heartbeat refuses it too', ok: false, codes: ['secret-file-mode'], warnings: [USE_LOGD], authkeysMode: '0644' },
+    expect: { about: 'the recipe with authkeys mode 644: Heartbeat refuses it too', ok: false, codes: ['secret-file-mode'], warnings: [USE_LOGD, WEAK], authkeysMode: '0644' },
   },
   {
     name: 'hb-authkeys-crc',
@@ -317,7 +319,7 @@ const CONFIG: readonly ConfigCase[] = [
       about: 'no resource, an empty IPaddr, an unknown agent, a container without an address, and one address in two groups',
       ok: false,
       codes: ['invalid-line', 'invalid-line', 'unknown-resource-agent', 'invalid-line', 'duplicate-group', 'duplicate-vip'],
-      warnings: [USE_LOGD],
+      warnings: [USE_LOGD, WEAK],
     },
   },
   {
@@ -339,7 +341,7 @@ const CONFIG: readonly ConfigCase[] = [
   {
     name: 'hb-missing-haresources',
     files: hb({ haresources: null }),
-    expect: { about: 'no haresources file in the directory', ok: false, codes: ['file-unreadable'], warnings: [USE_LOGD] },
+    expect: { about: 'no haresources file in the directory', ok: false, codes: ['file-unreadable'], warnings: [USE_LOGD, WEAK] },
   },
   {
     name: 'hb-empty-files',
@@ -352,7 +354,7 @@ const CONFIG: readonly ConfigCase[] = [
     env: { HB_KEEPALIVE: 'fast', HB_UDPPORT: '70000', HB_AUTO_FAILBACK: 'maybe', HB_NODE: 'bad name!', HB_AUTH_SEND_KEY: '-1', HB_LOG_LEVEL: 'loud' },
     expect: { about: 'junk in six HB_* variables over the valid recipe', ok: false, codes: ['invalid-value', 'invalid-value', 'invalid-value', 'invalid-value', 'invalid-value', 'invalid-value'], warnings: [USE_LOGD] },
   },
-  { name: 'yaml-minimal', files: { [YAML_FILE]: MINIMAL_YAML }, expect: { about: 'the smallest valid native file', ok: true, warnings: [], hostname: 'alpha' } },
+  { name: 'yaml-minimal', files: { [YAML_FILE]: MINIMAL_YAML }, expect: { about: 'the smallest valid native file', ok: true, warnings: [WEAK], hostname: 'alpha' } },
   {
     name: 'yaml-type-errors',
     files: { [YAML_FILE]: 'nodes: alpha\nudpport: [694]\nkeepalive: true\npaths: {ucast: {iface: eth0, peers: [10.77.0.12]}}\nauth: 5\n' },
