@@ -25,6 +25,7 @@ import { formatProblems } from './config/format.js';
 import type { Config, ContainerSpec, GroupSpec } from './config/types.js';
 import { createContainerResources } from './daemon/containers.js';
 import { nextGeneration } from './daemon/generation.js';
+import { openReplayStore } from './daemon/replay-store.js';
 import type { ContainerStatus } from './daemon/status.js';
 import { createRuntime, type GroupResources } from './daemon/runtime.js';
 import { createHealthMonitor, type HealthMonitor } from './health/monitor.js';
@@ -202,6 +203,14 @@ async function runDaemon(source: Source): Promise<void> {
   for (const w of result.warnings) logger.warn({ event: 'config-warning', ...w }, w.message);
   const boot = await nextGeneration(path.join(STATE_DIR, `generation-${config.node}`), clock.wallNow());
   if (boot.warning !== null) logger.warn({ event: 'generation' }, boot.warning);
+  // What each peer last sent, kept across restarts so a restarted node is no easier to replay to.
+  const replayStore = await openReplayStore({
+    file: path.join(STATE_DIR, `replay-${config.node}.json`),
+    timers,
+    intervalMs: Math.max(100, Math.min(1_000, 5 * config.timing.keepaliveMs)),
+    onError: (err) => logger.warn({ event: 'replay-store', err }, 'cannot keep the replay marks; retrying'),
+  });
+  if (replayStore.warning !== null) logger.warn({ event: 'replay-store' }, replayStore.warning);
 
   const registry = new Registry();
   const metrics = createMetrics(registry, { version: VERSION, node: config.node });
@@ -215,6 +224,7 @@ async function runDaemon(source: Source): Promise<void> {
     generation: boot.generation,
     transport: udpTransport(config),
     transportFor: udpTransport,
+    replay: replayStore.guard,
     vips: createIpVipDriver(run, (file, value) => writeFile(file, value)),
     announcer: createArpingAnnouncer(run),
     notifier: createNotifier(config.notifyCommand, process.env, logger),
@@ -265,6 +275,7 @@ async function runDaemon(source: Source): Promise<void> {
       } else logger.info({ event: 'signal', signal: why }, `${why}: handing over`);
       try {
         await runtime.stop(SHUTDOWN_GRACE_MS);
+        await replayStore.stop();
       } catch (stopErr) {
         logger.fatal({ err: stopErr, event: 'stop-failed' }, 'handover failed; the VIP lease ends the rest');
       }
@@ -300,6 +311,7 @@ async function runDaemon(source: Source): Promise<void> {
   process.on('unhandledRejection', (err) => void shutdown('unhandledRejection', err ?? new Error('a promise was rejected without a reason')));
 
   await runtime.start();
+  replayStore.start();
   protect.start((healthy, reasons) => runtime.command({ type: 'health', healthy, reasons }));
   await api.listen({ host: config.api.host, port: config.api.port });
 }

@@ -59,6 +59,8 @@ export interface RuntimeDeps {
   readonly containers?: () => readonly ContainerStatus[];
   /** A transport for a reloaded config whose port, paths or nodes changed. */
   readonly transportFor?: (config: Config) => DatagramTransport;
+  /** The replay guard, with the marks a previous run kept (daemon/replay-store.ts); a fresh one by default. */
+  readonly replay?: ReplayGuard;
 }
 
 export interface ReloadRequest {
@@ -98,7 +100,9 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   let configHash = deps.configHash;
   let transport = deps.transport;
   let engine = createEngine(config);
-  const replay = new ReplayGuard();
+  const replay = deps.replay ?? new ReplayGuard();
+  /** Our own broadcasts heard back, per path: each once, or it is a replay of them. */
+  const ownEchoes = new ReplayGuard();
   let sendKey = sendKeyOf(config);
   let groupsById = new Map(config.groups.map((g) => [g.id, g]));
   let tickMs = tickMsOf(config);
@@ -229,13 +233,25 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     const decoded = decode(bytes, config.auth.keys);
     if (!decoded.ok) return reject(decoded.reason, from.address, decoded.detail);
     const m = decoded.message;
-    if (m.node === config.node) return;
+    if (m.node === config.node) return ownDatagram(m, path, from.address);
     if (!config.nodes.some((n) => n.name === m.node)) return reject('unknownNode', from.address, m.node);
     // Per path: every path carries its own copy of each message, and each copy proves its path alive.
     const verdict = replay.check(`${m.node}\u0000${path}`, m.generation, m.seq);
     if (verdict !== 'ok') return reject(verdict, from.address, `${m.node} generation ${m.generation} seq ${m.seq}`);
     metrics.heartbeatsReceived.inc({ peer: m.node, path });
     feed({ type: 'message', path, message: m });
+  }
+
+  /**
+   * A bcast path, or an mcast path with loop, hears each of our own datagrams once: that is
+   * expected and says nothing. Anything else under our name is counted and logged: on a ucast
+   * path, a second copy, another generation or a sequence we have not sent yet is a replay of our
+   * own datagrams, or another host configured with our name.
+   */
+  function ownDatagram(m: Message, path: string, from: string): void {
+    const detail = `${m.node} generation ${m.generation} seq ${m.seq} (ours: generation ${state.generation} seq ${state.seq})`;
+    if (path.startsWith('ucast:') || m.generation !== state.generation || m.seq > state.seq) return reject('ownNode', from, detail);
+    if (ownEchoes.check(path, m.generation, m.seq) !== 'ok') return reject('ownNode', from, detail);
   }
 
   function reject(reason: RejectReason, from: string, detail: string): void {

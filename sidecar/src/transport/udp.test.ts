@@ -141,8 +141,8 @@ test('an interface without an IPv4 address rejects start naming the path', async
 test('bcast on lo: a broadcast reaches the other host, and the sender hears its own', async () => {
   const port = await freePort();
   const lo = addresses({ lo: { ipv4: A, broadcast: '127.255.255.255' } });
-  const a = createUdpTransport({ paths: [{ kind: 'bcast', iface: 'lo' }], port, localAddresses: lo });
-  const b = createUdpTransport({ paths: [{ kind: 'bcast', iface: 'lo' }], port, localAddresses: lo });
+  const a = createUdpTransport({ paths: [{ kind: 'bcast', iface: 'lo' }], port, localAddresses: lo, shareForTests: true });
+  const b = createUdpTransport({ paths: [{ kind: 'bcast', iface: 'lo' }], port, localAddresses: lo, shareForTests: true });
   const [inboxA, inboxB] = [new Inbox(), new Inbox()];
   try {
     await a.start(inboxA.onDatagram);
@@ -181,6 +181,25 @@ test('start twice is refused', async () => {
   try {
     await t.start(new Inbox().onDatagram);
     await assert.rejects(t.start(new Inbox().onDatagram), { code: 'HB_TRANSPORT_ALREADY_STARTED' });
+  } finally {
+    await t.stop();
+  }
+});
+
+test('the heartbeat port is bound exclusively: another local socket cannot join it, even with SO_REUSEADDR', async () => {
+  const port = await freePort();
+  const t = createUdpTransport({ paths: [UCAST_LO], port, localAddresses: addresses({ lo: { ipv4: A, broadcast: null } }) });
+  await t.start(() => {});
+  try {
+    for (const address of [A, '0.0.0.0']) {
+      const thief = createSocket({ type: 'udp4', reuseAddr: true });
+      const outcome = await new Promise<string>((resolve) => {
+        thief.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+        thief.bind({ address, port }, () => resolve('bound'));
+      });
+      thief.close();
+      assert.equal(outcome, 'EADDRINUSE', `${address}:${port}`);
+    }
   } finally {
     await t.stop();
   }

@@ -35,6 +35,11 @@ export interface UdpTransportOptions {
   /** Asked at start, so an address assigned after the config was read is still found. */
   readonly localAddresses: (iface: string) => InterfaceAddresses;
   readonly logger?: TransportLogger;
+  /**
+   * Share the port with other sockets (SO_REUSEADDR). Only for tests that put two hosts on one
+   * loopback broadcast address; a daemon binds its heartbeat port exclusively.
+   */
+  readonly shareForTests?: boolean;
 }
 
 export type TransportErrorCode = 'HB_TRANSPORT_NO_ADDRESS' | 'HB_TRANSPORT_BIND_FAILED' | 'HB_TRANSPORT_DUPLICATE_PATH' | 'HB_TRANSPORT_ALREADY_STARTED';
@@ -89,7 +94,11 @@ export function createUdpTransport(opts: UdpTransportOptions): Transport {
   async function openPath(spec: PathSpec, onDatagram: OnDatagram): Promise<OpenPath> {
     const id = pathId(spec);
     const { bindAddress, destinations, configure } = planPath(spec, opts.localAddresses(spec.iface));
-    const socket = createSocket({ type: 'udp4', reuseAddr: true });
+    // Exclusive: no SO_REUSEADDR or SO_REUSEPORT, so no other local process can bind the
+    // heartbeat port beside us and take a share of the heartbeats (the kernel then delivers each
+    // datagram to one of the sockets, and the peer looks dead). A reload closes the old socket
+    // before it binds the new one.
+    const socket = createSocket({ type: 'udp4', reuseAddr: opts.shareForTests === true });
     try {
       await bind(socket, bindAddress, opts.port);
     } catch (err) {

@@ -9,8 +9,33 @@
  */
 export type ReplayVerdict = 'ok' | 'replay' | 'stale';
 
+/** The newest (generation, seq) accepted from one sender on one path. */
+export interface ReplayMark {
+  readonly generation: number;
+  readonly seq: number;
+}
+
 export class ReplayGuard {
-  private readonly newest = new Map<string, { readonly generation: number; readonly seq: number }>();
+  private readonly newest = new Map<string, ReplayMark>();
+  private changes = 0;
+
+  /**
+   * `initial`: the marks a previous run kept (daemon/replay-store.ts). Without them a restarted
+   * receiver would accept any earlier capture of a sender's current generation.
+   */
+  constructor(initial: Iterable<readonly [string, ReplayMark]> = []) {
+    for (const [key, mark] of initial) this.newest.set(key, mark);
+  }
+
+  /** Every mark, for keeping across a restart. */
+  marks(): [string, ReplayMark][] {
+    return [...this.newest];
+  }
+
+  /** Grows with every accepted datagram: a store writes only when it moved. */
+  get version(): number {
+    return this.changes;
+  }
 
   /**
    * `stale`: from an older boot of that node than one already heard. `replay`: same boot, and
@@ -24,6 +49,7 @@ export class ReplayGuard {
       if (generation === seen.generation && seq <= seen.seq) return 'replay';
     }
     this.newest.set(node, { generation, seq });
+    this.changes++;
     return 'ok';
   }
 }

@@ -50,7 +50,9 @@ export type RejectReason =
   | 'replay'
   | 'stale'
   | 'tooBig'
-  | 'unknownNode';
+  | 'unknownNode'
+  /** Signed with our key under our own name, but not our own broadcast heard back: a replay of our own datagrams, or another host configured with our name. */
+  | 'ownNode';
 
 export const REJECT_REASONS: readonly RejectReason[] = [
   'malformed',
@@ -61,6 +63,7 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'stale',
   'tooBig',
   'unknownNode',
+  'ownNode',
 ];
 
 export type DecodeResult =

@@ -1,0 +1,76 @@
+/**
+ * The replay window across a restart (issue 11 item 2): the marks a receiver kept are read back,
+ * so a capture of the sender's current generation is refused after the receiver restarts.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeTime } from '../testing/fake-time.js';
+import { openReplayStore } from './replay-store.js';
+
+const root = await mkdtemp(join(tmpdir(), 'hb-replay-'));
+after(() => rm(root, { recursive: true, force: true }));
+let n = 0;
+const file = () => join(root, `d${++n}`, 'replay-alpha.json');
+const KEY = 'beta\u0000ucast:eth0';
+
+test('a capture of the current generation is refused after the receiver restarts, crash or not', async () => {
+  const f = file();
+  const time = new FakeTime();
+  const first = await openReplayStore({ file: f, timers: time, intervalMs: 500 });
+  first.start();
+  // The attacker records beta's datagrams 1–100 while alpha accepts them.
+  for (let seq = 1; seq <= 100; seq++) assert.equal(first.guard.check(KEY, 7, seq), 'ok');
+  await time.advance(500);
+  await first.written();
+  // alpha crashes (no stop) and starts again.
+  const second = await openReplayStore({ file: f, timers: new FakeTime(), intervalMs: 500 });
+  assert.equal(second.warning, null);
+  for (let seq = 1; seq <= 100; seq++) assert.equal(second.guard.check(KEY, 7, seq), 'replay', `seq ${seq}`);
+  assert.equal(second.guard.check(KEY, 6, 500), 'stale', 'an older boot of beta');
+  assert.equal(second.guard.check(KEY, 7, 101), 'ok', "beta's next real datagram");
+  assert.equal(second.guard.check(KEY, 8, 1), 'ok', 'beta restarted meanwhile');
+});
+
+test('after a crash only the last interval can be replayed; a clean stop leaves nothing', async () => {
+  const f = file();
+  const time = new FakeTime();
+  const store = await openReplayStore({ file: f, timers: time, intervalMs: 500 });
+  store.start();
+  for (let seq = 1; seq <= 10; seq++) store.guard.check(KEY, 7, seq);
+  await time.advance(500);
+  await store.written();
+  for (let seq = 11; seq <= 14; seq++) store.guard.check(KEY, 7, seq);
+  const crashed = await openReplayStore({ file: f, timers: new FakeTime(), intervalMs: 500 });
+  assert.equal(crashed.guard.check(KEY, 7, 10), 'replay');
+  assert.equal(crashed.guard.check(KEY, 7, 12), 'ok', 'within the last interval: at most once, until the next real one');
+  await store.stop();
+  const stopped = await openReplayStore({ file: f, timers: new FakeTime(), intervalMs: 500 });
+  assert.equal(stopped.guard.check(KEY, 7, 14), 'replay');
+  assert.equal(time.timerCount, 0, 'stop clears its timer');
+});
+
+test('nothing is written while no mark moves', async () => {
+  const f = file();
+  const time = new FakeTime();
+  const store = await openReplayStore({ file: f, timers: time, intervalMs: 100 });
+  store.start();
+  await time.advance(1_000);
+  await store.written();
+  const again = await openReplayStore({ file: f, timers: time, intervalMs: 100 });
+  assert.deepEqual(again.guard.marks(), []);
+  assert.equal(again.warning, null, 'no file is no warning');
+});
+
+test('a corrupt or hostile file starts empty with a warning, never a crash', async () => {
+  for (const junk of ['{', '[]', '{"format":1,"marks":{"k":{"generation":1e300,"seq":-1}}}', 'x'.repeat(300_000)]) {
+    const f = file();
+    await rm(join(f, '..'), { recursive: true, force: true });
+    await import('node:fs/promises').then((fs) => fs.mkdir(join(f, '..'), { recursive: true }));
+    await writeFile(f, junk);
+    const store = await openReplayStore({ file: f, timers: new FakeTime(), intervalMs: 100 });
+    assert.deepEqual(store.guard.marks(), []);
+  }
+});
