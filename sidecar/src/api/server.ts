@@ -1,5 +1,5 @@
 /**
- * The daemon's one HTTP port (DESIGN §6): what load balancers, Prometheus and operators read,
+ * The daemon's one HTTP port (docs/architecture.md, Surfaces): what load balancers, Prometheus and operators read,
  * and the three admin actions. Read routes are open because Prometheus scrapes from another
  * host; admin routes need a bearer token and are refused outright when none is configured.
  */

@@ -30,7 +30,7 @@ export interface DatagramTransport {
 
 /**
  * What a group holds besides its VIPs (the protected container). Acquired after the VIP is up
- * and announced, released before the VIP goes (DESIGN §4), and repaired by reconcile.
+ * and announced, released before the VIP goes (docs/architecture.md, Acquire and release), and repaired by reconcile.
  */
 export interface GroupResources {
   acquire(group: GroupSpec): Promise<void>;

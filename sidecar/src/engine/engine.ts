@@ -1,5 +1,5 @@
 /**
- * The pure state machine (DESIGN §4): `step(state, event, now)` returns the next state and the
+ * The pure state machine (docs/architecture.md, Engine rules): `step(state, event, now)` returns the next state and the
  * actions to run. It never touches a socket, a timer, a log or Docker, so every scenario is a
  * table test driven by a fake clock.
  *

@@ -1,5 +1,5 @@
 /**
- * Seeded fault simulation of the pure engine (issue 5 §1). One seed → one random cluster (2–5
+ * Seeded fault simulation of the pure engine (docs/architecture.md, Tests). One seed → one random cluster (2–5
  * nodes, 1–2 groups, random priorities, preferred nodes and auto_failback) and one random fault
  * schedule: loss, duplication, reordering, partitions (both ways and one way), crashes and
  * restarts, freezes beyond deadtime, health flaps, operator standby/takeover/maintenance,

@@ -14,7 +14,7 @@ export interface PathSendResult {
 }
 
 /**
- * Moves opaque datagrams over every configured path (DESIGN §3). It neither parses nor
+ * Moves opaque datagrams over every configured path (docs/architecture.md, Layers). It neither parses nor
  * authenticates; that is `wire`'s job. Received bytes carry the id of the path they came in on,
  * because the engine judges each peer per path.
  */

@@ -1,5 +1,5 @@
 /**
- * The native wire format (DESIGN §5): one message per UDP datagram, binary, versioned and
+ * The native wire format (docs/architecture.md, Wire format): one message per UDP datagram, binary, versioned and
  * authenticated. Version 1 layout; integers are big-endian (network byte order); `str` is a
  * u8 byte length followed by that many bytes of UTF-8.
  *

@@ -1,5 +1,5 @@
 /**
- * Rejects authenticated datagrams that are not new (DESIGN §5). A MAC proves who sent a
+ * Rejects authenticated datagrams that are not new (docs/architecture.md, Wire format). A MAC proves who sent a
  * datagram, not when, so a recorded heartbeat could be replayed to resurrect a dead peer or
  * replay an old claim. Each sender numbers its datagrams within a boot generation, and its
  * generation grows with every restart.

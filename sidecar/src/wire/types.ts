@@ -1,4 +1,4 @@
-/** What one node tells the others in every datagram (DESIGN §5). */
+/** What one node tells the others in every datagram (docs/architecture.md, Wire format). */
 
 export type MessageType = 'heartbeat' | 'release' | 'takeover-request' | 'leave';
 
