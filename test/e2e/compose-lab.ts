@@ -31,8 +31,8 @@ export interface ComposePair {
   containerState(host: Host, container: string): Promise<string>;
   /** The id of a Compose service's container on a host. */
   containerOf(host: Host, service: string): Promise<string>;
-  /** How many times each host's sidecar took a group (its transitions to `held`). */
-  takes(): Promise<Record<Host, number>>;
+  /** How many times each host's sidecar (of `hosts`, default both) took a group: its transitions to `held`. */
+  takes(hosts?: readonly Host[]): Promise<Partial<Record<Host, number>>>;
   /** The client-seen gap of a move that started at `from`, until `to` first answers; printed. */
   moveGap(label: string, from: number, to: Host, timeoutMs: number): Promise<number>;
   note(line: string): void;
@@ -100,9 +100,9 @@ export async function startComposePair(example: string, name: string, prepare: (
       assert.ok(id !== '', `no ${service} container on ${host}`);
       return id;
     },
-    async takes() {
-      const out = {} as Record<Host, number>;
-      for (const h of HOSTS) out[h] = metricSum(await api(h, '/metrics'), 'heartbeat_transitions_total', { to: 'held' });
+    async takes(hosts = HOSTS) {
+      const out: Partial<Record<Host, number>> = {};
+      for (const h of hosts) out[h] = metricSum(await api(h, '/metrics'), 'heartbeat_transitions_total', { to: 'held' });
       return out;
     },
     async moveGap(label, from, to, timeoutMs) {

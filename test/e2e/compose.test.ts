@@ -233,13 +233,13 @@ test("7. A's site breaks: its nginx turns unhealthy by its own HEALTHCHECK (30 s
   const a = await p.status('a');
   assert.equal(a.healthy, false);
   assert.match(a.healthReasons.join('; '), /container web unhealthy/);
-  assert.deepEqual(await p.takes(), { a: before.a, b: before.b + 1 }, 'exactly one transition to B');
+  assert.deepEqual(await p.takes(), { a: before.a, b: before.b! + 1 }, 'exactly one transition to B');
 
   fs.renameSync(`${page}.off`, page);
   const mendedAt = p.lab.now();
   await aHolds(HEALTH_INTERVAL_MS + 15_000);
   p.note(`A's site mended: A holds again ${(p.lab.now() - mendedAt).toFixed(0)} ms later (its next HEALTHCHECK, every 30 s)`);
-  assert.deepEqual(await p.takes(), { a: before.a + 1, b: before.b + 1 }, 'exactly one transition back');
+  assert.deepEqual(await p.takes(), { a: before.a! + 1, b: before.b! + 1 }, 'exactly one transition back');
   const { samples, double } = await watch.stop();
   assert.equal(double, 0, `${double} of ${samples} samples saw the VIP on both hosts`);
   p.note(`unhealthy and back: longest client-seen gap ${longestGap(p.prober.records, brokenAt, p.lab.now()).ms.toFixed(0)} ms`);
