@@ -35,7 +35,9 @@ import { spawnCommand, type RunCommand } from './resources/command.js';
 import { createIpVipDriver } from './resources/ipaddr.js';
 import { createDockerContainerDriver, watchDockerEvents, type ContainerDriver, type ContainerStep, type DockerClient, type DockerWatch } from './resources/docker.js';
 import { createNotifier } from './resources/notify.js';
+import { createHealthGate, createOverrunWatch } from './transport/overrun.js';
 import { createUdpTransport } from './transport/udp.js';
+import { createLogThrottle } from './logging/throttle.js';
 import { VERSION } from './version.js';
 
 /** Where the boot generation is kept across restarts; a volume in compose. */
@@ -292,6 +294,27 @@ async function runDaemon(source: Source): Promise<void> {
    * health checks and protected containers) is named as waiting for a restart.
    */
   let running = config;
+  // Health as the engine sees it: the monitors' verdict, and no new claims while the heartbeat
+  // sockets are overrun (transport/overrun.ts).
+  const gate = createHealthGate(
+    (healthy, reasons) => runtime.command({ type: 'health', healthy, reasons }),
+    () => runtime.snapshot().groups.some((g) => g.localClaim !== 'none'),
+  );
+  const dropLog = createLogThrottle({ windowMs: 10_000, now: clock.now, onSuppressed: () => metrics.logLinesSuppressed.inc({ component: 'transport' }) });
+  const overrun = createOverrunWatch({
+    read: () => readFile('/proc/self/net/udp', 'utf8'),
+    port: () => running.port,
+    now: clock.now,
+    timers,
+    intervalMs: Math.max(20, Math.min(200, config.timing.keepaliveMs)),
+    quietMs: () => running.timing.deadtimeMs + 200,
+    onDrops: (socket, total) => metrics.socketDrops.set({ socket }, total),
+    onVerdict: (reason, dropped) => {
+      metrics.socketOverrun.set(reason === null ? 0 : 1);
+      if (dropped > 0 && dropLog.admit('drops').log) logger.warn({ event: 'socket-overrun', dropped }, `the kernel dropped ${dropped} datagrams on the heartbeat sockets (a flood?): peer silence does not count while it lasts, and nothing new is claimed`);
+      gate.overrun(reason);
+    },
+  });
   const reload = async (trigger: string) => {
     const next = await load(source);
     if (!next.ok) return runtime.refuseReload(trigger, formatProblems([...next.problems]).split('\n'));
@@ -312,7 +335,8 @@ async function runDaemon(source: Source): Promise<void> {
 
   await runtime.start();
   replayStore.start();
-  protect.start((healthy, reasons) => runtime.command({ type: 'health', healthy, reasons }));
+  overrun.start();
+  protect.start((healthy, reasons) => gate.health(healthy, reasons));
   await api.listen({ host: config.api.host, port: config.api.port });
 }
 

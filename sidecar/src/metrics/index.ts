@@ -200,8 +200,8 @@ export function createMetrics(registry: Registry, build: BuildInfo) {
     }),
     socketDrops: new Gauge({
       name: 'heartbeat_socket_drops',
-      help: 'Datagrams the kernel dropped on a heartbeat socket because its receive buffer was full (the drops column of /proc/net/udp), by path; any rise means heartbeats may have been lost.',
-      labelNames: ['path'] as const,
+      help: 'Datagrams the kernel dropped on a heartbeat socket because its receive buffer was full (the drops column of /proc/net/udp), by socket address:port; any rise means heartbeats may have been lost.',
+      labelNames: ['socket'] as const,
       registers,
     }),
     socketOverrun: new Gauge({

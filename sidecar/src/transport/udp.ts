@@ -72,6 +72,9 @@ interface OpenPath {
   readonly destinations: readonly string[];
 }
 
+/** Asked for each heartbeat socket; a heartbeat is ~100 bytes, so this holds thousands. */
+const RECEIVE_BUFFER_BYTES = 4 << 20;
+
 export function createUdpTransport(opts: UdpTransportOptions): Transport {
   const paths = mergeUcast(opts.paths);
   const pathIds = paths.map(pathId);
@@ -109,6 +112,13 @@ export function createUdpTransport(opts: UdpTransportOptions): Transport {
     } catch (err) {
       await close(socket);
       throw new TransportError('HB_TRANSPORT_BIND_FAILED', `${id}: cannot set up ${bindAddress}:${opts.port} on ${spec.iface}: ${messageOf(err)}`, { cause: err });
+    }
+    try {
+      // Room for a burst: the kernel caps it at net.core.rmem_max (doubled), which is fine.
+      // A sustained flood overruns any buffer; transport/overrun.ts watches for that.
+      socket.setRecvBufferSize(RECEIVE_BUFFER_BYTES);
+    } catch (err) {
+      log?.warn({ path: id, err }, 'cannot enlarge the receive buffer; keeping the default');
     }
     // Once bound, a socket error must not become an uncaught 'error' event: report it, keep the path.
     socket.on('error', (err) => log?.warn({ path: id, err }, 'socket error'));
