@@ -149,8 +149,10 @@ test("4. docker stop of A's sidecar: handover without waiting for deadtime, neve
   const back = await restartA('after docker stop');
   await aHolds(30_000);
   await p.moveGap('failback to the restarted sidecar', back, 'a', 1000);
-  const { samples, double } = await watch.stop();
-  assert.ok(samples > 50, `only ${samples} holder samples`);
+  const { samples, double, longestBlindMs } = await watch.stop();
+  // The count depends on the machine's load; what matters is that the watch was never blind for long.
+  p.note(`docker stop of A's sidecar and its return: ${samples} holder samples, at most ${longestBlindMs.toFixed(0)} ms apart`);
+  assert.ok(longestBlindMs < 1000, `the double-holder watch was blind for ${longestBlindMs.toFixed(0)} ms`);
   assert.equal(double, 0, `${double} of ${samples} samples saw the VIP on both hosts`);
 });
 

@@ -332,7 +332,7 @@ export const configSchema = z
     garp: z
       .strictObject({
         burst: documented(integer(1, 100).prefault(3), { description: 'Gratuitous ARP / unsolicited NA sent at once on acquire.', env: true }),
-        repeat_after: documented(duration(0).prefault('1s'), { description: 'One more burst this long after acquire; 0 turns it off.', env: true }),
+        repeat_after: documented(duration(0).prefault('1s'), { description: 'Two more bursts after acquire, this far apart, past the neighbour locktime of clients that heard another holder; 0 turns them off.', env: true }),
         refresh: documented(duration(0).prefault(0), { description: 'Re-announce this often while holding; 0 turns it off.', env: true }),
       })
       .prefault({}),

@@ -137,6 +137,8 @@ test('a VIP left by an earlier run is removed before joining, then the preferred
   assert.deepEqual(h.alpha.announced, [VIP.address]);
   await time.advance(1000);
   assert.deepEqual(h.alpha.announced, [VIP.address, VIP.address], 'the repeat burst after repeat_after');
+  await time.advance(1000);
+  assert.deepEqual(h.alpha.announced, [VIP.address, VIP.address, VIP.address], 'and a second one, past any locktime another burst began');
   const s = h.beta.runtime.snapshot();
   assert.equal(s.groups[0]!.holder, 'alpha');
   assert.equal(s.rscstatus, 'none');
@@ -237,7 +239,8 @@ test('with garp.refresh set, the holder re-announces on that period and the stan
   const h = pair(time, { refreshMs: 2000 });
   await h.alpha.runtime.start();
   await h.beta.runtime.start();
-  await time.advance(1500);
+  // after the acquire's burst and its two repeats
+  await time.advance(3500);
   const afterAcquire = h.alpha.announced.length;
   await time.advance(6000);
   assert.equal(h.alpha.announced.length - afterAcquire, 3, 'one announcement every 2 s');

@@ -175,7 +175,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
         return;
       case 'announce':
         log.info({ event: 'announce', group: action.group, reason: action.reason }, 'announcing again');
-        announceTwice(groupOf(action.group));
+        announceWithRepeats(groupOf(action.group));
         return;
       case 'transition':
         onTransition(action.group, action.from, action.to, action.reason);
@@ -213,8 +213,9 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     return groupsById.get(id)!;
   }
 
+  /** A group a reload removed has no claim: `none`, so a timer or retry left for it does nothing. */
   function claimOf(id: string): Claim {
-    return state.groups[id]!.claim;
+    return state.groups[id]?.claim ?? 'none';
   }
 
   async function sendMessage(message: Message): Promise<void> {
@@ -295,7 +296,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     for (const v of group.vips) present.set(v.address, { iface: v.iface, address: v.address, prefixLength: v.prefixLength, label: v.label, validLifeSec: config.vipLeaseSec });
     updateVipGauges();
     feed({ type: 'acquired', group: group.id });
-    announceTwice(group);
+    announceWithRepeats(group);
     const resources = deps.resources;
     if (resources === undefined) return;
     // A release may have come meanwhile; it runs after this in the same queue, so skip rather than undo.
@@ -305,19 +306,24 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   }
 
   /**
-   * A burst now and another after `garp.repeatAfterMs` while still held. The repeat is what
-   * moves a client whose entry another holder's GARP refreshed within the last second: Linux
+   * A burst now and two more, `garp.repeatAfterMs` apart, while still held. The repeats are what
+   * move a client whose entry another holder's GARP refreshed within the last second: Linux
    * ignores a new address for a neighbour entry younger than its locktime (1 s by default), so
    * after a split brain the winner's first burst can be lost on clients that just heard the loser.
+   * One repeat is not enough: the loser's last burst spreads over its packets and the spawn of
+   * arping, and can end a few hundred ms after the winner learns of the release, so the first
+   * repeat can still fall inside the locktime; the second cannot.
    */
-  function announceTwice(group: GroupSpec): void {
+  function announceWithRepeats(group: GroupSpec): void {
     void announceGroup(group);
     if (config.garp.repeatAfterMs <= 0) return;
-    const handle = timers.setTimeout(() => {
-      repeatTimers.delete(handle);
-      if (claimOf(group.id) === 'held') void announceGroup(group);
-    }, config.garp.repeatAfterMs);
-    repeatTimers.add(handle);
+    for (const after of [1, 2]) {
+      const handle = timers.setTimeout(() => {
+        repeatTimers.delete(handle);
+        if (claimOf(group.id) === 'held') void announceGroup(group);
+      }, after * config.garp.repeatAfterMs);
+      repeatTimers.add(handle);
+    }
   }
 
   async function release(group: GroupSpec): Promise<void> {
