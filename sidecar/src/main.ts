@@ -29,7 +29,7 @@ import { openReplayStore } from './daemon/replay-store.js';
 import type { ContainerStatus } from './daemon/status.js';
 import { createRuntime, type GroupResources } from './daemon/runtime.js';
 import { createHealthMonitor, type HealthMonitor } from './health/monitor.js';
-import { createMetrics, type Metrics } from './metrics/index.js';
+import { collectProcessMetrics, createMetrics, initContainerSeries, initHealthSeries, type Metrics } from './metrics/index.js';
 import { createArpingAnnouncer } from './resources/announce.js';
 import { spawnCommand, type RunCommand } from './resources/command.js';
 import { createIpVipDriver } from './resources/ipaddr.js';
@@ -107,6 +107,7 @@ async function protection(config: Config, run: RunCommand, metrics: Metrics, log
     docker = client;
     for (const g of withContainer) {
       const container = g.container.name;
+      initContainerSeries(metrics, container);
       const onStep = (action: ContainerStep, ok: boolean, seconds: number): void => {
         metrics.containerActions.inc({ container, action, result: ok ? 'ok' : 'error' });
         metrics.containerActionDuration.observe({ container, action }, seconds);
@@ -146,6 +147,7 @@ async function protection(config: Config, run: RunCommand, metrics: Metrics, log
     return m;
   }
 
+  initHealthSeries(metrics, [...(withContainer.length > 0 ? (['container'] as const) : []), ...(http !== null ? (['http'] as const) : []), ...(ping !== null ? (['ping'] as const) : [])]);
   return {
     resources,
     start(onHealth) {
@@ -216,6 +218,7 @@ async function runDaemon(source: Source): Promise<void> {
 
   const registry = new Registry();
   const metrics = createMetrics(registry, { version: VERSION, node: config.node });
+  collectProcessMetrics(registry);
   // At most 16 children at once, so health probes or a notify storm never exhaust file descriptors.
   const run = spawnCommand(5_000, { onNotRun: (program) => metrics.commandsNotRun.inc({ program: path.basename(program) }) });
   const protect = await protection(config, run, metrics, logger);

@@ -10,6 +10,7 @@ export interface DescribeInput {
   readonly state: EngineState;
   readonly present: ReadonlyMap<string, PresentAddress>;
   readonly lastTransition: TransitionRecord | null;
+  readonly recentTransitions?: readonly TransitionRecord[];
   readonly now: number;
   readonly pathIds: readonly string[];
   readonly containers: readonly ContainerStatus[];
@@ -44,6 +45,7 @@ export function describeStatus(input: DescribeInput): StatusSnapshot {
     groups,
     peers: Object.values(state.peers).map((p) => describePeer(p, now, input.pathIds)),
     lastTransition: input.lastTransition,
+    recentTransitions: input.recentTransitions ?? (input.lastTransition === null ? [] : [input.lastTransition]),
     containers: input.containers,
     configHash: input.configHash,
     ready: state.phase === 'running',

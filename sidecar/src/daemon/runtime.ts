@@ -11,7 +11,7 @@ import type { Clock, Timers } from '../clock.js';
 import type { AuthKey, Config, GroupSpec } from '../config/types.js';
 import { createEngine, nextClaimDeadline } from '../engine/engine.js';
 import type { Action, EngineEvent, EngineState } from '../engine/types.js';
-import type { Metrics } from '../metrics/index.js';
+import { initGroupSeries, initPeerSeries, setConfigInfo, type Metrics } from '../metrics/index.js';
 import type { Announcer } from '../resources/announce.js';
 import type { PresentAddress, VipDriver } from '../resources/ipaddr.js';
 import type { Notifier } from '../resources/notify.js';
@@ -111,6 +111,8 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   let state: EngineState = engine.initial(clock.now(), deps.generation);
   let present = new Map<string, PresentAddress>();
   let lastTransition: TransitionRecord | null = null;
+  /** The status page's timeline: the last few transitions of every group, oldest first. */
+  const recentTransitions: TransitionRecord[] = [];
   const acquiringSince = new Map<string, number>();
   const rejectLog = new Map<string, { at: number; suppressed: number }>();
   /** The last failure of each group's resource step (`group\0step`), to log changes only. */
@@ -389,6 +391,8 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       if (since !== undefined) metrics.takeoverDuration.observe((clock.now() - since) / 1000);
     }
     lastTransition = { group, from, to, reason, at: new Date(clock.wallNow()).toISOString() };
+    recentTransitions.push(lastTransition);
+    if (recentTransitions.length > RECENT_TRANSITIONS) recentTransitions.shift();
     log.info({ event: 'transition', group, from, to, reason }, `${group}: ${from} -> ${to} (${reason})`);
     notifier.notify({ group, from, to, reason });
   }
@@ -474,8 +478,10 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     }
     initGroupMetrics(config.groups);
     for (const n of config.nodes) if (n.name !== config.node) metrics.peerUp.set({ peer: n.name }, 0);
+    setConfigInfo(metrics, configHash);
     updateVipGauges();
     await transport.start(onDatagram);
+    initPeerSeries(metrics, peersOf(config), transport.pathIds);
     state = engine.initial(clock.now(), deps.generation);
     lastTickAt = clock.now();
     feed({ type: 'tick' });
@@ -502,6 +508,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
 
   function initGroupMetrics(groups: readonly GroupSpec[]): void {
     for (const g of groups) {
+      initGroupSeries(metrics, g);
       metrics.groupHeld.set({ group: g.id }, 0);
       for (const c of ['none', 'acquiring', 'held', 'releasing'] as const) metrics.groupClaim.set({ group: g.id, claim: c }, c === 'none' ? 1 : 0);
     }
@@ -563,6 +570,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     const previous = config;
     config = next;
     configHash = nextHash;
+    setConfigInfo(metrics, nextHash);
     engine = createEngine(next);
     state = engine.adopt(state, clock.now());
     sendKey = sendKeyOf(next);
@@ -580,6 +588,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       await old.stop();
       transport = deps.transportFor(next);
       await transport.start(onDatagram);
+      initPeerSeries(metrics, peersOf(next), transport.pathIds);
       applied.push('transport');
     }
     for (const key of ['vipLeaseSec', 'garp', 'pingNodes'] as const) if (!same(previous[key], next[key])) applied.push(key);
@@ -611,7 +620,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   }
 
   function snapshot(): StatusSnapshot {
-    return describeStatus({ config, configHash, state, present, lastTransition, now: clock.now(), pathIds: transport.pathIds, containers: deps.containers?.() ?? [], reload: lastReload });
+    return describeStatus({ config, configHash, state, present, lastTransition, recentTransitions: [...recentTransitions], now: clock.now(), pathIds: transport.pathIds, containers: deps.containers?.() ?? [], reload: lastReload });
   }
 
   function command(event: Extract<EngineEvent, { type: 'standby' | 'takeover' | 'maintenance' | 'health' }>): void {
@@ -650,6 +659,13 @@ function createQueue(log: Logger, failed: string): Queue {
     },
     idle: () => tail,
   };
+}
+
+/** Enough for a failover and a failback of a few groups, with their intermediate claims. */
+const RECENT_TRANSITIONS = 20;
+
+function peersOf(config: Config): string[] {
+  return config.nodes.map((n) => n.name).filter((n) => n !== config.node);
 }
 
 /** Transition reasons name a peer (`failback:cookbook`); metrics keep only the kind to bound labels. */

@@ -88,6 +88,8 @@ export interface StatusSnapshot {
   readonly groups: readonly GroupStatus[];
   readonly peers: readonly PeerStatus[];
   readonly lastTransition: TransitionRecord | null;
+  /** The last transitions of every group, oldest first (at most RECENT_TRANSITIONS), for the status page's timeline. */
+  readonly recentTransitions?: readonly TransitionRecord[];
   /** One entry per group that protects a container; empty when none does. */
   readonly containers: readonly ContainerStatus[];
   readonly configHash: string;

@@ -5,8 +5,11 @@
  * Naming follows the Prometheus conventions: the `heartbeat_` prefix, base units (seconds),
  * `_total` on counters, and help texts that say what a value means, not how it is computed.
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { REJECT_REASONS } from '../wire/types.js';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { RefusalReason } from '../api/server.js';
+import type { HealthSource } from '../health/monitor.js';
+import type { ContainerStep } from '../resources/docker.js';
+import { REJECT_REASONS, type Claim } from '../wire/types.js';
 
 /** Round trips on a LAN or between racks: 100 µs to 1 s. */
 const RTT_BUCKETS_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
@@ -29,6 +32,12 @@ export function createMetrics(registry: Registry, build: BuildInfo) {
       name: 'heartbeat_build_info',
       help: 'Always 1; the labels name the heartbeat-sidecar version and this node.',
       labelNames: ['version', 'node'] as const,
+      registers,
+    }),
+    configInfo: new Gauge({
+      name: 'heartbeat_config_info',
+      help: 'Always 1; the hash label identifies the settings every node must share (no function of a secret): nodes of one cluster showing different hashes run different configurations.',
+      labelNames: ['hash'] as const,
       registers,
     }),
 
@@ -212,9 +221,15 @@ export function createMetrics(registry: Registry, build: BuildInfo) {
   };
 
   metrics.buildInfo.set({ version: build.version, node: build.node }, 1);
-  // A series that appears only on the first bad datagram defeats `rate()` and `increase()`
-  // alerts, so every reason is exported as 0 from the start.
+  // A series that appears only on the first event defeats `rate()` and `increase()` alerts (and
+  // the dashboard's panels), so every label value known without the config is exported as 0 from
+  // the start; those that depend on it are set by initGroupSeries, initPeerSeries and friends.
   for (const reason of REJECT_REASONS) metrics.datagramsRejected.inc({ reason }, 0);
+  for (const operation of IP_OPERATIONS) metrics.ipCommandFailures.inc({ operation }, 0);
+  for (const result of ['applied', 'refused']) metrics.configReloads.inc({ result }, 0);
+  for (const reason of API_REFUSALS) metrics.apiRefused.inc({ reason }, 0);
+  for (const component of ['api', 'transport']) metrics.logLinesSuppressed.inc({ component }, 0);
+  for (const program of ['ip', 'arping', 'ping']) metrics.commandsNotRun.inc({ program }, 0);
   // The engine starts healthy and only a failing check lowers it; 0 here would read as "unhealthy".
   metrics.healthy.set(1);
   metrics.socketOverrun.set(0);
@@ -222,3 +237,82 @@ export function createMetrics(registry: Registry, build: BuildInfo) {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * The process's own health: CPU, resident memory, open file descriptors, heap, GC and event-loop
+ * lag (`process_*`, `nodejs_*`), on the same registry. Kept apart from createMetrics because it
+ * starts an event-loop delay monitor, which the daemon wants once and unit tests rarely.
+ */
+export function collectProcessMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry });
+  // Gauges named like counters, which `promtool check metrics` rejects; nodejs_active_handles,
+  // _requests and _resources (by type) carry the same numbers.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+}
+
+/** The hash of the configuration in force; a reload replaces the series rather than adding one. */
+export function setConfigInfo(metrics: Metrics, hash: string): void {
+  metrics.configInfo.reset();
+  metrics.configInfo.set({ hash }, 1);
+}
+
+const IP_OPERATIONS = ['assign', 'remove', 'renew', 'list'] as const;
+
+const API_REFUSALS = ['not-found', 'unauthorized', 'admin-disabled', 'bad-request', 'too-large', 'timeout', 'other', 'connection-limit', 'source-connection-limit'] as const satisfies readonly RefusalReason[];
+// Fails to compile when api/server.ts gains a refusal reason this list lacks.
+const API_REFUSALS_COMPLETE: Exclude<RefusalReason, (typeof API_REFUSALS)[number]> extends never ? true : never = true;
+void API_REFUSALS_COMPLETE;
+
+const ACQUIRE_REASONS = ['elected', 'peer-left', 'peer-dead', 'handover'] as const;
+const RELEASE_REASONS = ['shutdown', 'maintenance', 'unhealthy', 'unheard-by', 'split-brain', 'standby', 'takeover', 'failback', 'outranked', 'stall', 'removed'] as const;
+
+/**
+ * Every claim change the engine makes, as `heartbeat_transitions_total` labels it (from, to and
+ * the reason's kind, the part before any `:node`): engine.ts's setClaim, startRelease,
+ * acquireReason and releaseReason. metrics.test.ts checks this against engine.ts.
+ */
+export const TRANSITION_SERIES: readonly { readonly from: Claim; readonly to: Claim; readonly reason: string }[] = [
+  ...ACQUIRE_REASONS.map((reason) => ({ from: 'none' as const, to: 'acquiring' as const, reason })),
+  { from: 'acquiring', to: 'held', reason: 'acquired' },
+  { from: 'acquiring', to: 'none', reason: 'contended' },
+  { from: 'acquiring', to: 'none', reason: 'removed' },
+  ...RELEASE_REASONS.flatMap((reason) => (['acquiring', 'held'] as const).map((from) => ({ from, to: 'releasing' as const, reason }))),
+  { from: 'releasing', to: 'none', reason: 'released' },
+];
+
+/** A resource group's series at 0: its transitions and its VIPs' announcements. */
+export function initGroupSeries(metrics: Metrics, group: { readonly id: string; readonly vips: readonly { readonly address: string }[] }): void {
+  for (const t of TRANSITION_SERIES) metrics.transitions.inc({ group: group.id, ...t }, 0);
+  for (const v of group.vips) {
+    metrics.garpSent.inc({ address: v.address }, 0);
+    metrics.garpFailed.inc({ address: v.address }, 0);
+  }
+}
+
+/** Each path's and each peer's series at 0 (not the last-heard age: 0 there would mean "just now"). */
+export function initPeerSeries(metrics: Metrics, peers: readonly string[], paths: readonly string[]): void {
+  for (const path of paths) {
+    metrics.heartbeatsSent.inc({ path }, 0);
+    metrics.sendErrors.inc({ path }, 0);
+    for (const peer of peers) {
+      metrics.heartbeatsReceived.inc({ peer, path }, 0);
+      metrics.heartbeatsLate.inc({ peer, path }, 0);
+    }
+  }
+  for (const peer of peers) metrics.peerRtt.zero({ peer });
+}
+
+const CONTAINER_STEPS = ['start', 'unpause', 'restart', 'pause', 'stop'] as const satisfies readonly ContainerStep[];
+
+/** A protected container's action series at 0 (Docker reachability is set at the first answer). */
+export function initContainerSeries(metrics: Metrics, container: string): void {
+  for (const action of CONTAINER_STEPS) {
+    for (const result of ['ok', 'error']) metrics.containerActions.inc({ container, action, result }, 0);
+    metrics.containerActionDuration.zero({ container, action });
+  }
+}
+
+/** The configured health checks' series at 0. */
+export function initHealthSeries(metrics: Metrics, checks: readonly HealthSource[]): void {
+  for (const check of checks) for (const result of ['ok', 'fail']) metrics.healthChecks.inc({ check, result }, 0);
+}
