@@ -79,27 +79,27 @@ describe('attacks from the LAN', { concurrency: false }, () => {
     assert.ok(JSON.parse(await api(lab, 'alpha', '/healthz')).ok);
   });
 
-  test('2. replay of the holder\'s heartbeats to a restarted standby, after the holder died: no delay of the failover', async (t) => {
+  test('2. replay of the dead holder\'s heartbeats to a standby that restarted meanwhile: not taken for a live holder', async (t) => {
     if (!requireAttackLab(t)) return;
     const { lab, prober, sidecars } = pair;
     await steady(pair);
-    const captured = await captureMany(lab, 'beta', 'alpha', FULL ? 250 : 40);
-    // beta restarts (an upgrade, a crash): it must still know what it has seen.
-    lab.kill(sidecars.get('beta')!.child, 'SIGTERM', 'process');
+    const count = FULL ? 150 : 60;
+    const captured = await captureMany(lab, 'beta', 'alpha', count);
+    // The holder dies, and the standby restarts at once (an upgrade, a crash): its new process
+    // never hears the holder's later heartbeats, so only what it kept on disk tells it that the
+    // capture is old.
+    const at = prober.mark('kill -9 alpha, restart beta, replay alpha to beta');
+    lab.kill(sidecars.get('alpha')!.child, 'SIGKILL');
+    lab.kill(sidecars.get('beta')!.child, 'SIGKILL');
     await lab.waitExit(sidecars.get('beta')!.child, 10_000);
     pair.start('beta');
-    await waitReady(lab, 'beta');
-    await waitHolders(lab, ['alpha'], 10_000);
-    await sleep(3500); // past beta's initdead
-    const at = prober.mark('kill -9 alpha, replay its heartbeats to beta');
-    lab.kill(sidecars.get('alpha')!.child, 'SIGKILL');
-    const replay = flood(lab, { src: lab.hosts['alpha']!.address, dst: lab.hosts['beta']!.address, seconds: captured.length / 10, rate: 10, payloads: captured });
+    const replay = flood(lab, { src: lab.hosts['alpha']!.address, dst: lab.hosts['beta']!.address, seconds: count / 10, rate: 10, payloads: captured });
     const served = await prober.waitFor((r) => r.host === 'beta' && r.sentAt >= at, 60_000);
     const sent = await replay;
     const took = served.sentAt - at;
     const replays = metricSum(await metrics(lab, 'beta'), 'heartbeat_datagrams_rejected_total', { reason: 'replay' });
-    t.diagnostic(`${sent.sent} captured heartbeats (${(captured.length / 10).toFixed(1)} s of them) replayed after beta restarted: served by beta ${took.toFixed(0)} ms after alpha died; beta rejected ${replays} as replays`);
-    assert.ok(took < 2500, `the replay held the failover back ${took} ms`);
+    t.diagnostic(`${sent.sent} captured heartbeats of alpha (${(count / 10).toFixed(0)} s of them) replayed to beta after alpha died and beta restarted: served by beta ${took.toFixed(0)} ms after (its initdead is 3 s); beta rejected ${replays} as replays`);
+    assert.ok(took < 5_500, `the replay held the failover back: ${took} ms`);
     assert.ok(replays > 0);
   });
 
@@ -108,10 +108,16 @@ describe('attacks from the LAN', { concurrency: false }, () => {
     const { lab, prober, sidecars } = pair;
     await steady(pair);
     const seconds = FULL ? 60 : 8;
+    // Copies of alpha's real heartbeats: each costs beta a MAC check before it is refused as a
+    // replay, which random junk (refused at the magic) does not.
+    const copies = await captureMany(lab, 'beta', 'alpha', 16);
     const before = await transitions(pair);
     const at = prober.mark('flood beta');
     const double = watchDoubleHolders(lab, 20);
-    const m = await measure(sidecars.get('beta')!.child.pid!, flood(lab, { src: lab.hosts['alpha']!.address, dst: lab.hosts['beta']!.address, seconds }));
+    // Two senders: one Python process does not reach the rates of the report (~150k/s).
+    const floods = Promise.all([0, 1].map(() => flood(lab, { src: lab.hosts['alpha']!.address, dst: lab.hosts['beta']!.address, seconds, payloads: copies })));
+    const sum = floods.then((rs) => ({ sent: rs.reduce((a, r) => a + r.sent, 0), seconds: Math.max(...rs.map((r) => r.seconds)), rate: rs.reduce((a, r) => a + r.rate, 0) }));
+    const m = await measure(sidecars.get('beta')!.child.pid!, sum);
     await sleep(1500);
     const w = await double.stop();
     const falseFailovers = (await transitions(pair)) - before;
@@ -120,7 +126,7 @@ describe('attacks from the LAN', { concurrency: false }, () => {
     const drops = metricSum(text, 'heartbeat_socket_drops');
     const malformed = metricSum(text, 'heartbeat_datagrams_rejected_total');
     t.diagnostic(
-      `junk flood at beta, alpha's source: ${m.result.sent} datagrams in ${m.result.seconds} s (${m.result.rate}/s); transitions ${falseFailovers} (false failovers); double-holder samples ${w.double}/${w.samples}; longest client gap ${gap.toFixed(0)} ms; beta CPU ${m.cpuPercent.toFixed(0)} %, peak RSS ${m.peakRssMb.toFixed(0)} MB; socket drops seen ${drops}; datagrams rejected ${malformed}`,
+      `flood of alpha's heartbeats (replayed copies) at beta: ${m.result.sent} datagrams in ${m.result.seconds} s (${m.result.rate}/s); transitions ${falseFailovers} (false failovers); double-holder samples ${w.double}/${w.samples}; longest client gap ${gap.toFixed(0)} ms; beta CPU ${m.cpuPercent.toFixed(0)} %, peak RSS ${m.peakRssMb.toFixed(0)} MB; socket drops seen ${drops}; datagrams rejected ${malformed}`,
     );
     assert.equal(falseFailovers, 0);
     assert.equal(w.double, 0);
@@ -136,9 +142,11 @@ describe('attacks from the LAN', { concurrency: false }, () => {
     const seconds = FULL ? 30 : 5;
     const r = await flood(lab, { src: lab.hosts['alpha']!.address, dst: lab.hosts['beta']!.address, seconds, payloads: own });
     await sleep(1500);
-    const counted = metricSum(await metrics(lab, 'beta'), 'heartbeat_datagrams_rejected_total', { reason: 'ownNode' });
+    const text = await metrics(lab, 'beta');
+    const counted = metricSum(text, 'heartbeat_datagrams_rejected_total', { reason: 'ownNode' });
+    const drops = metricSum(text, 'heartbeat_socket_drops');
     const falseFailovers = (await transitions(pair)) - before;
-    t.diagnostic(`beta's own heartbeats replayed to it: ${r.sent} in ${r.seconds} s (${r.rate}/s); counted as ownNode ${counted}; transitions ${falseFailovers}`);
+    t.diagnostic(`beta's own heartbeats replayed to it: ${r.sent} in ${r.seconds} s (${r.rate}/s); counted as ownNode ${counted}; kernel drops on beta's heartbeat socket ${drops}; transitions ${falseFailovers}`);
     assert.ok(counted > 0, 'own datagrams are counted');
     assert.equal(falseFailovers, 0);
   });
@@ -170,11 +178,14 @@ describe('attacks from the LAN', { concurrency: false }, () => {
     const beta = pair.start('beta');
     await sleep(5000);
     const up = alive(pair, 'beta');
+    const held = fs.readFileSync(file, 'utf8').trim();
+    // A crashed node must not stay in its crash loop for the tests that follow.
+    if (!up) fs.rmSync(file);
     const peer = up ? (JSON.parse(await api(lab, 'alpha', '/status')) as { peers: { node: string; state: string }[] }).peers.find((x) => x.node === 'beta')?.state : 'n/a';
-    t.diagnostic(`generation file ${2 ** 53 + 2}: beta ${up ? 'runs' : `exited ${JSON.stringify(exitOf(pair, 'beta'))}`}; alpha sees beta ${peer}; the file now holds ${fs.readFileSync(file, 'utf8').trim()}`);
-    assert.ok(up, `beta exited ${JSON.stringify(exitOf(pair, 'beta'))}; log: ${fs.readFileSync(beta.log, 'utf8').slice(-500)}`);
+    t.diagnostic(`generation file ${2 ** 53 + 2}: beta ${up ? 'runs' : `exited ${JSON.stringify(exitOf(pair, 'beta'))}`}; alpha sees beta ${peer}; the file now holds ${held}`);
+    assert.ok(up, `beta exited ${JSON.stringify(exitOf(pair, 'beta'))}; log: ${fs.readFileSync(beta.log, 'utf8').slice(-300)}`);
     assert.equal(peer, 'up');
-    assert.ok(Number(fs.readFileSync(file, 'utf8')) < 2 ** 53);
+    assert.ok(Number(held) < 2 ** 53);
   });
 
   test('9. a local process binding the heartbeat port beside the standby (SO_REUSEADDR, SO_REUSEPORT): refused', async (t) => {
