@@ -24,6 +24,8 @@ have debootstrap || [ -x /usr/sbin/debootstrap ] || need_pkgs+=(debootstrap)
 # The quick benchmark compares against keepalived at defaults.
 have keepalived || need_pkgs+=(keepalived)
 have promtool  || need_pkgs+=(prometheus)
+# The status page's browser test drives Debian's chromium (playwright-core downloads no browser).
+[ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 # The pinned Node.js (test/node/) links libatomic, as the official Node images' binaries do.
 [[ "$(/sbin/ldconfig -p 2>/dev/null)" == *"libatomic.so.1 "* ]] || need_pkgs+=(libatomic1)
 if [ ${#need_pkgs[@]} -gt 0 ] && ! $unit_only; then

@@ -14,6 +14,7 @@ import { ApiError } from './errors.js';
 import { API_LIMITS, limitConnections, loggedUrl, type ApiLimits, type ConnectionRefusal } from './limits.js';
 import { createLogThrottle } from '../logging/throttle.js';
 import { rscstatusSentence } from './rscstatus.js';
+import { STATUS_PAGE } from './status-page.js';
 
 export interface AdminActions {
   standby(): Promise<void> | void;
@@ -150,6 +151,9 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     const active = g.localClaim === 'held';
     return reply.code(active ? 200 : 503).send({ active, group, claim: g.localClaim });
   });
+
+  // The status page for people: read-only, it polls /status (api/status-page.ts).
+  app.get('/', async (_req, reply) => reply.headers(STATUS_PAGE.headers).send(STATUS_PAGE.html));
 
   app.get('/healthz', async () => ({ ok: true }));
 
