@@ -127,7 +127,7 @@ async function protection(config: Config, run: RunCommand, metrics: Metrics, log
   // container is evidence at all (health/container.ts), so one unfit look is a real one.
   function monitor(key: string, container: ContainerSpec | null, withHttp: boolean, onHealth: (healthy: boolean, reasons: readonly string[]) => void): HealthMonitor {
     const m = createHealthMonitor({
-      container: container === null ? null : { spec: { policy: container, intervalMs: 2_000, rise: 1, fall: 1 }, inspect: () => drivers.get(container)!.inspect() },
+      container: container === null ? null : { spec: { policy: container, intervalMs: 2_000, rise: 1, fall: 1 }, inspect: () => drivers.get(container)!.inspect(), probe: () => drivers.get(container)!.probe() },
       http: withHttp ? http : null,
       ping: withHttp ? ping : null,
       run,

@@ -22,6 +22,7 @@ function fakeDriver(calls: string[], fail?: Error, status: ContainerStatus = 'mi
     release: () => done('release'),
     reconcile: (holding) => done(`reconcile ${holding}`),
     inspect: async () => (status === 'missing' ? MISSING : { ...MISSING, exists: true, status }),
+    probe: async () => null,
   };
 }
 

@@ -12,7 +12,7 @@ import { httpSample, type FetchLike } from './probes.js';
 const logger = pino({ level: 'silent' });
 
 const state = (status: ContainerStatus, extra: Partial<ContainerState> = {}): ContainerState =>
-  status === 'missing' ? MISSING : { exists: true, id: 'c0ffee', name: 'web', status, health: 'none', healthOutput: null, healthCheckedAt: null, exitCode: status === 'exited' ? 137 : null, oomKilled: false, ...extra };
+  status === 'missing' ? MISSING : { exists: true, id: 'c0ffee', name: 'web', status, health: 'none', healthOutput: null, healthCheckedAt: null, healthcheck: null, exitCode: status === 'exited' ? 137 : null, oomKilled: false, ...extra };
 
 const PAUSE = { name: 'web', onAcquire: 'unpause-or-start', onRelease: 'pause' } as const;
 const STOP = { name: 'web', onAcquire: 'unpause-or-start', onRelease: 'stop' } as const;
@@ -108,15 +108,19 @@ interface Rig {
   time: FakeTime;
   changes: Array<[boolean, string]>;
   docker: Array<[boolean, string | null]>;
-  container: { state: ContainerState | Error; inspections: number; hang: boolean };
+  container: { state: ContainerState | Error; inspections: number; hang: boolean; probes: boolean[] };
   monitor: ReturnType<typeof createHealthMonitor>;
+  /** Our own HEALTHCHECK runs, in order. */
+  probed: string[];
 }
 
 function rig(over: Partial<HealthMonitorDeps> & { withContainer?: boolean; unhealthyWhenDockerDown?: boolean; policy?: typeof PAUSE | typeof STOP } = {}): Rig {
   const time = new FakeTime();
   const changes: Array<[boolean, string]> = [];
   const docker: Array<[boolean, string | null]> = [];
-  const container: Rig['container'] = { state: state('running'), inspections: 0, hang: false };
+  // `probes`: the outcomes our own runs of its HEALTHCHECK give, in order (then ok)
+  const container: Rig['container'] = { state: state('running'), inspections: 0, hang: false, probes: [] };
+  const probed: string[] = [];
   const pending: Array<() => void> = [];
   const monitor = createHealthMonitor({
     container:
@@ -130,6 +134,11 @@ function rig(over: Partial<HealthMonitorDeps> & { withContainer?: boolean; unhea
               if (container.state instanceof Error) throw container.state;
               return container.state;
             },
+            probe: async () => {
+              const ok = container.probes.shift() ?? true;
+              probed.push(ok ? 'ok' : 'fail');
+              return { ok, output: ok ? '' : 'HTTP 503' };
+            },
           },
     clock: time,
     timers: time,
@@ -138,7 +147,7 @@ function rig(over: Partial<HealthMonitorDeps> & { withContainer?: boolean; unhea
     onDocker: (up, error) => docker.push([up, error]),
     ...over,
   });
-  return { time, changes, docker, container, monitor };
+  return { time, changes, docker, container, monitor, probed };
 }
 
 test('a missing container makes the node unhealthy at start; it recovers when the container appears', async () => {
@@ -209,6 +218,73 @@ test('health decision table: unfit stays unfit until seen healthy; stale and pau
     assert.equal(r.changes.length, changes, `${story}: ${JSON.stringify(r.changes)}`);
     r.monitor.stop();
   }
+});
+
+const HEALTHCHECK = { command: ['/bin/sh', '-c', 'check'], intervalMs: 5000, timeoutMs: 1000, retries: 2 } as const;
+
+test('a standby that takes over with a stale verdict is judged by its own HEALTHCHECK, run at once', async () => {
+  const r = rig();
+  r.container.state = state('paused', { health: 'unhealthy', healthCheckedAt: 't0', healthcheck: HEALTHCHECK });
+  r.monitor.start();
+  await settle();
+  r.monitor.setRole('transition');
+  r.container.state = state('running', { health: 'unhealthy', healthCheckedAt: 't0', healthcheck: HEALTHCHECK });
+  await settle();
+  r.monitor.setRole('holder');
+  await settle();
+  assert.deepEqual(r.probed, ['ok'], 'probed at once after the takeover');
+  assert.deepEqual(r.changes, []);
+  // Docker still has not probed; ours fail twice (retries 2), one interval apart
+  r.container.probes.push(false, false);
+  await r.time.advance(2000);
+  assert.deepEqual(r.probed, ['ok'], 'not again before its interval');
+  await r.time.advance(4000);
+  assert.deepEqual(r.probed, ['ok', 'fail']);
+  assert.deepEqual(r.changes, [], 'one failure is not yet unhealthy');
+  await r.time.advance(6000);
+  assert.deepEqual(r.probed, ['ok', 'fail', 'fail']);
+  assert.equal(r.changes.length, 1);
+  assert.match(r.changes[0]![1], /container web unhealthy \(its HEALTHCHECK, run by heartbeat-sidecar, failed 2 times\): HTTP 503/);
+  // Docker's own fresh verdict takes over again
+  r.container.state = state('running', { health: 'healthy', healthCheckedAt: 't1', healthcheck: HEALTHCHECK });
+  await r.time.advance(2000);
+  assert.deepEqual(r.changes.at(-1), [true, '']);
+  r.monitor.stop();
+});
+
+test('a HEALTHCHECK Docker stopped running (live-restore before Docker 23) is run by the sidecar', async () => {
+  const r = rig();
+  r.monitor.setRole('holder');
+  r.container.state = state('running', { health: 'healthy', healthCheckedAt: 't1', healthcheck: HEALTHCHECK });
+  r.monitor.start();
+  await r.time.advance(6000);
+  assert.deepEqual(r.probed, [], 'Docker renews its verdict within interval + timeout: nothing to do');
+  // the verdict is never renewed again
+  r.container.probes.push(false, false);
+  await r.time.advance(4000);
+  assert.deepEqual(r.probed, ['fail'], 'overdue after interval + timeout + one inspect period');
+  assert.match(r.monitor.snapshot().sources[0]!.waiting ?? '', /Docker has not run the HEALTHCHECK of web for over 6 s/);
+  await r.time.advance(6000);
+  assert.deepEqual(r.probed, ['fail', 'fail']);
+  assert.equal(r.monitor.snapshot().healthy, false);
+  r.monitor.stop();
+});
+
+test('while Docker says starting, our own successful probe is evidence of health; a failure is not yet', async () => {
+  const r = rig();
+  r.container.state = MISSING;
+  r.monitor.start();
+  await settle();
+  assert.equal(r.monitor.snapshot().healthy, false);
+  r.container.probes.push(false);
+  r.container.state = state('running', { health: 'starting', healthcheck: HEALTHCHECK });
+  await r.time.advance(2000);
+  assert.deepEqual(r.probed, ['fail']);
+  assert.equal(r.monitor.snapshot().healthy, false, 'a failure while starting counts for nothing');
+  await r.time.advance(6000);
+  assert.deepEqual(r.probed, ['fail', 'ok']);
+  assert.equal(r.monitor.snapshot().healthy, true, 'recovered without waiting for Docker\'s first probe');
+  r.monitor.stop();
 });
 
 test('a Docker event is inspected at once, without waiting for the poll', async () => {

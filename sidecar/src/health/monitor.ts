@@ -24,7 +24,7 @@
 import type { Logger } from 'pino';
 import type { Clock, Timers } from '../clock.js';
 import type { RunCommand } from '../resources/command.js';
-import { isDockerUnavailable, type ContainerPolicy, type ContainerState, type DockerWatchEvent } from '../resources/docker.js';
+import { isDockerUnavailable, type ContainerPolicy, type ContainerState, type DockerWatchEvent, type ProbeResult } from '../resources/docker.js';
 import { HealthFreshness, judgeContainer, type NodeRole } from './container.js';
 import { Hysteresis, type Verdict } from './hysteresis.js';
 import { httpGet, httpSample, pingSample, type FetchLike, type HttpCheckSpec, type PingSpec, type Sample } from './probes.js';
@@ -66,7 +66,12 @@ export interface HealthSnapshot {
 }
 
 export interface HealthMonitorDeps {
-  readonly container?: { readonly spec: ContainerCheckSpec; readonly inspect: () => Promise<ContainerState> } | null;
+  readonly container?: {
+    readonly spec: ContainerCheckSpec;
+    readonly inspect: () => Promise<ContainerState>;
+    /** Runs the container's own HEALTHCHECK now (resources/docker.ts `probe`), for when Docker's verdict is stale. */
+    readonly probe?: () => Promise<ProbeResult | null>;
+  } | null;
   readonly http?: HttpCheckSpec | null;
   readonly ping?: PingSpec | null;
   /** Runs `ping`; required when ping nodes are configured. */
@@ -128,6 +133,12 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
   let container: ContainerState | null = null;
   const freshness = new HealthFreshness();
   let staleHealth = false;
+  /** When Docker's last probe end was first seen to change: a verdict Docker stopped renewing is stale too. */
+  let probeEndSeen: { end: string | null; at: number } | null = null;
+  /** Our own runs of the container's HEALTHCHECK while Docker's verdict is stale or not yet given. */
+  const own = { probing: false, lastAt: null as number | null, failures: 0 };
+  /** The last "no evidence" reason logged, so each is logged once, not at every inspect. */
+  let loggedWaiting: string | null = null;
   let docker: { up: boolean | null; error: string | null; since: number | null } = { up: null, error: null, since: null };
   let reported: { healthy: boolean; key: string } = { healthy: true, key: '' };
   const handles: unknown[] = [];
@@ -180,17 +191,64 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
 
   // ---- container -------------------------------------------------------------------------------
 
+  /**
+   * Docker renews its verdict every interval; one it has not renewed for an interval and a timeout
+   * more is not being renewed at all (Docker before 23 stops probing live-restored containers).
+   */
+  function dockerProbeOverdue(c: ContainerState): boolean {
+    if (c.status !== 'running' || c.healthcheck === null || probeEndSeen === null) return false;
+    return clock.now() - probeEndSeen.at > c.healthcheck.intervalMs + c.healthcheck.timeoutMs + containerCheck!.spec.intervalMs;
+  }
+
   function judgeAndRecord(): void {
     if (containerCheck === null || container === null) return;
-    const judgement = judgeContainer(container, role, containerCheck.spec.policy, staleHealth);
+    const overdue = dockerProbeOverdue(container);
+    const judgement = judgeContainer(container, role, containerCheck.spec.policy, staleHealth || overdue);
     if (!judgement.evidence) {
       const s = sources.get('container')!;
-      if (role !== 'transition' && s.waiting !== judgement.why) log.info({ event: 'health-source', source: 'container', verdict: s.hysteresis.verdict, waiting: judgement.why }, `container check: no evidence (${judgement.why})`);
-      s.waiting = judgement.why;
+      const why = overdue && !staleHealth ? `Docker has not run the HEALTHCHECK of ${container.name ?? 'the container'} for over ${Math.round((container.healthcheck!.intervalMs + container.healthcheck!.timeoutMs) / 1000)} s` : judgement.why;
+      if (role !== 'transition' && loggedWaiting !== why) log.info({ event: 'health-source', source: 'container', verdict: s.hysteresis.verdict, waiting: why }, `container check: no evidence from Docker (${why})`);
+      loggedWaiting = why;
+      s.waiting = why;
+      probeOurselves(container);
       return;
     }
+    own.failures = 0;
+    own.lastAt = null;
+    loggedWaiting = null;
     const { reasons } = judgement;
     record('container', reasons.length === 0 ? { ok: true, reason: '' } : { ok: false, reasons });
+  }
+
+  /**
+   * While Docker's verdict is stale, overdue or still `starting`, run the container's HEALTHCHECK
+   * ourselves, at once and then every interval, and judge by Docker's own rule: one success is
+   * healthy, `retries` failures in a row unhealthy (failures while starting do not count, as in
+   * Docker's start period). This is what lets a standby that just took over be judged by a fresh
+   * probe rather than by a verdict from before its pause.
+   */
+  function probeOurselves(c: ContainerState): void {
+    const probe = containerCheck?.probe;
+    if (probe === undefined || role === 'transition' || c.status !== 'running' || c.healthcheck === null || own.probing) return;
+    if (own.lastAt !== null && clock.now() - own.lastAt < c.healthcheck.intervalMs) return;
+    const spec = c.healthcheck;
+    const starting = c.health === 'starting';
+    const epoch = roleEpoch;
+    own.probing = true;
+    own.lastAt = clock.now();
+    void probe()
+      .then((result) => {
+        if (result === null || !running || epoch !== roleEpoch) return;
+        deps.onSample?.('container', result.ok);
+        if (result.ok) {
+          own.failures = 0;
+          record('container', { ok: true, reason: '' });
+        } else if (!starting && ++own.failures >= spec.retries) {
+          record('container', { ok: false, reasons: [`container ${c.name ?? containerCheck!.spec.policy.name} unhealthy (its HEALTHCHECK, run by heartbeat-sidecar, failed ${own.failures} times)${result.output ? `: ${result.output}` : ''}`] });
+        }
+      })
+      .catch((err: unknown) => log.warn({ err }, 'cannot run the container HEALTHCHECK'))
+      .finally(() => (own.probing = false));
   }
 
   /** One inspect at a time; events during one ask for exactly one more. */
@@ -208,6 +266,8 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
         try {
           container = await containerCheck.inspect();
           staleHealth = freshness.observe(container);
+          if (probeEndSeen === null || probeEndSeen.end !== container.healthCheckedAt || container.status !== 'running') probeEndSeen = { end: container.healthCheckedAt, at: clock.now() };
+          if (container.status !== 'running') own.lastAt = null;
           setDocker(true, null);
           if (epoch === roleEpoch) judgeAndRecord();
           else inspectAgain = true;

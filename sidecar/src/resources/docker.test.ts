@@ -32,6 +32,9 @@ interface FakeContainer {
   status: Exclude<ContainerStatus, 'missing'>;
   health?: { Status: string; Log?: Array<{ Output?: string }> };
   exitCode: number;
+  healthcheck?: { Test: string[]; Interval?: number; Timeout?: number; Retries?: number };
+  /** What its HEALTHCHECK command does when run by exec: exit code and output, or never end. */
+  probe?: { exit: number; output: string } | 'hang';
 }
 
 type Method = 'inspect' | 'start' | 'stop' | 'restart' | 'pause' | 'unpause' | 'list' | 'events';
@@ -86,7 +89,27 @@ class FakeDocker implements DockerClient {
         this.calls.push(`inspect ${ref}`);
         this.check('inspect');
         const c = this.find(ref);
-        return { Id: c.id, Name: `/${c.name}`, State: { Status: c.status, ExitCode: c.exitCode, OOMKilled: false, Health: c.health } };
+        return { Id: c.id, Name: `/${c.name}`, State: { Status: c.status, ExitCode: c.exitCode, OOMKilled: false, Health: c.health }, Config: { Healthcheck: c.healthcheck } };
+      },
+      exec: async (opts) => {
+        this.calls.push(`exec ${ref} ${opts.Cmd.join(' ')}`);
+        const c = this.find(ref);
+        const probe = c.probe ?? { exit: 0, output: '' };
+        return {
+          start: async () => {
+            const s = new PassThrough();
+            if (probe !== 'hang') {
+              // one stdout frame, as Docker sends an attached exec's output without a TTY
+              const body = Buffer.from(probe.output);
+              const header = Buffer.alloc(8);
+              header[0] = 1;
+              header.writeUInt32BE(body.length, 4);
+              s.end(Buffer.concat([header, body]));
+            }
+            return s;
+          },
+          inspect: async () => ({ ExitCode: probe === 'hang' ? null : probe.exit, Running: probe === 'hang' }),
+        };
       },
       start: () =>
         act('start', (c) => {
@@ -391,6 +414,39 @@ test('one apply at a time: a release waits for the acquire before it', async () 
   releaseUnpause();
   await Promise.all([a, r]);
   assert.deepEqual(order, ['unpause begins', 'unpause ends', 'pause']);
+});
+
+test("probe runs the container's own HEALTHCHECK by exec: CMD-SHELL under /bin/sh -c, exit 0 is ok", async () => {
+  const d = new FakeDocker();
+  const c = d.add({ name: 'web', healthcheck: { Test: ['CMD-SHELL', 'curl -fs http://127.0.0.1/'], Interval: 2e9, Timeout: 1e9, Retries: 2 }, probe: { exit: 0, output: 'ok\n' } });
+  const driver = createDockerContainerDriver(d, policy(), logger);
+  assert.deepEqual((await driver.inspect()).healthcheck, { command: ['/bin/sh', '-c', 'curl -fs http://127.0.0.1/'], intervalMs: 2000, timeoutMs: 1000, retries: 2 });
+  assert.deepEqual(await driver.probe(), { ok: true, output: 'ok' });
+  assert.ok(d.calls.includes(`exec ${c.id} /bin/sh -c curl -fs http://127.0.0.1/`));
+  c.probe = { exit: 1, output: 'HTTP 503' };
+  assert.deepEqual(await driver.probe(), { ok: false, output: 'HTTP 503' });
+  // CMD form: the arguments as they are, and Docker's defaults for what is unset
+  c.healthcheck = { Test: ['CMD', 'pgrep', 'nginx'] };
+  assert.deepEqual((await driver.inspect()).healthcheck, { command: ['pgrep', 'nginx'], intervalMs: 30_000, timeoutMs: 30_000, retries: 3 });
+});
+
+test('probe: nothing to run without a HEALTHCHECK (or NONE) or while not running; a probe past its timeout fails', async () => {
+  const d = new FakeDocker();
+  const c = d.add({ name: 'web' });
+  const time = new FakeTime();
+  const driver = createDockerContainerDriver(d, policy(), logger, { timers: time });
+  assert.equal(await driver.probe(), null);
+  c.healthcheck = { Test: ['NONE'] };
+  assert.equal(await driver.probe(), null);
+  c.healthcheck = { Test: ['CMD', 'true'], Timeout: 5e8 };
+  c.status = 'paused';
+  assert.equal(await driver.probe(), null);
+  c.status = 'running';
+  c.probe = 'hang';
+  const result = driver.probe();
+  await settle();
+  await time.advance(500);
+  assert.deepEqual(await result, { ok: false, output: 'health probe timed out after 500 ms' });
 });
 
 test('inspect reports health and the last probe output', async () => {

@@ -54,11 +54,29 @@ export interface ContainerState {
    * verdict from one carried over a pause, during which Docker runs no probe.
    */
   readonly healthCheckedAt: string | null;
+  /** The container's HEALTHCHECK as Docker runs it (image's or compose's); null without one. */
+  readonly healthcheck: HealthcheckSpec | null;
   readonly exitCode: number | null;
   readonly oomKilled: boolean;
 }
 
-export const MISSING: ContainerState = Object.freeze({ exists: false, id: null, name: null, status: 'missing', health: 'none', healthOutput: null, healthCheckedAt: null, exitCode: null, oomKilled: false });
+export interface HealthcheckSpec {
+  /** The command as Docker execs it: CMD's arguments, or CMD-SHELL's line under /bin/sh -c. */
+  readonly command: readonly string[];
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** Failures in a row that make Docker call it unhealthy. */
+  readonly retries: number;
+}
+
+/** The outcome of running a container's HEALTHCHECK command ourselves. */
+export interface ProbeResult {
+  readonly ok: boolean;
+  /** Its output, trimmed to 200 characters, for reasons people read. */
+  readonly output: string;
+}
+
+export const MISSING: ContainerState = Object.freeze({ exists: false, id: null, name: null, status: 'missing', health: 'none', healthOutput: null, healthCheckedAt: null, healthcheck: null, exitCode: null, oomKilled: false });
 
 export type ContainerStep = 'start' | 'unpause' | 'restart' | 'pause' | 'stop';
 
@@ -80,6 +98,11 @@ export interface ContainerDriver {
    */
   reconcile(holding: boolean): Promise<ApplyResult>;
   inspect(): Promise<ContainerState>;
+  /**
+   * Runs the container's own HEALTHCHECK command once, now, as Docker would (an exec, bounded by
+   * its timeout); null when it has none or is not running. For when Docker's verdict is stale.
+   */
+  probe(): Promise<ProbeResult | null>;
 }
 
 // ---- errors ------------------------------------------------------------------------------------
@@ -154,6 +177,13 @@ export interface InspectInfo {
     OOMKilled?: boolean;
     Health?: { Status: string; Log?: Array<{ Output?: string; ExitCode?: number; End?: string }> } | undefined;
   };
+  /** Durations in nanoseconds; 0 or absent means Docker's default. */
+  Config?: { Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; Retries?: number } | undefined } | undefined;
+}
+
+export interface ExecHandle {
+  start(opts: { hijack: boolean; stdin: boolean }): Promise<NodeJS.ReadableStream>;
+  inspect(): Promise<{ ExitCode: number | null; Running: boolean }>;
 }
 
 export interface ContainerHandle {
@@ -163,6 +193,7 @@ export interface ContainerHandle {
   restart(opts: { t: number }): Promise<unknown>;
   pause(): Promise<unknown>;
   unpause(): Promise<unknown>;
+  exec(opts: { Cmd: string[]; AttachStdout: boolean; AttachStderr: boolean }): Promise<ExecHandle>;
 }
 
 /** A structural subset of Dockerode, so tests can pass a fake and the runtime a real client. */
@@ -252,6 +283,25 @@ export function satisfies(state: ContainerState, policy: ContainerPolicy, holdin
 const STATUSES = new Set<ContainerStatus>(['running', 'paused', 'exited', 'created', 'restarting', 'removing', 'dead']);
 const HEALTHS = new Set<ContainerHealth>(['healthy', 'unhealthy', 'starting']);
 
+/** Docker's defaults for a HEALTHCHECK that leaves these unset (or 0). */
+const HEALTHCHECK_DEFAULTS = { intervalMs: 30_000, timeoutMs: 30_000, retries: 3 } as const;
+
+function healthcheckOf(info: InspectInfo): HealthcheckSpec | null {
+  const h = info.Config?.Healthcheck;
+  const [kind, ...args] = h?.Test ?? [];
+  let command: string[];
+  if (kind === 'CMD' && args.length > 0) command = args;
+  else if (kind === 'CMD-SHELL' && args.length === 1) command = ['/bin/sh', '-c', args[0]!];
+  else return null;
+  const ms = (ns: number | undefined, fallback: number): number => (ns !== undefined && ns > 0 ? Math.round(ns / 1e6) : fallback);
+  return {
+    command,
+    intervalMs: ms(h?.Interval, HEALTHCHECK_DEFAULTS.intervalMs),
+    timeoutMs: ms(h?.Timeout, HEALTHCHECK_DEFAULTS.timeoutMs),
+    retries: h?.Retries !== undefined && h.Retries > 0 ? h.Retries : HEALTHCHECK_DEFAULTS.retries,
+  };
+}
+
 export function stateOf(info: InspectInfo): ContainerState {
   const status = STATUSES.has(info.State.Status as ContainerStatus) ? (info.State.Status as ContainerStatus) : 'dead';
   const h = info.State.Health;
@@ -266,6 +316,7 @@ export function stateOf(info: InspectInfo): ContainerState {
     health,
     healthOutput: last === undefined || last === '' ? null : last.slice(0, 200),
     healthCheckedAt: probe?.End ?? null,
+    healthcheck: healthcheckOf(info),
     exitCode: info.State.ExitCode ?? null,
     oomKilled: info.State.OOMKilled ?? false,
   };
@@ -435,12 +486,58 @@ export function createDockerContainerDriver(docker: DockerClient, policy: Contai
     return { steps: p.steps, before, after };
   }
 
+  async function probe(): Promise<ProbeResult | null> {
+    const info = await resolve();
+    if (info === null) return null;
+    const state = stateOf(info);
+    if (state.status !== 'running' || state.healthcheck === null) return null;
+    const spec = state.healthcheck;
+    const c = docker.getContainer(info.Id);
+    try {
+      const exec = await timed('exec', callTimeoutMs, c.exec({ Cmd: [...spec.command], AttachStdout: true, AttachStderr: true }));
+      const stream = await timed('exec start', callTimeoutMs, exec.start({ hijack: true, stdin: false }));
+      const output = await timed('health probe', spec.timeoutMs, readAll(stream));
+      const { ExitCode } = await timed('exec inspect', callTimeoutMs, exec.inspect());
+      return { ok: ExitCode === 0, output: output.trim().slice(0, 200) };
+    } catch (err) {
+      if (isDockerUnavailable(err) && !/health probe timed out/.test((err as Error).message)) throw wrap(err, policy.name, 'probe');
+      // Docker's own rule: a probe that does not end within its timeout is a failure.
+      return { ok: false, output: (err as Error).message.slice(0, 200) };
+    }
+  }
+
   return {
     acquire: () => exclusive(() => apply('acquire', true, (s) => planAcquire(policy.onAcquire, s))),
     release: () => exclusive(() => apply('release', false, (s) => planRelease(policy.onRelease, s))),
     reconcile: (holding) => exclusive(() => apply('reconcile', holding, (s) => planReconcile(policy, holding, s))),
     inspect,
+    probe,
   };
+}
+
+/**
+ * An attached exec's output without a TTY comes in frames: an 8-byte header (stream, 3 zero
+ * bytes, a big-endian length) before each chunk. Returns stdout and stderr together, as text.
+ */
+function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (d: Buffer) => chunks.push(Buffer.from(d)));
+    stream.on('error', reject);
+    stream.on('end', () => resolve(demux(Buffer.concat(chunks))));
+  });
+}
+
+export function demux(raw: Buffer): string {
+  const parts: Buffer[] = [];
+  let at = 0;
+  while (at + 8 <= raw.length && raw[at + 1] === 0 && raw[at + 2] === 0 && raw[at + 3] === 0) {
+    const size = raw.readUInt32BE(at + 4);
+    parts.push(raw.subarray(at + 8, at + 8 + size));
+    at += 8 + size;
+  }
+  // not framed (a TTY, or an unknown format): the bytes as they came
+  return (at === 0 ? raw : Buffer.concat(parts)).toString('utf8');
 }
 
 // ---- the event stream --------------------------------------------------------------------------
