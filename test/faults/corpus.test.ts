@@ -27,8 +27,8 @@ after(() => rm(root, { recursive: true, force: true }));
 test('the corpus holds entries of both kinds, and every wire reject reason is covered', () => {
   assert.ok(wire.length >= 20, `${wire.length} wire entries`);
   assert.ok(config.length >= 15, `${config.length} config entries`);
-  // replay, stale and unknownNode are the receiver's judgement (wire/replay.ts), not the decoder's.
-  const decoderReasons = REJECT_REASONS.filter((r) => !['replay', 'stale', 'unknownNode'].includes(r));
+  // replay, stale, unknownNode and ownNode are the receiver's judgement (wire/replay.ts, the runtime), not the decoder's.
+  const decoderReasons = REJECT_REASONS.filter((r) => !['replay', 'stale', 'unknownNode', 'ownNode'].includes(r));
   const seen = new Set(wire.map((w) => w.entry.expect));
   assert.deepEqual(decoderReasons.filter((r) => !seen.has(r)), []);
   assert.ok(seen.has('ok'));
