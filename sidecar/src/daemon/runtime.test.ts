@@ -276,8 +276,11 @@ test('the container comes up after the VIP and goes down before it; a hung Docke
   assert.ok(h.beta.iface.addresses.has(VIP.address));
 });
 
-test('a Docker that hangs on reconcile does not hold up a planned handover', async () => {
-  const time = new FakeTime(1000);
+/**
+ * A started pair with alpha holding, from which on alpha's every container reconcile hangs for
+ * ever, like a frozen dockerd.
+ */
+async function holdingBehindHungReconcile(time: FakeTime): Promise<Record<'alpha' | 'beta', Host>> {
   let hung = false;
   const h = pair(time, {
     resources: (node) => ({
@@ -293,6 +296,12 @@ test('a Docker that hangs on reconcile does not hold up a planned handover', asy
   await time.advance(1000);
   assert.ok(h.alpha.iface.addresses.has(VIP.address));
   hung = true;
+  return h;
+}
+
+test('a Docker that hangs on reconcile does not hold up a planned handover', async () => {
+  const time = new FakeTime(1000);
+  const h = await holdingBehindHungReconcile(time);
   // the next reconcile of alpha's container never returns, like a frozen dockerd
   await time.advance(600);
   h.alpha.runtime.command({ type: 'standby' });
@@ -327,21 +336,7 @@ test('while Docker stays down the failing reconcile is logged once, and its reco
 
 test('a hung Docker never delays the lease renewal: the held VIP is renewed every reconcile period', async () => {
   const time = new FakeTime(1000);
-  let hung = false;
-  const h = pair(time, {
-    resources: (node) => ({
-      acquire: async () => {},
-      release: async () => {},
-      reconcile: async () => {
-        if (node === 'alpha' && hung) await new Promise(() => {});
-      },
-    }),
-  });
-  await h.alpha.runtime.start();
-  await h.beta.runtime.start();
-  await time.advance(1000);
-  assert.ok(h.alpha.iface.addresses.has(VIP.address));
-  hung = true;
+  const h = await holdingBehindHungReconcile(time);
   // 30 s of a dockerd that never answers, against a 2 s lease
   const renewedPerSecond: number[] = [];
   for (let s = 0; s < 30; s++) {
