@@ -400,4 +400,39 @@ describe('refusals', () => {
       ],
     );
   });
+
+  test('a schema problem, a cross-check, authkeys open to others and a missing token file, in one pass', async () => {
+    const token = join(await files.dir({}), 'none.key');
+    const { problems, dir } = await problemsOf({
+      haCf: recipeWith('udpport 694', 'udpport 70000'),
+      modes: { authkeys: 0o644 },
+      haresources: 'ghost IPaddr::10.77.0.100/24/eth0:1\n',
+      env: { HB_API_TOKEN_FILE: token },
+    });
+    assert.deepEqual(
+      problems.map((p) => [p.file?.replace(`${dir}/`, ''), p.line, p.rule]),
+      [
+        ['ha.cf', 7, 'invalid-value'],
+        ['authkeys', null, 'secret-file-mode'],
+        ['haresources', 1, 'node-undeclared'],
+        [token, null, 'file-unreadable'],
+      ],
+    );
+    assert.equal(problems[3]!.key, 'HB_API_TOKEN_FILE');
+    assert.match(formatProblems(problems), /ha\.cf:7: udpport: "70000" is not a whole number from 1 to 65535 — fix: write a whole number from 1 to 65535\n/);
+  });
+
+  test('a value the schema refuses is not judged again by a cross-check', async () => {
+    // With no deadtime, warntime and initdead take the native defaults, which a cross-check
+    // against keepalive would refuse; and with a node refused, whether this host's is declared
+    // is not judged.
+    const { problems } = await problemsOf({ haCf: recipeWith('node cookbook2', 'node -cookbook2'), env: { HB_DEADTIME: 'soon' }, hostname: 'cookbook2' });
+    assert.deepEqual(
+      problems.map((p) => [p.line, p.key, p.rule]),
+      [
+        [null, 'HB_DEADTIME', 'invalid-value'],
+        [10, 'node', 'invalid-value'],
+      ],
+    );
+  });
 });

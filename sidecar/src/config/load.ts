@@ -3,6 +3,9 @@
  * schema and the cross-checks below, and returns a deeply frozen Config or every problem found.
  *
  *   read (heartbeat.ts | native.ts) → env overrides → schema.ts → secret files → cross-checks
+ *
+ * The secret files and cross-checks judge whatever parsed (schema.ts partsOf), whether or not
+ * the whole did, so that one pass reports every problem.
  */
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
@@ -12,8 +15,8 @@ import { fillHeartbeatDefaults, readHeartbeatDir } from './heartbeat.js';
 import { keyLabel, readNativeFile } from './native.js';
 import { problemAt } from './problem.js';
 import type { ConfigProblem, Locate, ProblemRule, Where } from './problem.js';
-import { configSchema, describeConfig, envBindings, knownKeys, show } from './schema.js';
-import type { Draft } from './schema.js';
+import { configSchema, describeConfig, envBindings, knownKeys, partsOf, show } from './schema.js';
+import type { DraftKey, Parts } from './schema.js';
 import { pathKey, readSourceBytes } from './source.js';
 import type { SourceDocument } from './source.js';
 import type { AuthKey, Config } from './types.js';
@@ -59,13 +62,22 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadResult> {
     // (Should nothing else be wrong, its own is kept: a refusal always names a problem.)
     const issues = parsed.error.issues.filter((issue) => !derived(issue.path));
     problems.push(...(issues.length > 0 || problems.length > 0 ? issues : parsed.error.issues).slice(0, MAX_PROBLEMS).flatMap((issue) => issueProblems(issue, locate)));
-    return failed();
   }
-  const config: Config = { source: { kind: source.kind, files: source.files }, ...parsed.data, auth: { sendKeyId: parsed.data.auth.sendKeyId, keys: await readSecrets(parsed.data, source.kind, locate, problems) } };
-  crossCheck(config, { locate, derived, form: source.kind, interfaces: opts.interfaces, problems, warnings });
-  warnings.push(...weakSecrets(config.auth.keys, locate, source.kind));
-  if (config.api.tokenFile !== null) await readSecret(config.api.tokenFile, locate(['api', 'token_file']), problems);
-  return problems.length > 0 ? failed() : { ok: true, config: deepFreeze(config), warnings: bounded(inReadingOrder(warnings, source.files)) };
+  const parts = partsOf(doc);
+  const secrets = await readSecretFiles(parts.secretFiles, locate, problems);
+  crossCheck(parts, { locate, derived, form: source.kind, interfaces: opts.interfaces, problems, warnings });
+  /** A key with its secret as bytes; undefined when its secret file gave none (a problem says why). */
+  const withSecret = (k: DraftKey, i: number): AuthKey | undefined => {
+    const secret = k.secretFile === null ? Buffer.from(k.secret, source.kind === 'heartbeat' ? 'latin1' : 'utf8') : secrets.get(i);
+    return secret === undefined ? undefined : { id: k.id, method: k.method, secret };
+  };
+  warnings.push(...weakSecrets(parts.keys?.map((k, i) => k && withSecret(k, i)) ?? [], locate, source.kind));
+  if (parts.tokenFile !== undefined) await readSecret(parts.tokenFile, locate(['api', 'token_file']), problems);
+  if (!parsed.success || problems.length > 0) return failed();
+  // Every secret file was read: one that was not is a problem, and the configuration refused.
+  const keys = parsed.data.auth.keys.map((k, i) => withSecret(k, i)!);
+  const config: Config = { source: { kind: source.kind, files: source.files }, ...parsed.data, auth: { sendKeyId: parsed.data.auth.sendKeyId, keys } };
+  return { ok: true, config: deepFreeze(config), warnings: bounded(inReadingOrder(warnings, source.files)) };
 }
 
 /** The first MAX_PROBLEMS, and one line for the rest: a file of junk must not print a line per byte. */
@@ -144,27 +156,29 @@ function issueProblems(issue: z.core.$ZodIssue, locate: Locate): ConfigProblem[]
 }
 
 /**
- * Resolves `secret_file` keys, and turns every secret into bytes without decoding it: a secret
- * file's bytes as they are (less trailing line breaks and blanks), authkeys' (read as latin1,
- * one character per byte) back into its bytes, and a YAML string as UTF-8, YAML being text.
+ * Reads every named secret file, by its key's index. A secret is its file's bytes as they are,
+ * never decoded (less trailing line breaks and blanks); authkeys' secrets (read as latin1, one
+ * character per byte) go back into their bytes, and a YAML string is UTF-8, YAML being text.
  */
-async function readSecrets(draft: Draft, form: SourceDocument['kind'], locate: Locate, problems: ConfigProblem[]): Promise<AuthKey[]> {
-  return Promise.all(
-    draft.auth.keys.map(async (k, i) => ({
-      id: k.id,
-      method: k.method,
-      secret: k.secretFile === null ? Buffer.from(k.secret, form === 'heartbeat' ? 'latin1' : 'utf8') : await readSecret(k.secretFile, locate(['auth', 'keys', i, 'secret_file']), problems),
-    })),
-  );
+async function readSecretFiles(files: readonly (string | undefined)[], locate: Locate, problems: ConfigProblem[]): Promise<Map<number, Buffer>> {
+  const secrets = new Map<number, Buffer>();
+  // One after the other, so that their problems come in the keys' order.
+  for (const [i, file] of files.entries()) {
+    const secret = file === undefined ? null : await readSecret(file, locate(['auth', 'keys', i, 'secret_file']), problems);
+    if (secret !== null) secrets.set(i, secret);
+  }
+  return secrets;
 }
 
-async function readSecret(file: string, where: Where, problems: ConfigProblem[]): Promise<Buffer> {
+/** The secret in a file; null when there is none (a problem says why). */
+async function readSecret(file: string, where: Where, problems: ConfigProblem[]): Promise<Buffer | null> {
   const read = await readSourceBytes(file, { secret: true, key: where.key });
   problems.push(...read.problems);
-  if (read.bytes === null) return Buffer.alloc(0);
+  if (read.bytes === null) return null;
   const secret = trimTrailingBlanks(read.bytes);
-  if (secret.length === 0) problems.push(problemAt(where, 'invalid-value', `${file} is empty`, `write the secret into ${file}`));
-  return secret;
+  if (secret.length > 0) return secret;
+  problems.push(problemAt(where, 'invalid-value', `${file} is empty`, `write the secret into ${file}`));
+  return null;
 }
 
 /** A secret file ends with a line break more often than not; the secret does not include it. */
@@ -184,11 +198,11 @@ const STRONG_SECRET_BYTES = 16;
  * recipe's own example secret, a short one or one of few distinct characters is said so; only a
  * warning, so the recipe still loads unchanged.
  */
-function weakSecrets(keys: readonly AuthKey[], locate: Locate, form: SourceDocument['kind']): ConfigProblem[] {
+function weakSecrets(keys: readonly (AuthKey | undefined)[], locate: Locate, form: SourceDocument['kind']): ConfigProblem[] {
   const fix = `generate one, e.g. head -c 32 /dev/urandom | base64${form === 'heartbeat' ? ', and write it into authkeys' : ' > FILE, and name FILE in secret_file'} (the same on every node)`;
   const out: ConfigProblem[] = [];
   keys.forEach((k, i) => {
-    if (k.method === 'crc') return;
+    if (k === undefined || k.method === 'crc') return;
     const where = locate(['auth', 'keys', i]);
     const text = k.secret.toString('latin1');
     if (EXAMPLE_SECRETS.includes(text.toLowerCase())) out.push(problemAt(where, 'weak-secret', `key ${k.id} uses a published example secret: anyone who read the example can forge heartbeats and take the VIP`, fix));
@@ -213,18 +227,29 @@ const placeOf = (w: Where) => (w.file === null ? w.key : w.line === null ? w.fil
 /** Written by the operator (a file line or a variable), not a default nor the host name. */
 const isExplicit = (w: Where) => w.line !== null || w.key.startsWith('HB_');
 
-/** The rules that span several keys; the same for both forms, worded for the form at hand. */
-function crossCheck(c: Config, ctx: CheckContext): void {
+/** The list when every item in it parsed, else undefined. */
+function complete<T>(list: readonly (T | undefined)[] | undefined): readonly T[] | undefined {
+  return list?.every((item) => item !== undefined) ? (list as readonly T[]) : undefined;
+}
+
+/**
+ * The rules that span several keys; the same for both forms, worded for the form at hand. They
+ * judge what parsed: a rule that needs a value the schema refused is left unjudged, so that the
+ * value is reported once, for what is wrong with it.
+ */
+function crossCheck(c: Parts, ctx: CheckContext): void {
   const { locate } = ctx;
   const error = (where: Where, rule: ProblemRule, message: string, fix: string) => ctx.problems.push(problemAt(where, rule, message, fix));
   const hb = ctx.form === 'heartbeat';
-  const names = c.nodes.map((n) => n.name);
-  const declared = names.length > 0 ? [...new Set(names)].join(', ') : 'none';
+  const nodes = c.nodes ?? [];
+  // Whether a name is declared is judged only against every declaration: a refused one may be the one meant.
+  const names = complete(c.nodes)?.map((n) => n.name);
+  const declared = names !== undefined && names.length > 0 ? [...new Set(names)].join(', ') : 'none';
   const addNode = (n: string) => (hb ? `add "node ${n}" to ha.cf` : `add ${n} to nodes`);
 
-  if (names.length === 0) error(locate(['nodes']), 'no-node', 'no node is declared', hb ? 'add a node line naming every host, e.g. node alpha beta' : 'list every host under nodes, e.g. nodes: [alpha, beta]');
-  names.forEach((n, i) => names.indexOf(n) < i && error(locate(['nodes', i]), 'duplicate-node', `node ${n} is declared twice`, 'declare each node once'));
-  if (names.length > 0 && !names.includes(c.node)) {
+  if (c.nodes?.length === 0) error(locate(['nodes']), 'no-node', 'no node is declared', hb ? 'add a node line naming every host, e.g. node alpha beta' : 'list every host under nodes, e.g. nodes: [alpha, beta]');
+  nodes.forEach((n, i) => n !== undefined && nodes.findIndex((m) => m?.name === n.name) < i && error(locate(['nodes', i]), 'duplicate-node', `node ${n.name} is declared twice`, 'declare each node once'));
+  if (names !== undefined && names.length > 0 && c.node !== undefined && !names.includes(c.node)) {
     const from = locate(['node']);
     const whence = from.key === 'host name' ? 'its host name' : from.key;
     error(isExplicit(from) ? from : locate(['nodes']), 'own-node-undeclared', `this node is ${c.node} (from ${whence}), which is not a declared node (${declared})`, `${addNode(c.node)}, or set HB_NODE to the declared name of this host`);
@@ -234,11 +259,12 @@ function crossCheck(c: Config, ctx: CheckContext): void {
     if (ctx.interfaces !== null && !ctx.interfaces.includes(iface)) error(where, 'iface-missing', `interface ${iface} does not exist on this host`, `correct the name; this host has ${ctx.interfaces.join(', ') || 'no interfaces'}`);
   };
 
-  if (c.paths.length === 0) {
+  if (c.paths?.length === 0) {
     error(locate(['paths']), 'no-path', 'no heartbeat path is configured, so no peer would ever be heard', hb ? 'add a ucast line per peer (e.g. ucast eth0 10.0.0.2), or an mcast or bcast line' : 'add a path, e.g. paths: [{ucast: {iface: eth0, peers: [10.0.0.2]}}]');
   }
   const pathIds = new Map<string, Where>();
-  c.paths.forEach((p, i) => {
+  c.paths?.forEach((p, i) => {
+    if (p === undefined) return;
     const where = locate(['paths', i]);
     const id = p.kind === 'mcast' ? `${p.kind} ${p.iface} ${p.group}` : `${p.kind} ${p.iface}`;
     const first = pathIds.get(id);
@@ -249,12 +275,13 @@ function crossCheck(c: Config, ctx: CheckContext): void {
 
   const groupIds = new Map<string, Where>();
   const vipAddresses = new Map<string, Where>();
-  c.groups.forEach((g, i) => {
+  c.groups?.forEach((g, i) => {
+    if (g === undefined) return;
     const where = locate(['groups', i]);
     const first = groupIds.get(g.id);
     if (first !== undefined) error(where, 'duplicate-group', `group ${g.id} is defined twice (also at ${placeOf(first)})`, hb ? 'merge the two haresources lines; a group is named by its first address' : 'give each group its own name');
     groupIds.set(g.id, where);
-    if (g.preferred !== null && !names.includes(g.preferred)) {
+    if (g.preferred !== null && names !== undefined && !names.includes(g.preferred)) {
       error(locate(['groups', i, 'preferred']), 'node-undeclared', `${g.preferred}, preferred for group ${g.id}, is not a declared node (${declared})`, `${addNode(g.preferred)}, or correct the name`);
     }
     if (g.vips.length === 0) error(where, 'group-without-vip', `group ${g.id} has no VIP`, 'add one, e.g. vips: [10.0.0.100/24/eth0]');
@@ -267,21 +294,23 @@ function crossCheck(c: Config, ctx: CheckContext): void {
     });
   });
 
-  const ids = c.auth.keys.map((k) => k.id);
-  c.auth.keys.forEach((k, i) => {
+  const keys = c.keys ?? [];
+  keys.forEach((k, i) => {
+    if (k === undefined) return;
     const where = locate(['auth', 'keys', i]);
-    if (ids.indexOf(k.id) < i) error(where, 'duplicate-key', `key ${k.id} is defined twice`, 'give each key its own id');
+    if (keys.findIndex((m) => m?.id === k.id) < i) error(where, 'duplicate-key', `key ${k.id} is defined twice`, 'give each key its own id');
     if (k.method === 'crc') {
       const fix = hb ? `write ${k.id} sha1 SECRET instead, on every node` : 'use method sha256 with a secret_file';
       ctx.warnings.push(problemAt(where, 'crc-not-authentication', `key ${k.id} uses crc, a checksum and not authentication: anyone on the network can forge heartbeats and take the VIP`, fix));
     }
   });
-  if (!ids.includes(c.auth.sendKeyId) && !ctx.derived(['auth', 'send_key'])) {
+  const ids = complete(c.keys)?.map((k) => k.id);
+  if (ids !== undefined && c.sendKeyId !== undefined && !ids.includes(c.sendKeyId) && !ctx.derived(['auth', 'send_key'])) {
     const where = locate(['auth', 'send_key']);
     if (ids.length === 0) error(where, 'send-key-missing', 'no authentication key is configured', hb ? 'add a key line to authkeys, e.g. 1 sha1 SECRET' : 'add a key, e.g. keys: [{id: 1, secret_file: /run/secrets/hb}]');
     else {
       const known = [...new Set(ids)].join(', ');
-      error(where, 'send-key-missing', `the send key ${c.auth.sendKeyId} is not among the keys (${known})`, hb ? `add a line "${c.auth.sendKeyId} sha1 SECRET" to authkeys, or name an existing key in the auth line` : `add a key with id ${c.auth.sendKeyId}, or set send_key to one of ${known}`);
+      error(where, 'send-key-missing', `the send key ${c.sendKeyId} is not among the keys (${known})`, hb ? `add a line "${c.sendKeyId} sha1 SECRET" to authkeys, or name an existing key in the auth line` : `add a key with id ${c.sendKeyId}, or set send_key to one of ${known}`);
     }
   }
 
@@ -290,16 +319,19 @@ function crossCheck(c: Config, ctx: CheckContext): void {
   const { keepaliveMs, warntimeMs, deadtimeMs, initdeadMs } = c.timing;
   const at = (...keys: string[]) => keys.map((k) => locate([k])).find(isExplicit) ?? locate([keys[0]!]);
   const fmt = formatDuration;
-  if (deadtimeMs <= 2 * keepaliveMs) {
-    error(at('deadtime', 'keepalive'), 'deadtime-too-small', `deadtime ${fmt(deadtimeMs)} must be greater than 2 × keepalive (${fmt(2 * keepaliveMs)})`, 'raise deadtime or lower keepalive');
+  if (keepaliveMs !== undefined && deadtimeMs !== undefined) {
+    if (deadtimeMs <= 2 * keepaliveMs) {
+      error(at('deadtime', 'keepalive'), 'deadtime-too-small', `deadtime ${fmt(deadtimeMs)} must be greater than 2 × keepalive (${fmt(2 * keepaliveMs)})`, 'raise deadtime or lower keepalive');
+    }
+    if (warntimeMs !== undefined && (warntimeMs < keepaliveMs || warntimeMs >= deadtimeMs)) {
+      error(at('warntime', 'deadtime', 'keepalive'), 'warntime-out-of-range', `warntime ${fmt(warntimeMs)} must be at least keepalive (${fmt(keepaliveMs)}) and less than deadtime (${fmt(deadtimeMs)})`, deadtimeMs > 2 * keepaliveMs ? `set warntime between them, e.g. ${fmt(Math.floor(deadtimeMs / 2))}` : 'set warntime between them');
+    }
   }
-  if (warntimeMs < keepaliveMs || warntimeMs >= deadtimeMs) {
-    error(at('warntime', 'deadtime', 'keepalive'), 'warntime-out-of-range', `warntime ${fmt(warntimeMs)} must be at least keepalive (${fmt(keepaliveMs)}) and less than deadtime (${fmt(deadtimeMs)})`, deadtimeMs > 2 * keepaliveMs ? `set warntime between them, e.g. ${fmt(Math.floor(deadtimeMs / 2))}` : 'set warntime between them');
-  }
-  if (initdeadMs < deadtimeMs) error(at('initdead', 'deadtime'), 'initdead-too-small', `initdead ${fmt(initdeadMs)} must be at least deadtime (${fmt(deadtimeMs)})`, `raise initdead to ${fmt(deadtimeMs)} or more`);
+  if (initdeadMs !== undefined && deadtimeMs !== undefined && initdeadMs < deadtimeMs) error(at('initdead', 'deadtime'), 'initdead-too-small', `initdead ${fmt(initdeadMs)} must be at least deadtime (${fmt(deadtimeMs)})`, `raise initdead to ${fmt(deadtimeMs)} or more`);
   // The lease is renewed on every reconcile; one late renewal must not drop a held VIP.
-  if (c.vipLeaseSec * 1000 < 2 * c.reconcileMs) {
-    error(at('vip_lease', 'reconcile'), 'vip-lease-too-short', `vip_lease ${c.vipLeaseSec} s must be at least 2 × reconcile (${fmt(2 * c.reconcileMs)}), as each reconcile renews it`, 'raise vip_lease or lower reconcile');
+  const { vipLeaseSec, reconcileMs } = c;
+  if (vipLeaseSec !== undefined && reconcileMs !== undefined && vipLeaseSec * 1000 < 2 * reconcileMs) {
+    error(at('vip_lease', 'reconcile'), 'vip-lease-too-short', `vip_lease ${vipLeaseSec} s must be at least 2 × reconcile (${fmt(2 * reconcileMs)}), as each reconcile renews it`, 'raise vip_lease or lower reconcile');
   }
 }
 

@@ -268,6 +268,44 @@ auth: {send_key: 2, keys: [{id: 1, secret: s}]}
     );
   });
 
+  test('a schema problem, a cross-check and secret files that are open to others or missing, in one pass', async () => {
+    const secrets = await files.dir({ 'hb.key': 'Zx8k2PqLm4Nw7Rt1Vb5Yc9\n' }, { 'hb.key': 0o644 });
+    const problems = await refused(`nodes: [alpha, beta]
+paths: [{ucast: {iface: eth0, peers: [10.77.0.11, 10.77.0.12]}}]
+udpport: 70000
+groups: [{name: web, preferred: gamma, vips: [10.77.0.100/24/eth0]}]
+auth: {send_key: 1, keys: [{id: 1, secret_file: ${join(secrets, 'hb.key')}}]}
+api: {token_file: ${join(secrets, 'none.key')}}
+`);
+    assert.deepEqual(summary(problems), [
+      [3, 'udpport', 'invalid-value'],
+      [4, 'groups[0].preferred', 'node-undeclared'],
+      [null, 'auth.keys[0].secret_file', 'secret-file-mode'],
+      [null, 'api.token_file', 'file-unreadable'],
+    ]);
+    assert.deepEqual(
+      problems.map((p) => p.fix),
+      ['write a whole number from 1 to 65535', 'add gamma to nodes, or correct the name', `chmod 600 ${join(secrets, 'hb.key')}`, `create ${join(secrets, 'none.key')} or correct the path`],
+    );
+  });
+
+  test('a value the schema refuses is not judged again by a cross-check', async () => {
+    // beta's entry is refused, so whether beta is declared is not judged; neither is deadtime
+    // against a keepalive that is no duration, nor the send key against a list missing key 2.
+    const problems = await refused(`node: beta
+nodes: [alpha, {name: beta, priority: -1}]
+paths: [{ucast: {iface: eth0, peers: [10.77.0.11]}}]
+keepalive: fast
+groups: [{name: web, preferred: beta, vips: [10.77.0.100/24/eth0]}]
+auth: {send_key: 2, keys: [{id: 1, secret: not-for-production}, {id: 2, method: sha512, secret: not-for-production}]}
+`);
+    assert.deepEqual(summary(problems), [
+      [2, 'nodes[1].priority', 'invalid-value'],
+      [4, 'keepalive', 'invalid-value'],
+      [6, 'auth.keys[1].method', 'invalid-value'],
+    ]);
+  });
+
   test('a node is a name or {name, priority}: a bad name is invalid where it was written', async () => {
     const problems = await refused(MINIMAL.replace('nodes: [alpha, beta]', 'nodes: [alpha, beta, -dash, 5, [gamma], {name: x y}]'));
     assert.deepEqual(summary(problems), [
@@ -315,15 +353,16 @@ auth: {send_key: 2, keys: [{id: 1, secret: s}]}
     ]);
   });
 
-  test('a key with both a secret and a secret file, and a path with two media', async () => {
+  test('a key with both a secret and a secret file (which does not exist), and a path with two media', async () => {
     const problems = await refused(`nodes: [alpha]
-auth: {send_key: 1, keys: [{id: 1, secret: a, secret_file: /b}]}
+auth: {send_key: 1, keys: [{id: 1, secret: a, secret_file: /nonexistent/hb.key}]}
 paths:
   - {bcast: {iface: eth0}, ucast: {iface: eth0, peers: [10.77.0.12]}}
 `);
     assert.deepEqual(summary(problems), [
       [2, 'auth.keys[0]', 'invalid-value'],
       [4, 'paths[0]', 'invalid-value'],
+      [null, 'auth.keys[0].secret_file', 'file-unreadable'],
     ]);
   });
 });

@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { ACQUIRE_POLICIES, RELEASE_POLICIES } from '../resources/docker.js';
 import { formatDuration, parseDurationMs } from './duration.js';
 import { quote } from './problem.js';
-import type { AuthMethod, Config, ContainerSpec, GroupSpec, HttpCheck, PathSpec, Vip } from './types.js';
+import type { AuthMethod, Config, ContainerSpec, GroupSpec, HttpCheck, NodeSpec, PathSpec, Timing, Vip } from './types.js';
 
 /** One key's documentation. */
 export interface FieldDoc {
@@ -300,7 +300,7 @@ const keyEntry = z
     return fail(`${k.method} needs a secret`, 'add secret_file: /run/secrets/... (or secret: ...)');
   });
 
-export const configSchema = z
+const configFields = z
   .strictObject({
     node: documented(nodeName, { description: "This node's name; must be one of `nodes`.", env: true, default: 'host name' }),
     nodes: documented(z.array(nodeEntry).max(LIST_LIMITS.nodes), { description: 'Every node of the cluster: a name, or {name, priority}. Higher priority wins when no preferred node or holder decides.' }),
@@ -344,27 +344,95 @@ export const configSchema = z
         file: documented(textOrNull.prefault(null), { description: 'Also write the logs to this file.', env: true }),
       })
       .prefault({}),
-  })
-  .transform(
-    (c): Draft => ({
-      node: c.node,
-      nodes: c.nodes,
-      port: c.udpport,
-      paths: c.paths,
-      timing: { keepaliveMs: c.keepalive, warntimeMs: c.warntime, deadtimeMs: c.deadtime, initdeadMs: c.initdead },
-      autoFailback: c.auto_failback,
-      groups: c.groups,
-      auth: { sendKeyId: c.auth.send_key, keys: c.auth.keys },
-      pingNodes: c.ping_nodes,
-      api: { host: c.api.host, port: c.api.port, tokenFile: c.api.token_file },
-      vipLeaseSec: c.vip_lease ?? Math.max(2, Math.ceil(c.deadtime / 1000)),
-      reconcileMs: c.reconcile,
-      garp: { burst: c.garp.burst, repeatAfterMs: c.garp.repeat_after, refreshMs: c.garp.refresh },
-      notifyCommand: c.notify,
-      health: { http: c.health.http ?? null },
-      log: c.log,
-    }),
-  );
+  });
+
+export const configSchema = configFields.transform(
+  (c): Draft => ({
+    node: c.node,
+    nodes: c.nodes,
+    port: c.udpport,
+    paths: c.paths,
+    timing: { keepaliveMs: c.keepalive, warntimeMs: c.warntime, deadtimeMs: c.deadtime, initdeadMs: c.initdead },
+    autoFailback: c.auto_failback,
+    groups: c.groups,
+    auth: { sendKeyId: c.auth.send_key, keys: c.auth.keys },
+    pingNodes: c.ping_nodes,
+    api: { host: c.api.host, port: c.api.port, tokenFile: c.api.token_file },
+    vipLeaseSec: c.vip_lease ?? defaultVipLeaseSec(c.deadtime),
+    reconcileMs: c.reconcile,
+    garp: { burst: c.garp.burst, repeatAfterMs: c.garp.repeat_after, refreshMs: c.garp.refresh },
+    notifyCommand: c.notify,
+    health: { http: c.health.http ?? null },
+    log: c.log,
+  }),
+);
+
+/** The VIP lease when none is set: deadtime rounded up to whole seconds, at least 2 s. */
+function defaultVipLeaseSec(deadtimeMs: number): number {
+  return Math.max(2, Math.ceil(deadtimeMs / 1000));
+}
+
+/**
+ * What the cross-checks (load.ts) look at, each part judged alone by its own schema, so that
+ * they can run on whatever parsed when the whole did not: undefined where the schema refused a
+ * value (it says why), and in a list, undefined in the place of a refused item, so that indices
+ * still locate the items.
+ */
+export interface Parts {
+  readonly node: string | undefined;
+  readonly nodes: readonly (NodeSpec | undefined)[] | undefined;
+  readonly paths: readonly (PathSpec | undefined)[] | undefined;
+  readonly groups: readonly (GroupSpec | undefined)[] | undefined;
+  readonly sendKeyId: number | undefined;
+  readonly keys: readonly (DraftKey | undefined)[] | undefined;
+  /**
+   * Each key's secret_file, by the key's index, wherever it is a file name: even in a key refused
+   * for something else, the file's own problems are worth knowing at once.
+   */
+  readonly secretFiles: readonly (string | undefined)[];
+  readonly tokenFile: string | undefined;
+  readonly timing: { readonly [K in keyof Timing]: number | undefined };
+  readonly vipLeaseSec: number | undefined;
+  readonly reconcileMs: number | undefined;
+}
+
+export function partsOf(doc: Record<string, unknown>): Parts {
+  const fields = configFields.shape;
+  const keys = valueAt(doc, 'auth', 'keys');
+  const deadtimeMs = fields.deadtime.safeParse(doc['deadtime']).data;
+  return {
+    node: fields.node.safeParse(doc['node']).data,
+    nodes: items(fields.nodes, nodeEntry, doc['nodes']),
+    paths: items(fields.paths, pathEntry, doc['paths']),
+    groups: items(fields.groups, groupEntry, doc['groups']),
+    sendKeyId: fields.auth.shape.send_key.safeParse(valueAt(doc, 'auth', 'send_key')).data,
+    keys: items(fields.auth.shape.keys, keyEntry, keys),
+    secretFiles: Array.isArray(keys) ? keys.slice(0, LIST_LIMITS.keys).map((k) => text.safeParse(valueAt(k, 'secret_file')).data) : [],
+    tokenFile: text.safeParse(valueAt(doc, 'api', 'token_file')).data,
+    timing: {
+      keepaliveMs: fields.keepalive.safeParse(doc['keepalive']).data,
+      warntimeMs: fields.warntime.safeParse(doc['warntime']).data,
+      deadtimeMs,
+      initdeadMs: fields.initdead.safeParse(doc['initdead']).data,
+    },
+    // An absent lease follows deadtime; a refused one is not replaced by that default.
+    vipLeaseSec: doc['vip_lease'] !== undefined ? fields.vip_lease.safeParse(doc['vip_lease']).data : deadtimeMs === undefined ? undefined : defaultVipLeaseSec(deadtimeMs),
+    reconcileMs: fields.reconcile.safeParse(doc['reconcile']).data,
+  };
+}
+
+/** A list's items, each judged alone; undefined when the list itself is refused (not a list, too long, missing). */
+function items<T>(list: z.ZodType<readonly T[]>, item: z.ZodType<T>, value: unknown): readonly (T | undefined)[] | undefined {
+  const whole = list.safeParse(value);
+  if (whole.success) return whole.data;
+  if (whole.error.issues.some((issue) => issue.path.length === 0)) return undefined;
+  return (value as unknown[]).map((v) => item.safeParse(v).data);
+}
+
+/** The value at `keys` down nested mappings; undefined where there is no mapping. */
+function valueAt(value: unknown, ...keys: string[]): unknown {
+  return keys.reduce((at, key) => (typeof at === 'object' && at !== null && !Array.isArray(at) ? (at as Record<string, unknown>)[key] : undefined), value);
+}
 
 /** One row of the configuration reference; `default` is null for required keys. */
 export interface ConfigRow {

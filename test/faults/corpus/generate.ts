@@ -217,7 +217,7 @@ const CONFIG: readonly ConfigCase[] = [
   {
     name: 'hb-bad-durations',
     files: hb({ 'ha.cf': recipeWith('keepalive 1\ndeadtime 10\nwarntime 5', 'keepalive fast\ndeadtime -1\nwarntime 5x') }),
-    expect: { about: 'words, a negative number and a unit typo where durations belong', ok: false, codes: ['invalid-value', 'invalid-value', 'invalid-value'], warnings: [USE_LOGD] },
+    expect: { about: 'words, a negative number and a unit typo where durations belong', ok: false, codes: ['invalid-value', 'invalid-value', 'invalid-value'], warnings: [USE_LOGD, WEAK] },
   },
   {
     name: 'hb-deadtime-below-keepalive',
@@ -248,12 +248,12 @@ const CONFIG: readonly ConfigCase[] = [
     name: 'hb-bad-node-name',
     files: hb({ 'ha.cf': `${RECIPE['ha.cf']}node -dash under_score.ok\n` }),
     // Once reported as "node is missing" (missing-key): the loader looked the name up as {name}.
-    expect: { about: 'a node name that starts with a dash', ok: false, codes: ['invalid-value'], warnings: [USE_LOGD] },
+    expect: { about: 'a node name that starts with a dash', ok: false, codes: ['invalid-value'], warnings: [USE_LOGD, WEAK] },
   },
   {
     name: 'hb-paths',
     files: hb({ 'ha.cf': `${RECIPE['ha.cf']}mcast eth0 239.0.0.94 695 1 0\nucast eth0 10.77.0.12\nbcast eth9\nucast eth0 10.77.0.300\n` }),
-    expect: { about: 'an mcast port other than udpport, a repeated ucast peer, a missing interface and a bad peer address', ok: false, codes: ['mcast-port-mismatch', 'duplicate-directive', 'invalid-value'], warnings: [USE_LOGD] },
+    expect: { about: 'an mcast port other than udpport, a repeated ucast peer, a missing interface and a bad peer address', ok: false, codes: ['mcast-port-mismatch', 'duplicate-directive', 'iface-missing', 'invalid-value'], warnings: [USE_LOGD, WEAK] },
   },
   {
     name: 'hb-no-path',
@@ -294,7 +294,7 @@ const CONFIG: readonly ConfigCase[] = [
       about: 'a word for the send key, a word and a 256 for key ids, a secret with a space',
       ok: false,
       codes: ['invalid-line', 'invalid-line', 'invalid-value', 'invalid-line'],
-      warnings: [USE_LOGD],
+      warnings: [USE_LOGD, WEAK],
     },
   },
   {
@@ -310,7 +310,7 @@ const CONFIG: readonly ConfigCase[] = [
   {
     name: 'hb-haresources-bad-vips',
     files: hb({ haresources: 'cookbook IPaddr::10.77.0.300/24/eth0\ncookbook IPaddr::10.77.0.101/33/eth0\ncookbook IPaddr2::10.77.0.102/24/eth0/x\ncookbook IPaddr::10.77.0.103/24\ncookbook IPaddr::10.77.0.104/24/eth0:verylonglabel\n' }),
-    expect: { about: 'a bad address, prefix 33, a fourth part, no interface, a label over 15 characters', ok: false, codes: ['invalid-value', 'invalid-value', 'invalid-value', 'invalid-value', 'invalid-value'], warnings: [USE_LOGD] },
+    expect: { about: 'a bad address, prefix 33, a fourth part, no interface, a label over 15 characters', ok: false, codes: ['invalid-value', 'invalid-value', 'invalid-value', 'invalid-value', 'invalid-value'], warnings: [USE_LOGD, WEAK] },
   },
   {
     name: 'hb-haresources-bad-lines',
@@ -326,7 +326,7 @@ const CONFIG: readonly ConfigCase[] = [
     name: 'hb-haresources-address-typo',
     files: hb({ haresources: 'cookbook 10.77.0.300/24/eth0:1\n' }),
     // Once reported as an unknown resource agent named "10.77.0.300/24/eth0:1"; now as a bad IPv4 address.
-    expect: { about: 'a bare address with a typo in it (no IPaddr:: in front)', ok: false, codes: ['invalid-value'], warnings: [USE_LOGD] },
+    expect: { about: 'a bare address with a typo in it (no IPaddr:: in front)', ok: false, codes: ['invalid-value'], warnings: [USE_LOGD, WEAK] },
   },
   {
     name: 'hb-haresources-bad-docker',
@@ -335,7 +335,7 @@ const CONFIG: readonly ConfigCase[] = [
       about: 'docker:: with no name, an unknown policy, a fourth part, a bad container name, a container before its address, two containers',
       ok: false,
       codes: ['invalid-line', 'invalid-value', 'invalid-line', 'invalid-value', 'invalid-line', 'invalid-line'],
-      warnings: [USE_LOGD],
+      warnings: [USE_LOGD, WEAK],
     },
   },
   {
@@ -352,7 +352,7 @@ const CONFIG: readonly ConfigCase[] = [
     name: 'hb-env-junk',
     files: hb({}),
     env: { HB_KEEPALIVE: 'fast', HB_UDPPORT: '70000', HB_AUTO_FAILBACK: 'maybe', HB_NODE: 'bad name!', HB_AUTH_SEND_KEY: '-1', HB_LOG_LEVEL: 'loud' },
-    expect: { about: 'junk in six HB_* variables over the valid recipe', ok: false, codes: ['invalid-value', 'invalid-value', 'invalid-value', 'invalid-value', 'invalid-value', 'invalid-value'], warnings: [USE_LOGD] },
+    expect: { about: 'junk in six HB_* variables over the valid recipe', ok: false, codes: ['invalid-value', 'invalid-value', 'invalid-value', 'invalid-value', 'invalid-value', 'invalid-value'], warnings: [USE_LOGD, WEAK] },
   },
   { name: 'yaml-minimal', files: { [YAML_FILE]: MINIMAL_YAML }, expect: { about: 'the smallest valid native file', ok: true, warnings: [WEAK], hostname: 'alpha' } },
   {
@@ -374,8 +374,8 @@ const CONFIG: readonly ConfigCase[] = [
   },
   {
     name: 'yaml-keys',
-    files: { [YAML_FILE]: 'nodes: [alpha, beta]\npaths: [{bcast: {iface: eth0}}]\nauth:\n  send_key: 3\n  keys:\n    - {id: 1, method: crc, secret: x}\n    - {id: 2, method: sha1}\n    - {id: 2, secret: a, secret_file: /run/secrets/hb}\n' },
-    expect: { about: 'crc with a secret, sha1 without one, both secret and secret_file', ok: false, codes: ['invalid-value', 'invalid-value', 'invalid-value'], hostname: 'alpha' },
+    files: { [YAML_FILE]: 'nodes: [alpha, beta]\npaths: [{bcast: {iface: eth0}}]\nauth:\n  send_key: 3\n  keys:\n    - {id: 1, method: crc, secret: x}\n    - {id: 2, method: sha1}\n    - {id: 2, secret: a, secret_file: /nonexistent/heartbeat-sidecar-corpus/secret}\n' },
+    expect: { about: 'crc with a secret, sha1 without one, both secret and secret_file (which does not exist)', ok: false, codes: ['invalid-value', 'invalid-value', 'invalid-value', 'file-unreadable'], hostname: 'alpha' },
   },
   {
     name: 'yaml-secret-file-missing',
@@ -421,7 +421,7 @@ const CONFIG: readonly ConfigCase[] = [
     name: 'yaml-env-junk',
     files: { [YAML_FILE]: MINIMAL_YAML },
     env: { HB_API_PORT: 'x', HB_VIP_LEASE: '1.5', HB_GARP_BURST: '0', HB_DEADTIME: '100ms', HB_API_HOST: '   ' },
-    expect: { about: 'junk in HB_* variables over a valid file, and a deadtime no longer above 2 × keepalive', ok: false, codes: ['invalid-value', 'invalid-value', 'invalid-value', 'invalid-value'], hostname: 'alpha' },
+    expect: { about: 'junk in HB_* variables over a valid file, and a deadtime no longer above 2 × keepalive', ok: false, codes: ['invalid-value', 'invalid-value', 'invalid-value', 'invalid-value', 'deadtime-too-small', 'warntime-out-of-range'], hostname: 'alpha' },
   },
 ];
 
