@@ -479,8 +479,11 @@ test('ping nodes: reachable while any answers; ineligible after fall rounds with
   const r = rig({ withContainer: false, ping: { nodes: ['10.77.0.1', '10.77.0.254'], intervalMs: 1000, rise: 1, fall: 2 }, run: p.run });
   r.monitor.start();
   await settle();
-  assert.deepEqual(p.calls, ['ping -c1 -W1 -n 10.77.0.1', 'ping -c1 -W1 -n 10.77.0.254']);
+  assert.deepEqual(p.calls, ['ping -c1 -W1 -n 10.77.0.1'], 'the first node at once');
+  await r.time.advance(500);
+  assert.deepEqual(p.calls, ['ping -c1 -W1 -n 10.77.0.1', 'ping -c1 -W1 -n 10.77.0.254'], 'the second half an interval later');
   answering.delete('10.77.0.1');
+  await r.time.advance(500);
   await r.time.advance(1000);
   assert.deepEqual(r.changes, []);
   answering.clear();
@@ -491,6 +494,23 @@ test('ping nodes: reachable while any answers; ineligible after fall rounds with
   answering.add('10.77.0.254');
   await r.time.advance(1000);
   assert.deepEqual(r.changes.at(-1), [true, '']);
+});
+
+test('ping nodes are spread over the interval: a long list never spawns its pings at once', async () => {
+  const nodes = Array.from({ length: 16 }, (_, i) => `10.77.1.${i + 1}`);
+  const p = fakePing(new Set(nodes));
+  const r = rig({ withContainer: false, ping: { nodes, intervalMs: 1600, rise: 1, fall: 1 }, run: p.run });
+  r.monitor.start();
+  await settle();
+  const perStep: number[] = [];
+  for (let i = 0; i < 16; i++) {
+    const before = p.calls.length;
+    await r.time.advance(100);
+    perStep.push(p.calls.length - before);
+  }
+  assert.deepEqual(perStep, Array(16).fill(1), 'one ping every 100 ms');
+  assert.deepEqual(p.calls.slice(0, 16).map((c) => c.split(' ').at(-1)), nodes, 'every node once a round');
+  r.monitor.stop();
 });
 
 test('reasons of every failing source are reported together', async () => {

@@ -17,7 +17,8 @@
  *   container cannot answer), so a verdict earned while holding sticks after the release; a bad
  *   one that can no longer be re-checked is forgotten after `failureTimeoutMs`, so a failure does
  *   not cost the pair its redundancy for ever (Pacemaker's failure-timeout).
- * - ping: every ping node, every `intervalMs`; reachable when any answers.
+ * - ping: every ping node once every `intervalMs`, spread evenly over it (a long list never
+ *   spawns all its pings at once); one sample per round, reachable when any node answered.
  *
  * Time and timers are injected; nothing here reads the wall clock or sleeps.
  */
@@ -27,7 +28,7 @@ import type { RunCommand } from '../resources/command.js';
 import { isDockerUnavailable, type ContainerPolicy, type ContainerState, type DockerWatchEvent, type ProbeResult } from '../resources/docker.js';
 import { HealthFreshness, judgeContainer, type NodeRole } from './container.js';
 import { Hysteresis, type Verdict } from './hysteresis.js';
-import { httpGet, httpSample, pingSample, type FetchLike, type HttpCheckSpec, type PingSpec, type Sample } from './probes.js';
+import { httpGet, httpSample, pingOnce, pingRoundSample, type FetchLike, type HttpCheckSpec, type PingSpec, type Sample } from './probes.js';
 
 export type { NodeRole } from './container.js';
 export type { HttpCheckSpec, PingSpec } from './probes.js';
@@ -146,7 +147,8 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
   let inspecting = false;
   let inspectAgain = false;
   let httpBusy = false;
-  let pingBusy = false;
+  /** The next ping node, the round it belongs to, and each unfinished round's tally. */
+  const pings = { next: 0, round: 0, rounds: new Map<number, { done: number; answered: boolean }>() };
 
   function record(name: HealthSource, sample: Sample | { ok: false; reasons: readonly string[] }): void {
     const s = sources.get(name)!;
@@ -319,14 +321,18 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
   // ---- ping --------------------------------------------------------------------------------------
 
   async function pingTick(): Promise<void> {
-    if (ping === null || pingBusy) return;
-    pingBusy = true;
-    try {
-      const sample = await pingSample(ping.nodes, deps.run!);
-      if (running) record('ping', sample);
-    } finally {
-      pingBusy = false;
-    }
+    if (ping === null) return;
+    const round = pings.round;
+    const node = ping.nodes[pings.next]!;
+    pings.next = (pings.next + 1) % ping.nodes.length;
+    if (pings.next === 0) pings.round++;
+    const answered = await pingOnce(node, deps.run!);
+    const tally = pings.rounds.get(round) ?? { done: 0, answered: false };
+    tally.done++;
+    tally.answered ||= answered;
+    if (tally.done < ping.nodes.length) return void pings.rounds.set(round, tally);
+    pings.rounds.delete(round);
+    if (running) record('ping', pingRoundSample(ping.nodes, tally.answered));
   }
 
   return {
@@ -339,7 +345,7 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
       }
       if (http !== null) handles.push(timers.setInterval(() => void httpTick(), http.intervalMs));
       if (ping !== null) {
-        handles.push(timers.setInterval(() => void pingTick(), ping.intervalMs));
+        handles.push(timers.setInterval(() => void pingTick(), Math.max(10, Math.floor(ping.intervalMs / ping.nodes.length))));
         void pingTick();
       }
     },
