@@ -22,6 +22,7 @@ import { longestGap } from '../lab/analysis.js';
 import { IMAGES, requireDockerLab } from '../lab/docker.js';
 import { waitFor } from '../lab/netns.js';
 import { API_PORT, LAB_VIP, REPO, watchDoubleHolders } from '../lab/sidecar.js';
+import { dashboardExprs, substitute } from '../observability/promtool.js';
 import { composeLabPossible, startComposePair, type ComposePair, type Host } from './compose-lab.js';
 
 /** The recipe's deadtime; a crash takes this long to be noticed. */
@@ -182,6 +183,14 @@ test('6. a real Prometheus in the client namespace scrapes both sidecars and see
     const rules = await p.lab.exec('client', ['busybox', 'wget', '-q', '-O', '-', 'http://127.0.0.1:9090/api/v1/rules'], { timeoutMs: 5000 });
     assert.match(rules.stdout, /VipHeldTwice/);
     assert.deepEqual(await query('ALERTS{alertstate="firing"}'), []);
+    // Every query of the shipped dashboard returns data from the real pair, once there are enough
+    // scrapes for its rates. A trailing "> 0" only hides quiet series on a panel: it is left off.
+    await waitFor(async () => (await query('count_over_time(up[1m]) >= 4')).length === 2, { what: 'four scrapes of each sidecar', timeoutMs: 40_000 });
+    const empty: string[] = [];
+    for (const { panel, expr } of dashboardExprs()) {
+      if ((await query(substitute(expr).replace(/\s*>\s*0$/, ''))).length === 0) empty.push(`${panel}: ${expr}`);
+    }
+    assert.deepEqual(empty, [], 'dashboard queries that returned no data');
   } finally {
     p.lab.kill(prom, 'SIGTERM', 'process');
     await p.lab.waitExit(prom, 10_000);

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import YAML from 'yaml';
-import { DASHBOARD, daemonRegistry, metricNamesIn, promtool, REPO, requirePromtool, seriesNames } from './promtool.js';
+import { DASHBOARD, dashboardExprs as exprs, daemonRegistry, metricNamesIn, promtool, REPO, requirePromtool, seriesNames, substitute } from './promtool.js';
 
 interface Panel {
   readonly id: number;
@@ -20,10 +20,6 @@ interface Panel {
 }
 
 const dashboard = () => JSON.parse(fs.readFileSync(DASHBOARD, 'utf8')) as { uid: string; panels: Panel[]; templating: { list: { name: string; query: unknown }[] } };
-const exprs = () => dashboard().panels.flatMap((p) => (p.targets ?? []).map((t, i) => ({ panel: `${p.title} #${i + 1}`, expr: t.expr })));
-
-/** Grafana's variables as promtool would see them once Grafana has substituted them. */
-const substitute = (expr: string): string => expr.replaceAll('$__rate_interval', '1m').replaceAll('$__interval', '15s').replaceAll('$__range', '1h').replaceAll('$pair', '.*');
 
 test('every dashboard expression passes promtool check rules', (t) => {
   if (!requirePromtool(t)) return;

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
@@ -15,6 +16,15 @@ export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const RULES = path.join(REPO, 'compose/prometheus/heartbeat-sidecar.rules.yml');
 export const RULES_TEST = path.join(REPO, 'compose/prometheus/heartbeat-sidecar.rules.test.yml');
 export const DASHBOARD = path.join(REPO, 'compose/grafana/dashboards/heartbeat-sidecar.json');
+
+/** Every query of the dashboard, named by its panel. */
+export function dashboardExprs(): Array<{ panel: string; expr: string }> {
+  const d = JSON.parse(fs.readFileSync(DASHBOARD, 'utf8')) as { panels: Array<{ title: string; targets?: Array<{ expr: string }> }> };
+  return d.panels.flatMap((p) => (p.targets ?? []).map((t, i) => ({ panel: `${p.title} #${i + 1}`, expr: t.expr })));
+}
+
+/** Grafana's variables as Prometheus sees them once Grafana has substituted them. */
+export const substitute = (expr: string): string => expr.replaceAll('$__rate_interval', '1m').replaceAll('$__interval', '15s').replaceAll('$__range', '1h').replaceAll('$pair', '.*');
 
 /** False (skipped) without promtool on a developer machine; throws in CI. */
 export function requirePromtool(t: TestContext): boolean {
