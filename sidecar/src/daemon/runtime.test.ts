@@ -426,3 +426,28 @@ test('reload: a refused one is counted and shown, and changes nothing', async ()
   assert.deepEqual([s.reload?.result, s.reload?.problems, s.configHash], ['refused', ['ha.cf:3: deadtime must exceed 2 × keepalive'], 'test']);
   assert.equal(await metric(h.alpha.registry, 'heartbeat_config_reloads_total', { result: 'refused' }), 1);
 });
+
+test('a container step slower than the lease (docker start) does not stop the renewal', async () => {
+  const time = new FakeTime(1000);
+  const h = pair(time, {
+    resources: (node) => ({
+      // alpha's Docker never answers the start: the step is cut at its 3 s limit
+      acquire: async () => {
+        if (node === 'alpha') await new Promise(() => {});
+      },
+      release: async () => {},
+      reconcile: async () => {},
+    }),
+  });
+  await h.alpha.runtime.start();
+  await h.beta.runtime.start();
+  await time.advance(400);
+  assert.ok(h.alpha.iface.addresses.has(VIP.address), 'alpha assigned the VIP; its container step is under way');
+  const renewedPerSecond: number[] = [];
+  for (let s = 0; s < 4; s++) {
+    const before = h.alpha.iface.assigns;
+    await time.advance(1000);
+    renewedPerSecond.push(h.alpha.iface.assigns - before);
+  }
+  assert.ok(renewedPerSecond.every((n) => n >= 1), `renewals per second while the container step hung: ${renewedPerSecond.join(' ')}`);
+});

@@ -406,6 +406,10 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
    * Also renews the lease of every held VIP, so a frozen or killed daemon's VIP lapses by itself.
    */
   async function reconcile(): Promise<void> {
+    // Every held VIP's lease is renewed whatever else is under way: in the VIP queue, after the
+    // VIP work already there, and never behind a container step (a slow `docker start` takes
+    // longer than a 2 s lease).
+    for (const g of config.groups) if (claimOf(g.id) === 'held') void vipQueue.run(`renew ${g.id}`, async () => void (await assignHeld(g, 'renew')));
     try {
       present = await vips.list();
     } catch (err) {
@@ -414,6 +418,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       return;
     }
     updateVipGauges();
+    // Drift is judged only while no acquire or release is moving the claims.
     if (pendingApplies > 0) return;
     for (const g of config.groups) {
       const claim = claimOf(g.id);
@@ -427,17 +432,10 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
           .finally(() => containerReconciling.delete(g.id));
       }
       const missing = g.vips.filter((v) => !present.has(v.address));
-      if (claim === 'held') {
-        if (missing.length > 0) log.warn({ event: 'drift', group: g.id, missing: missing.map((v) => v.address) }, 'held VIP missing from the interface: restoring');
-        void vipQueue.run(`renew ${g.id}`, async () => {
-          if (claimOf(g.id) !== 'held') return;
-          try {
-            await vips.assign(g.vips, config.vipLeaseSec);
-            if (missing.length > 0) void announceGroup(g);
-          } catch (err) {
-            metrics.ipCommandFailures.inc({ operation: 'renew' });
-            log.error({ err, group: g.id }, 'cannot renew VIP lease');
-          }
+      if (claim === 'held' && missing.length > 0) {
+        log.warn({ event: 'drift', group: g.id, missing: missing.map((v) => v.address) }, 'held VIP missing from the interface: restoring');
+        void vipQueue.run(`restore ${g.id}`, async () => {
+          if (await assignHeld(g, 'restore')) void announceGroup(g);
         });
       } else if (claim === 'none' && missing.length < g.vips.length) {
         const stray = g.vips.filter((v) => present.has(v.address));
@@ -452,6 +450,19 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
           }
         });
       }
+    }
+  }
+
+  /** Assigns a held group's VIPs with a fresh lease; false when it no longer holds it or `ip` failed. */
+  async function assignHeld(g: GroupSpec, operation: 'renew' | 'restore'): Promise<boolean> {
+    if (claimOf(g.id) !== 'held') return false;
+    try {
+      await vips.assign(g.vips, config.vipLeaseSec);
+      return true;
+    } catch (err) {
+      metrics.ipCommandFailures.inc({ operation });
+      log.error({ err, group: g.id }, `cannot ${operation} the VIP lease`);
+      return false;
     }
   }
 
