@@ -26,7 +26,7 @@ import type { Config, ContainerSpec, GroupSpec } from './config/types.js';
 import { createContainerResources } from './daemon/containers.js';
 import { nextGeneration } from './daemon/generation.js';
 import { openReplayStore } from './daemon/replay-store.js';
-import type { ContainerStatus } from './daemon/status.js';
+import type { ContainerStatus, ReloadStatus } from './daemon/status.js';
 import { createRuntime, type GroupResources } from './daemon/runtime.js';
 import { createHealthMonitor, type HealthMonitor } from './health/monitor.js';
 import { collectProcessMetrics, createMetrics, initContainerSeries, initHealthSeries, type Metrics } from './metrics/index.js';
@@ -326,11 +326,21 @@ async function runDaemon(source: Source): Promise<void> {
     const restartOnly: string[] = (['api', 'log', 'health', 'pingNodes', 'notifyCommand'] as const).filter(changed);
     const containers = (c: Config): string => JSON.stringify(c.groups.filter((g) => g.container != null).map((g) => [g.id, g.container]));
     if (containers(running) !== containers(next.config)) restartOnly.push('protected containers');
-    const outcome = await runtime.reload(next.config, configHash(next.config), { trigger, restartOnly });
-    running = next.config;
+    let outcome: ReloadStatus;
+    try {
+      outcome = await runtime.reload(next.config, configHash(next.config), { trigger, restartOnly });
+    } catch (err) {
+      // The heartbeat socket is lost: hand over and exit, rather than hold VIPs unheard.
+      void shutdown('the reload lost the heartbeat socket', err);
+      throw err;
+    }
+    if (outcome.result === 'applied' && !outcome.restart.includes('node')) running = next.config;
     return outcome;
   };
-  process.on('SIGHUP', () => void reload('SIGHUP'));
+  // A SIGHUP during start (whose default would end the process) waits for the start to finish.
+  let started: () => void = () => {};
+  const startedUp = new Promise<void>((resolve) => (started = resolve));
+  process.on('SIGHUP', () => void startedUp.then(() => reload('SIGHUP')).catch(() => {}));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('uncaughtException', (err) => void shutdown('uncaughtException', err));
@@ -341,6 +351,7 @@ async function runDaemon(source: Source): Promise<void> {
   overrun.start();
   protect.start((healthy, reasons) => gate.health(healthy, reasons));
   await api.listen({ host: config.api.host, port: config.api.port });
+  started();
 }
 
 const code = await runCli(process.argv, process.env, { runDaemon, checkConfig });

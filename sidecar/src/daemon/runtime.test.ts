@@ -451,3 +451,19 @@ test('a container step slower than the lease (docker start) does not stop the re
   }
   assert.ok(renewedPerSecond.every((n) => n >= 1), `renewals per second while the container step hung: ${renewedPerSecond.join(' ')}`);
 });
+
+test('reload: a new preferred node applies in place; the group moves once, by the failback handshake, never retired', async () => {
+  const time = new FakeTime(1000);
+  const h = pair(time);
+  await h.alpha.runtime.start();
+  await h.beta.runtime.start();
+  await time.advance(2000);
+  const preferBeta = (node: string): Config => ({ ...configFor(node), groups: [{ id: 'web', preferred: 'beta', vips: [VIP] }] });
+  const [a, b] = await Promise.all([h.alpha.runtime.reload(preferBeta('alpha'), 'v2', HUP), h.beta.runtime.reload(preferBeta('beta'), 'v2', HUP)]);
+  assert.deepEqual([a.applied, b.applied], [['preferred'], ['preferred']]);
+  await time.advance(2000);
+  assert.ok(h.beta.iface.addresses.has(VIP.address));
+  assert.equal(h.alpha.iface.addresses.has(VIP.address), false);
+  assert.equal(await metric(h.alpha.registry, 'heartbeat_transitions_total', { from: 'held', to: 'releasing', reason: 'failback' }), 1);
+  assert.equal(await metric(h.alpha.registry, 'heartbeat_transitions_total', { reason: 'removed' }), 0);
+});

@@ -83,7 +83,8 @@ export interface Runtime {
   snapshot(): StatusSnapshot;
   command(event: Extract<EngineEvent, { type: 'standby' | 'takeover' | 'maintenance' | 'health' }>): void;
   /**
-   * Applies a new, valid config in place: timing, keys, failback and priorities at once without
+   * Applies a new, valid config in place (or refuses it, running on as before, when it cannot be
+   * applied; rejects only when the heartbeat socket is lost): timing, keys, failback and priorities at once without
    * touching held VIPs; a removed group (or one whose VIPs changed) is released by the normal
    * handshake first; a changed port, path or node list restarts the transport, keeping what is
    * known of the peers, so nobody is declared dead.
@@ -527,7 +528,15 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
 
   function reload(next: Config, nextHash: string, request: ReloadRequest): Promise<ReloadStatus> {
     const run = reloading.then(async () => {
-      const { applied, restart } = await applyReload(next, nextHash);
+      let outcome: { applied: string[]; restart: string[] };
+      try {
+        outcome = await applyReload(next, nextHash);
+      } catch (err) {
+        // Without a heartbeat socket this node must not hold anything: the caller hands over.
+        if ((err as { transportLost?: boolean }).transportLost === true) throw err;
+        return refuseReload(request.trigger, [(err as Error).message]);
+      }
+      const { applied, restart } = outcome;
       metrics.configReloads.inc({ result: 'applied' });
       lastReload = { at: new Date(clock.wallNow()).toISOString(), trigger: request.trigger, result: 'applied', problems: [], applied, restart: [...restart, ...(request.restartOnly ?? [])] };
       if (lastReload.restart.length > 0) log.warn({ event: 'reload-restart', restart: lastReload.restart }, `reload: ${lastReload.restart.join(', ')} take effect at the next restart`);
@@ -550,8 +559,9 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     if (next.node !== config.node) return { applied, restart: ['node'] };
     const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
     const nextGroups = new Map(next.groups.map((g) => [g.id, g]));
-    // A group whose VIPs or container changed is released as it was and taken again as it is.
-    const removed = config.groups.filter((g) => !same(g, nextGroups.get(g.id))).map((g) => g.id);
+    // A group whose VIPs changed is released as it was and taken again as it is; its preferred
+    // node applies in place (the election simply runs again), its container at the next restart.
+    const removed = config.groups.filter((g) => !same(g.vips, nextGroups.get(g.id)?.vips)).map((g) => g.id);
     const claimed = removed.filter((g) => claimOf(g) !== 'none');
     if (claimed.length > 0) {
       log.info({ event: 'reload', retiring: claimed }, `reload: releasing ${claimed.join(', ')} before applying`);
@@ -573,10 +583,29 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     if (!same(config.timing, next.timing)) applied.push('timing');
     if (!same(config.auth, next.auth)) applied.push('keys');
     if (config.autoFailback !== next.autoFailback) applied.push('auto_failback');
+    if (config.groups.some((g) => nextGroups.has(g.id) && nextGroups.get(g.id)!.preferred !== g.preferred)) applied.push('preferred');
     const transportChanged = next.port !== config.port || !same(config.paths, next.paths) || !same(config.nodes.map((n) => n.name), next.nodes.map((n) => n.name));
     if (!same(config.nodes, next.nodes)) applied.push('nodes');
     const timersChanged = tickMsOf(next) !== tickMs || next.reconcileMs !== config.reconcileMs || next.garp.refreshMs !== config.garp.refreshMs;
     if (transportChanged && deps.transportFor === undefined) restart.push('port and paths');
+    if (transportChanged && deps.transportFor !== undefined) {
+      // Peers stay as they were: the new socket is up well within deadtime. Should it not come up
+      // (the port taken, an interface without its address), the old one is opened again and the
+      // reload refused, so this node is never left holding VIPs with no heartbeat.
+      await transport.stop();
+      try {
+        transport = deps.transportFor(next);
+        await transport.start(onDatagram);
+      } catch (err) {
+        transport = deps.transportFor(config);
+        await transport.start(onDatagram).catch((again: unknown) => {
+          throw Object.assign(new Error(`the heartbeat socket is lost: neither the new nor the old one opens (${(again as Error).message})`, { cause: again }), { transportLost: true });
+        });
+        feed({ type: 'retire', groups: [] });
+        throw new Error(`the heartbeat socket for the new port or paths did not open (${(err as Error).message}); the old one is open again`, { cause: err });
+      }
+      applied.push('transport');
+    }
 
     const previous = config;
     config = next;
@@ -593,15 +622,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       tickMs = tickMsOf(next);
       startTimers();
     }
-    if (transportChanged && deps.transportFor !== undefined) {
-      // Peers stay as they were: the new socket is up well within deadtime.
-      const old = transport;
-      await old.stop();
-      transport = deps.transportFor(next);
-      await transport.start(onDatagram);
-      initPeerSeries(metrics, peersOf(next), transport.pathIds);
-      applied.push('transport');
-    }
+    if (transportChanged) initPeerSeries(metrics, peersOf(next), transport.pathIds);
     for (const key of ['vipLeaseSec', 'garp', 'pingNodes'] as const) if (!same(previous[key], next[key])) applied.push(key);
     feed({ type: 'tick' });
     log.info({ event: 'reload', applied, restart }, `reload applied${applied.length > 0 ? `: ${applied.join(', ')}` : ' (no change)'}`);
