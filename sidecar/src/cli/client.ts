@@ -9,6 +9,8 @@ import { CliError } from './errors.js';
 
 /** Heartbeat's cl_status gives up after 5 s (DEFAULT_TIMEOUT); a healthy daemon answers in ms. */
 const API_TIMEOUT_MS = 5_000;
+/** A reload that retires a held group waits for its handover: up to max(5 s, 3 × deadtime). */
+const RELOAD_TIMEOUT_MS = 60_000;
 
 export interface ApiClient {
   status(): Promise<StatusSnapshot>;
@@ -93,7 +95,8 @@ export function createApiClient(opts: { baseUrl: string; fetch: typeof fetch }):
   const where = opts.baseUrl;
 
   /** `answers`: error statuses whose body is an answer rather than a refusal. */
-  async function request(method: 'GET' | 'POST', route: string, init: { token?: string; body?: unknown; answers?: readonly number[] } = {}): Promise<unknown> {
+  async function request(method: 'GET' | 'POST', route: string, init: { token?: string; body?: unknown; answers?: readonly number[]; timeoutMs?: number } = {}): Promise<unknown> {
+    const timeoutMs = init.timeoutMs ?? API_TIMEOUT_MS;
     const headers: Record<string, string> = {};
     if (init.token !== undefined) headers.authorization = `Bearer ${init.token}`;
     if (init.body !== undefined) headers['content-type'] = 'application/json';
@@ -105,13 +108,13 @@ export function createApiClient(opts: { baseUrl: string; fetch: typeof fetch }):
         method,
         headers,
         ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-        signal: AbortSignal.timeout(API_TIMEOUT_MS),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       status = res.status;
       text = await res.text();
     } catch (err) {
       if (err instanceof Error && err.name === 'TimeoutError') {
-        throw new CliError('HB_CLI_API_TIMEOUT', `no answer from the heartbeat-sidecar API at ${where} within ${API_TIMEOUT_MS / 1000} s`, { cause: err });
+        throw new CliError('HB_CLI_API_TIMEOUT', `no answer from the heartbeat-sidecar API at ${where} within ${timeoutMs / 1000} s`, { cause: err });
       }
       throw new CliError('HB_CLI_API_UNREACHABLE', `cannot reach the heartbeat-sidecar API at ${where} (${networkReason(err)}): is the daemon running? Set --url or HB_API_URL if it listens elsewhere`, { cause: err });
     }
@@ -144,7 +147,7 @@ export function createApiClient(opts: { baseUrl: string; fetch: typeof fetch }):
     takeover: (token) => admin('/v1/takeover', token),
     maintenance: (token, enabled) => admin('/v1/maintenance', token, { enabled }),
     async reload(token) {
-      const parsed = RELOAD.safeParse(await request('POST', '/v1/reload', { token, answers: [422] }));
+      const parsed = RELOAD.safeParse(await request('POST', '/v1/reload', { token, answers: [422], timeoutMs: RELOAD_TIMEOUT_MS }));
       if (!parsed.success) throw new CliError('HB_CLI_API_BAD_RESPONSE', `the answer from ${where} is not a reload outcome; is the CLI the same version as the daemon?`);
       const outcome: ReloadStatus = parsed.data;
       return outcome;

@@ -204,6 +204,13 @@ api:
     assert.equal(dup[0]!.fix, 'remove one of the two keys');
   });
 
+  test('a refused secret is never echoed in the problem', async () => {
+    const problems = await refused(MINIMAL.replace('secret: not-for-production', 'secret: 8472619305'));
+    const text = formatProblems(problems);
+    assert.match(text, /auth\.keys\[0\]\.secret: is not a non-empty string \(the value is not shown: it is a secret\)/);
+    assert.doesNotMatch(text, /8472619305/);
+  });
+
   test('a file that is not a mapping', async () => {
     assert.deepEqual(summary(await refused('- alpha\n- beta\n')), [[1, null, 'wrong-type']]);
   });

@@ -284,7 +284,8 @@ const keyEntry = z
   .strictObject({
     id: integer(0, 255),
     method: oneOf(AUTH_METHODS).prefault('sha256'),
-    secret: leaf('a non-empty secret string (quote it if it looks like a number)', nonEmpty).optional(),
+    // A refused secret is never echoed: problems reach logs and a refused reload's /status.
+    secret: leaf('a non-empty secret string', (v) => nonEmpty(v) ?? reject('is not a non-empty string (the value is not shown: it is a secret)', 'quote it if it looks like a number: secret: "..."')).optional(),
     secret_file: text.optional(),
   })
   .transform((k, ctx): DraftKey => {

@@ -635,6 +635,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     feed({ type: 'shutdown' });
     const outcome = await Promise.race([stopped.then(() => 'stopped' as const), deadline]);
     stopTimers();
+    if (claimWake !== null) timers.clearTimeout(claimWake.handle);
     for (const h of repeatTimers) timers.clearTimeout(h);
     if (outcome === 'timeout') {
       abandoned = true;

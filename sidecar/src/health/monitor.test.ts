@@ -513,6 +513,17 @@ test('ping nodes are spread over the interval: a long list never spawns its ping
   r.monitor.stop();
 });
 
+test('ping nodes that never answer hold at most 4 command slots, and count as silent', async () => {
+  const nodes = Array.from({ length: 16 }, (_, i) => `10.77.1.${i + 1}`);
+  let started = 0;
+  const run: RunCommand = () => (started++, new Promise<CommandResult>(() => {}));
+  const r = rig({ withContainer: false, ping: { nodes, intervalMs: 1600, rise: 1, fall: 1 }, run });
+  r.monitor.start();
+  await r.time.advance(1600 * 3);
+  assert.equal(started, 4);
+  r.monitor.stop();
+});
+
 test('reasons of every failing source are reported together', async () => {
   const p = fakePing(new Set());
   const r = rig({ ping: { nodes: ['10.77.0.1'], intervalMs: 1000, rise: 1, fall: 1 }, run: p.run });

@@ -147,8 +147,10 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
   let inspecting = false;
   let inspectAgain = false;
   let httpBusy = false;
-  /** The next ping node, the round it belongs to, and each unfinished round's tally. */
-  const pings = { next: 0, round: 0, rounds: new Map<number, { done: number; answered: boolean }>() };
+  /** The next ping node, the round it belongs to, each unfinished round's tally, and the nodes being pinged. */
+  const pings = { next: 0, round: 0, rounds: new Map<number, { done: number; answered: boolean }>(), out: new Set<string>() };
+  /** Pings at once at most: ping nodes that do not answer must not fill the command slots `ip` needs. */
+  const MAX_PINGS_OUT = 4;
 
   function record(name: HealthSource, sample: Sample | { ok: false; reasons: readonly string[] }): void {
     const s = sources.get(name)!;
@@ -241,12 +243,13 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
     void probe()
       .then((result) => {
         if (result === null || !running || epoch !== roleEpoch) return;
-        deps.onSample?.('container', result.ok);
         if (result.ok) {
           own.failures = 0;
           record('container', { ok: true, reason: '' });
         } else if (!starting && ++own.failures >= spec.retries) {
           record('container', { ok: false, reasons: [`container ${c.name ?? containerCheck!.spec.policy.name} unhealthy (its HEALTHCHECK, run by heartbeat-sidecar, failed ${own.failures} times)${result.output ? `: ${result.output}` : ''}`] });
+        } else {
+          deps.onSample?.('container', false);
         }
       })
       .catch((err: unknown) => log.warn({ err }, 'cannot run the container HEALTHCHECK'))
@@ -326,7 +329,12 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
     const node = ping.nodes[pings.next]!;
     pings.next = (pings.next + 1) % ping.nodes.length;
     if (pings.next === 0) pings.round++;
-    const answered = await pingOnce(node, deps.run!);
+    // A node still being pinged from its last round, or too many out: this round counts it as silent.
+    let answered = false;
+    if (!pings.out.has(node) && pings.out.size < MAX_PINGS_OUT) {
+      pings.out.add(node);
+      answered = await pingOnce(node, deps.run!).finally(() => pings.out.delete(node));
+    }
     const tally = pings.rounds.get(round) ?? { done: 0, answered: false };
     tally.done++;
     tally.answered ||= answered;

@@ -496,7 +496,8 @@ export function createDockerContainerDriver(docker: DockerClient, policy: Contai
     try {
       const exec = await timed('exec', callTimeoutMs, c.exec({ Cmd: [...spec.command], AttachStdout: true, AttachStderr: true }));
       const stream = await timed('exec start', callTimeoutMs, exec.start({ hijack: true, stdin: false }));
-      const output = await timed('health probe', spec.timeoutMs, readAll(stream));
+      // A probe past its timeout leaves no socket behind (the command itself is the container's).
+      const output = await timed('health probe', spec.timeoutMs, readAll(stream)).finally(() => (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.());
       const { ExitCode } = await timed('exec inspect', callTimeoutMs, exec.inspect());
       return { ok: ExitCode === 0, output: output.trim().slice(0, 200) };
     } catch (err) {
