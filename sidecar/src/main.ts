@@ -316,6 +316,8 @@ async function runDaemon(source: Source): Promise<void> {
       metrics.socketOverrun.set(reason === null ? 0 : 1);
       if (dropped > 0 && dropLog.admit('drops').log) logger.warn({ event: 'socket-overrun', dropped }, `the kernel dropped ${dropped} datagrams on the heartbeat sockets (a flood?): peer silence does not count while it lasts, and nothing new is claimed`);
       gate.overrun(reason);
+      // per group, too: a node that holds one group must not take another it cannot hear
+      runtime.command({ type: 'overrun', active: reason !== null });
     },
   });
   const reload = async (trigger: string) => {

@@ -81,7 +81,7 @@ export interface Runtime {
   /** Planned-move shutdown: release, say goodbye, stop. Resolves when done or after `graceMs`. */
   stop(graceMs: number): Promise<void>;
   snapshot(): StatusSnapshot;
-  command(event: Extract<EngineEvent, { type: 'standby' | 'takeover' | 'maintenance' | 'health' }>): void;
+  command(event: Extract<EngineEvent, { type: 'standby' | 'takeover' | 'maintenance' | 'health' | 'overrun' }>): void;
   /**
    * Applies a new, valid config in place (or refuses it, running on as before, when it cannot be
    * applied; rejects only when the heartbeat socket is lost): timing, keys, failback and priorities at once without
@@ -656,9 +656,9 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     return describeStatus({ config, configHash, state, present, lastTransition, recentTransitions: [...recentTransitions], now: clock.now(), pathIds: transport.pathIds, containers: deps.containers?.() ?? [], reload: lastReload });
   }
 
-  function command(event: Extract<EngineEvent, { type: 'standby' | 'takeover' | 'maintenance' | 'health' }>): void {
+  function command(event: Extract<EngineEvent, { type: 'standby' | 'takeover' | 'maintenance' | 'health' | 'overrun' }>): void {
     if (event.type === 'health') metrics.healthy.set(event.healthy ? 1 : 0);
-    else log.info({ event: 'command', command: event.type, ...(event.type === 'maintenance' ? { enabled: event.enabled } : {}) }, `operator: ${event.type}`);
+    else if (event.type !== 'overrun') log.info({ event: 'command', command: event.type, ...(event.type === 'maintenance' ? { enabled: event.enabled } : {}) }, `operator: ${event.type}`);
     feed(event);
   }
 

@@ -410,3 +410,22 @@ test('two nodes that both think they win after a holder leaves: the claim window
   assert.deepEqual(reasons(sim, 'b', 'acquire'), [], 'b stood down before touching the interface');
   assert.ok(sim.node('b').log.some((x) => x.type === 'transition' && x.reason === 'contended:a'));
 });
+
+test('an overrun node keeps what it holds and claims nothing new, even for a peer it no longer hears', () => {
+  const groups = [group('web', 'cookbook'), group('db', 'cookbook2')];
+  const sim = new SimCluster(cluster({ groups }));
+  sim.advance(2000);
+  assert.deepEqual([sim.holders('web'), sim.holders('db')], [['cookbook'], ['cookbook2']]);
+  // a flood at cookbook: its socket drops cookbook2's heartbeats, and it knows it
+  sim.send('cookbook', { type: 'overrun', active: true });
+  sim.partition('cookbook2', 'cookbook', true);
+  sim.advance(3000);
+  assert.deepEqual(sim.holders('web'), ['cookbook'], 'what it held, it keeps');
+  assert.deepEqual(sim.holders('db'), ['cookbook2'], 'it did not take db from a peer it merely cannot hear');
+  // the flood ends and cookbook2 is truly gone: now the silence is evidence
+  sim.heal();
+  sim.send('cookbook', { type: 'overrun', active: false });
+  sim.crash('cookbook2');
+  sim.advance(3000);
+  assert.deepEqual(sim.holders('db'), ['cookbook']);
+});

@@ -70,6 +70,7 @@ export function createEngine(settings: EngineSettings): Engine {
       peers,
       groups,
       retiring: [],
+      overrun: false,
     };
   }
 
@@ -130,6 +131,9 @@ export function createEngine(settings: EngineSettings): Engine {
         break;
       case 'retire':
         s.state.retiring = [...event.groups];
+        break;
+      case 'overrun':
+        s.state.overrun = event.active;
         break;
       case 'shutdown':
         if (s.state.phase !== 'stopping') s.state.phase = 'stopping';
@@ -383,7 +387,7 @@ export function createEngine(settings: EngineSettings): Engine {
       if (contested !== g.contested) s.setGroup(group, { ...g, contested });
       return;
     }
-    if (mine.claim === 'none' && winner?.node === self && otherHolders.length === 0) {
+    if (mine.claim === 'none' && winner?.node === self && otherHolders.length === 0 && !state.overrun) {
       const reason = acquireReason(state, s.group(group)!.lastOtherHolder);
       setClaim(s, group, 'acquiring', reason, now);
       // Only a live peer can contend; with none (the usual two-node failover) waiting buys nothing.

@@ -63,6 +63,11 @@ export interface EngineState {
   readonly groups: Readonly<Record<string, GroupState>>;
   /** Groups a reload removes: released here and never claimed again, until the new config drops them. */
   readonly retiring: readonly string[];
+  /**
+   * The heartbeat sockets are overrun (a flood): peer silence is no evidence, so nothing new is
+   * claimed; what is held is kept.
+   */
+  readonly overrun: boolean;
 }
 
 export type EngineEvent =
@@ -75,6 +80,7 @@ export type EngineEvent =
   | { readonly type: 'takeover' }
   | { readonly type: 'maintenance'; readonly enabled: boolean }
   | { readonly type: 'retire'; readonly groups: readonly string[] }
+  | { readonly type: 'overrun'; readonly active: boolean }
   | { readonly type: 'shutdown' };
 
 export type Action =
