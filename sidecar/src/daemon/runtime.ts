@@ -407,6 +407,10 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
    * Also renews the lease of every held VIP, so a frozen or killed daemon's VIP lapses by itself.
    */
   async function reconcile(): Promise<void> {
+    // The engine sees the time first: after a freeze (SIGSTOP, a paused VM) this timer can fire
+    // before the tick that notices the stall, and a renew on the claims from before the freeze
+    // would put the VIP back beside the peer that took over meanwhile.
+    feed({ type: 'tick' });
     // Every held VIP's lease is renewed whatever else is under way: in the VIP queue, after the
     // VIP work already there, and never behind a container step (a slow `docker start` takes
     // longer than a 2 s lease).
