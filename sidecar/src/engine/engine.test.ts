@@ -122,6 +122,57 @@ for (const autoFailback of [true, false]) {
   });
 }
 
+/** Advances 1 ms at a time through a move of the group, returning the longest time nobody held it. */
+function longestNoHolder(sim: SimCluster, limitMs: number, done: () => boolean): number {
+  let since: number | null = null;
+  let longest = 0;
+  const start = sim.now;
+  while (!done()) {
+    if (sim.now - start > limitMs) assert.fail(`no move within ${limitMs} ms (claims ${JSON.stringify(sim.claims('vip'))})`);
+    sim.advance(1);
+    if (sim.holders('vip').length === 0) since ??= sim.now;
+    else if (since !== null) {
+      longest = Math.max(longest, sim.now - since);
+      since = null;
+    }
+  }
+  return longest;
+}
+
+test('failback by handshake: the returning node assigns as soon as the holder has let go, with no claim window', () => {
+  const applyMs = 5;
+  const sim = new SimCluster(cluster({}), { applyMs });
+  sim.advance(2000);
+  sim.crash('cookbook');
+  sim.advance(3000);
+  sim.restart('cookbook');
+  const watch = doubleHoldWatch('vip');
+  const gap = longestNoHolder(sim, 6000, () => sim.holders('vip').join() === 'cookbook');
+  sim.advance(1000, watch.check);
+  assert.equal(watch.samples, 0);
+  // The holder's release settles it: one datagram (1 ms) and the assign; the claim window alone is ≥ 20 ms.
+  assert.ok(gap <= applyMs + 2, `nobody held the group for ${gap} ms`);
+  assert.match(reasons(sim, 'cookbook', 'acquire').at(-1)!, /^handover:cookbook2$/);
+});
+
+test('failback with a third live candidate: the claim window still guards the assign', () => {
+  const nodes = [
+    { name: 'cookbook', priority: 0 },
+    { name: 'cookbook2', priority: 0 },
+    { name: 'cookbook3', priority: 0 },
+  ];
+  const sim = new SimCluster(cluster({ nodes }));
+  sim.advance(2000);
+  sim.crash('cookbook');
+  sim.advance(3000);
+  const holder = sim.holders('vip')[0]!;
+  sim.restart('cookbook');
+  const gap = longestNoHolder(sim, 6000, () => sim.holders('vip').join() === 'cookbook');
+  assert.notEqual(holder, 'cookbook');
+  // Another live node might think it wins too: the returning node advertises its claim first.
+  assert.ok(gap >= 20, `nobody held the group for ${gap} ms, less than the shortest claim window`);
+});
+
 test('graceful stop: the peer holds within a few ms, not deadtime, and never both', () => {
   const sim = new SimCluster(cluster({}));
   sim.advance(2000);

@@ -51,7 +51,7 @@ export function createEngine(settings: EngineSettings): Engine {
     const peers: Record<string, PeerState> = {};
     for (const node of peerNames) peers[node] = freshPeer(node);
     const groups: Record<string, GroupState> = {};
-    for (const g of settings.groups) groups[g.id] = { claim: 'none', since: now, lastOtherHolder: null, contested: false, applyAt: null };
+    for (const g of settings.groups) groups[g.id] = { claim: 'none', since: now, lastOtherHolder: null, contested: false, applyAt: null, releasedBy: null };
     return {
       phase: 'initdead',
       generation,
@@ -218,7 +218,13 @@ export function createEngine(settings: EngineSettings): Engine {
     if (message.takeoverEpoch > s.state.maxEpochSeen) s.state.maxEpochSeen = message.takeoverEpoch;
     for (const c of message.groups) {
       const g = s.group(c.group);
-      if (g !== undefined && claimsGroup(c.claim) && g.lastOtherHolder !== message.node) s.setGroup(c.group, { ...g, lastOtherHolder: message.node });
+      if (g === undefined) continue;
+      if (claimsGroup(c.claim)) {
+        if (g.lastOtherHolder !== message.node || g.releasedBy === message.node) s.setGroup(c.group, { ...g, lastOtherHolder: message.node, releasedBy: null });
+      } else if (!restarted && message.type !== 'leave') {
+        const was = before.view?.groups.find((b) => b.group === c.group)?.claim;
+        if (was === 'held' || was === 'releasing') s.setGroup(c.group, { ...g, releasedBy: message.node });
+      }
     }
   }
 
@@ -388,11 +394,16 @@ export function createEngine(settings: EngineSettings): Engine {
       return;
     }
     if (mine.claim === 'none' && winner?.node === self && otherHolders.length === 0 && !state.overrun) {
-      const reason = acquireReason(state, s.group(group)!.lastOtherHolder);
+      const { lastOtherHolder, releasedBy } = s.group(group)!;
+      const reason = acquireReason(state, lastOtherHolder);
       setClaim(s, group, 'acquiring', reason, now);
-      // Only a live peer can contend; with none (the usual two-node failover) waiting buys nothing.
-      const contenders = peerNames.some((n) => alive(state.peers[n]!));
-      if (contenders) s.setGroup(group, { ...s.group(group)!, applyAt: now + claimWindowMs(state) });
+      // Only a live peer can contend (even one our view says cannot hold: that view may be
+      // stale); with none (the usual two-node failover) waiting buys nothing. Nor when the one
+      // live peer has just released the group: it let go because it ranks us first (a failback,
+      // a takeover, a standby), so the handshake is already done.
+      const contenders = peerNames.filter((n) => alive(state.peers[n]!));
+      const settled = contenders.every((n) => n === releasedBy);
+      if (!settled) s.setGroup(group, { ...s.group(group)!, applyAt: now + claimWindowMs(state) });
       else s.actions.push({ type: 'acquire', group, reason });
       sendSoon(s);
     }
@@ -427,13 +438,16 @@ export function createEngine(settings: EngineSettings): Engine {
   function startRelease(s: Draft, group: string, reason: string, now: number): void {
     setClaim(s, group, 'releasing', reason, now);
     s.actions.push({ type: 'release', group, reason });
+    // The next holder must see this node releasing before it sees it hold nothing: that is
+    // what tells it the release was a handshake and lets it assign without a claim window.
+    sendSoon(s);
   }
 
   function setClaim(s: Draft, group: string, to: Claim, reason: string, now: number): void {
     const g = s.group(group)!;
     if (g.claim === to) return;
     s.actions.push({ type: 'transition', group, from: g.claim, to, reason });
-    s.setGroup(group, { ...g, claim: to, since: now, contested: to === 'held' ? g.contested : false, applyAt: null });
+    s.setGroup(group, { ...g, claim: to, since: now, contested: to === 'held' ? g.contested : false, applyAt: null, releasedBy: to === 'none' ? g.releasedBy : null });
   }
 
   /** Peers learn of a changed claim or flag with the next message, sent at the end of this step. */

@@ -40,6 +40,12 @@ export interface GroupState {
    * either touches the interface.
    */
   readonly applyAt: number | null;
+  /**
+   * The peer that held this group (or was releasing it) and now advertises none: it let go
+   * because it saw another node win. When it is the only peer that could contend, its release
+   * settles who holds, and the winner assigns at once rather than after a claim window.
+   */
+  readonly releasedBy: string | null;
 }
 
 export interface EngineState {
