@@ -81,6 +81,37 @@ export function flood(lab: Lab, opts: { src: string; dst: string; seconds: numbe
   return attack<FloodResult>(lab, 'flood.py', args, (opts.seconds + 15) * 1000);
 }
 
+/**
+ * Holds a process to `percent` of one CPU with a CPU cgroup of its own (cgroup v1's cpu
+ * controller or v2's cpu.max, whichever the machine mounts); returns the undo. It stands in for
+ * a host the flood keeps busy, or a flood faster than this machine's senders reach.
+ */
+export function limitCpu(pid: number, percent: number): () => void {
+  const v1 = '/sys/fs/cgroup/cpu';
+  const v1Mounted = fs.existsSync(path.join(v1, 'cpu.cfs_quota_us'));
+  const root = v1Mounted ? v1 : '/sys/fs/cgroup';
+  if (!v1Mounted && !fs.existsSync(path.join(root, 'cgroup.subtree_control'))) throw new Error('limitCpu: no CPU cgroup controller mounted');
+  const dir = path.join(root, `hbs-attack-${process.pid}-${pid}`);
+  fs.mkdirSync(dir);
+  const period = 100_000;
+  const quota = Math.round((period * percent) / 100);
+  if (v1Mounted) {
+    fs.writeFileSync(path.join(dir, 'cpu.cfs_period_us'), String(period));
+    fs.writeFileSync(path.join(dir, 'cpu.cfs_quota_us'), String(quota));
+  } else {
+    fs.writeFileSync(path.join(dir, 'cpu.max'), `${quota} ${period}`);
+  }
+  fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
+  return () => {
+    try {
+      fs.writeFileSync(path.join(root, 'cgroup.procs'), String(pid));
+    } catch {
+      // the process has exited: nothing left to move
+    }
+    fs.rmdirSync(dir);
+  };
+}
+
 /** CPU seconds used so far and resident memory of a process, from /proc. */
 export function procUsage(pid: number): { cpuSeconds: number; rssMb: number } | null {
   try {
