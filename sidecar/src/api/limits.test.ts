@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { StatusSnapshot } from '../daemon/status.js';
-import { FakeTime } from '../testing/fake-time.js';
+import { FakeTime } from '../../../test/support/fake-time.js';
 import { buildApi, type RefusalReason } from './server.js';
 import type { ApiLimits } from './limits.js';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SimCluster } from './cluster-sim.js';
+import { SimCluster } from '../../../test/support/cluster-sim.js';
 import { createEngine } from './engine.js';
 import type { EngineSettings } from './types.js';
 import type { GroupSpec } from '../config/types.js';

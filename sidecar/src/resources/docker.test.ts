@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import pino from 'pino';
-import { FakeTime, settle } from '../testing/fake-time.js';
+import { FakeTime, settle } from '../../../test/support/fake-time.js';
 import {
   createDockerContainerDriver,
   DockerError,
