@@ -14,7 +14,8 @@
  */
 import { SimCluster } from '../support/cluster-sim.js';
 import type { EngineSettings } from '../../sidecar/src/engine/types.js';
-import type { GroupSpec, Timing } from '../../sidecar/src/config/types.js';
+import type { Timing } from '../../sidecar/src/config/types.js';
+import type { GroupSpec } from '../../sidecar/src/domain/groups.js';
 
 export const SIM_TIMING: Timing = { keepaliveMs: 100, warntimeMs: 400, deadtimeMs: 800, initdeadMs: 3000 };
 const LEASE_MS = 2000;

@@ -11,10 +11,13 @@
 import { LIST_LIMITS } from './limits.js';
 import { SocketAddress, isIP, isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
-import { ACQUIRE_POLICIES, RELEASE_POLICIES } from '../resources/docker.js';
+import type { AuthMethod } from '../domain/auth.js';
+import { ACQUIRE_POLICIES, RELEASE_POLICIES } from '../domain/groups.js';
+import type { ContainerSpec, GroupSpec, Vip } from '../domain/groups.js';
+import type { PathSpec } from '../domain/peers.js';
 import { formatDuration, parseDurationMs } from './duration.js';
 import { quote } from './problem.js';
-import type { AuthMethod, Config, ContainerSpec, GroupSpec, HttpCheck, NodeSpec, PathSpec, Timing, Vip } from './types.js';
+import type { Config, HttpCheck, NodeSpec, Timing } from './types.js';
 
 /** One key's documentation. */
 export interface FieldDoc {

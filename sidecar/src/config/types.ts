@@ -1,19 +1,12 @@
-import type { AcquirePolicy, ReleasePolicy } from '../resources/docker.js';
+import type { AuthKey } from '../domain/auth.js';
+import type { GroupSpec } from '../domain/groups.js';
+import type { PathSpec } from '../domain/peers.js';
 
 /**
  * The one validated, frozen configuration every part of the daemon reads.
  * Both the Heartbeat files (ha.cf, authkeys, haresources) and the native YAML load into it.
  * Durations are milliseconds; names follow Heartbeat's directives.
  */
-
-export type AuthMethod = 'sha256' | 'sha1' | 'md5' | 'crc';
-
-export interface AuthKey {
-  readonly id: number;
-  readonly method: AuthMethod;
-  /** The secret's bytes exactly as written, never decoded as text (a binary secret is as good as any). */
-  readonly secret: Buffer;
-}
 
 export interface Auth {
   /** The key id this node signs with (`auth N` in authkeys). */
@@ -26,46 +19,6 @@ export interface NodeSpec {
   readonly name: string;
   /** Higher wins when no preferred node or holder decides the election. Heartbeat files: 0. */
   readonly priority: number;
-}
-
-/** One communication path. A peer is dead only when it is silent on every path. */
-export type PathSpec =
-  | { readonly kind: 'ucast'; readonly iface: string; readonly peers: readonly string[] }
-  | { readonly kind: 'mcast'; readonly iface: string; readonly group: string; readonly ttl: number; readonly loop: boolean }
-  | { readonly kind: 'bcast'; readonly iface: string };
-
-export interface Vip {
-  readonly address: string;
-  readonly prefixLength: number;
-  readonly iface: string;
-  /** IPv4 label such as `eth0:1`; null when none was given. */
-  readonly label: string | null;
-  readonly family: 4 | 6;
-}
-
-export interface GroupSpec {
-  /** Stable across nodes: the first VIP's address for haresources lines, the `name` in YAML. */
-  readonly id: string;
-  /** The node named at the start of the haresources line; null in YAML when none is preferred. */
-  readonly preferred: string | null;
-  readonly vips: readonly Vip[];
-  /**
-   * The protected container that moves with the group; null for none. The loader always sets it;
-   * it is optional only so that engine fixtures, which never look at it, need not spell it.
-   */
-  readonly container?: ContainerSpec | null;
-}
-
-/** A group's protected container and what acquire and release do to it (resources/docker.ts). */
-export interface ContainerSpec {
-  /** Container name, or Compose service name. */
-  readonly name: string;
-  /** Narrows a Compose service name to one project; null matches any. */
-  readonly project: string | null;
-  readonly onAcquire: AcquirePolicy;
-  readonly onRelease: ReleasePolicy;
-  /** Seconds Docker waits between SIGTERM and SIGKILL on stop and restart. */
-  readonly stopTimeoutSec: number;
 }
 
 /** An HTTP GET against the protected service (health/probes.ts HttpCheckSpec). */

@@ -1,9 +1,8 @@
-import type { Claim } from '../wire/types.js';
+import type { Claim } from '../domain/claims.js';
+import type { PeerLiveness } from '../domain/peers.js';
 
 /** Heartbeat's `cl_status rscstatus` words. */
 export type RscStatus = 'none' | 'local' | 'foreign' | 'all' | 'transition';
-
-export type PeerLiveness = 'unknown' | 'up' | 'late' | 'dead' | 'left';
 
 export type Role = 'initdead' | 'active' | 'standby' | 'stopping';
 

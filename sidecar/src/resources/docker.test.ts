@@ -4,20 +4,8 @@ import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import pino from 'pino';
 import { FakeTime, settle } from '../../../test/support/fake-time.js';
-import {
-  createDockerContainerDriver,
-  DockerError,
-  planAcquire,
-  planReconcile,
-  planRelease,
-  watchDockerEvents,
-  type ContainerHandle,
-  type ContainerPolicy,
-  type ContainerStatus,
-  type DockerClient,
-  type DockerWatchEvent,
-  type InspectInfo,
-} from './docker.js';
+import { createDockerContainerDriver, DockerError, planAcquire, planReconcile, planRelease, watchDockerEvents, type ContainerHandle, type ContainerStatus, type DockerClient, type DockerWatchEvent, type InspectInfo } from './docker.js';
+import type { ContainerPolicy } from '../domain/groups.js';
 
 const logger = pino({ level: 'silent' });
 

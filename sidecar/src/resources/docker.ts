@@ -15,23 +15,7 @@
  */
 import type { Logger } from 'pino';
 import { systemClock, systemTimers, type Timers } from '../clock.js';
-
-export type AcquirePolicy = 'unpause-or-start' | 'start' | 'unpause' | 'restart' | 'none';
-export type ReleasePolicy = 'pause' | 'stop' | 'none';
-
-export const ACQUIRE_POLICIES: readonly AcquirePolicy[] = ['unpause-or-start', 'start', 'unpause', 'restart', 'none'];
-export const RELEASE_POLICIES: readonly ReleasePolicy[] = ['pause', 'stop', 'none'];
-
-export interface ContainerPolicy {
-  /** Container name, or Compose service name when no container has this name. */
-  readonly name: string;
-  readonly onAcquire: AcquirePolicy;
-  readonly onRelease: ReleasePolicy;
-  /** Narrows a Compose service match to one project; null matches any project. */
-  readonly project?: string | null;
-  /** Seconds Docker waits after SIGTERM before SIGKILL on `stop` and `restart` (default 10). */
-  readonly stopTimeoutSec?: number;
-}
+import type { AcquirePolicy, ContainerPolicy, ReleasePolicy } from '../domain/groups.js';
 
 /** Defaults: a paused standby is the fastest to take over (unpause takes milliseconds). */
 export const DEFAULT_CONTAINER_POLICY = { onAcquire: 'unpause-or-start', onRelease: 'pause', stopTimeoutSec: 10 } as const;
