@@ -1,6 +1,6 @@
 /**
  * Time, injected: the daemon's parts read the clock and set timers only through these, so unit
- * tests drive them with a fake clock they advance (testing/fake-time.ts) instead of sleeping.
+ * tests drive them with a fake clock they advance (test/support/fake-time.ts) instead of sleeping.
  * A part that needs less takes `Pick<Clock, 'now'>` or `Pick<Timers, 'setTimeout' | 'clearTimeout'>`.
  * main.ts hands the system ones below to every part.
  */

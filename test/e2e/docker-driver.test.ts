@@ -76,11 +76,12 @@ test('races with Docker: its 304, 409 and 500 refusals, and a restart', async (t
   // What the driver meets when someone else got there first: Docker's own answers. 304 for
   // start; for pause and unpause 20.10 says 500 (newer engines 409), in words only.
   const conflict = (e: { statusCode?: number }): boolean => e.statusCode === 409 || e.statusCode === 500;
-  await assert.rejects(c.start(), (e: { statusCode?: number }) => e.statusCode === 304);
-  await c.pause();
-  await assert.rejects(c.pause(), conflict);
-  await c.unpause();
-  await assert.rejects(c.unpause(), conflict);
+  const within = () => ({ abortSignal: AbortSignal.timeout(10_000) });
+  await assert.rejects(c.start(within()), (e: { statusCode?: number }) => e.statusCode === 304);
+  await c.pause(within());
+  await assert.rejects(c.pause(within()), conflict);
+  await c.unpause(within());
+  await assert.rejects(c.unpause(within()), conflict);
   const driver = createDockerContainerDriver(client, { name: 'web', onAcquire: 'restart', onRelease: 'pause', stopTimeoutSec: 1 }, logger);
   const r = await driver.acquire();
   assert.deepEqual(r.steps, ['restart']);

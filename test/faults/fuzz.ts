@@ -26,7 +26,7 @@ import fc from 'fast-check';
 import type { ConfigProblem, LoadResult } from '../../sidecar/src/config/load.js';
 import { RULES } from '../../sidecar/src/config/problem.js';
 import { envBindings } from '../../sidecar/src/config/schema.js';
-import type { AuthKey, AuthMethod } from '../../sidecar/src/config/types.js';
+import type { AuthKey, AuthMethod } from '../../sidecar/src/domain/auth.js';
 import { decode, encode } from '../../sidecar/src/wire/codec.js';
 import { REJECT_REASONS } from '../../sidecar/src/wire/types.js';
 import { CONFIG_DIR, RING, WIRE_DIR, loadConfigEntry, readConfigEntries, readWireEntries, writeConfigEntry, writeWireEntry } from './corpus/entry.js';

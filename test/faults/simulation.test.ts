@@ -1,5 +1,5 @@
 /**
- * The seeded fault simulation (sidecar/src/engine/simulate.ts) over 10,000 seeds, split across
+ * The seeded fault simulation (test/faults/simulate.ts) over 10,000 seeds, split across
  * two processes for this 2-core machine, plus the seeds that found bugs. A seed's schedule
  * depends on the generator: when the generator changes, turn these into explicit scenarios in
  * sidecar/src/engine/engine.test.ts (as the first one, seed 62, was).
@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { simulate } from '../../sidecar/src/engine/simulate.js';
+import { simulate } from './simulate.js';
 
 const SEEDS = Number(process.env.HB_SIM_SEEDS ?? 10_000);
 const WORKERS = 2;
@@ -25,7 +25,7 @@ for (const [seed, bug] of Object.entries(REGRESSIONS)) {
 
 function runSeeds(from: number, count: number): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'sidecar/src/engine/simulate.ts', '--seeds', String(count), '--from', String(from)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/faults/simulate.ts', '--seeds', String(count), '--from', String(from)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.on('close', (code) => resolve({ code: code ?? 1, out }));

@@ -10,8 +10,9 @@ import { once } from 'node:events';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { StatusSnapshot } from '../daemon/status.js';
-import { FakeTime } from '../testing/fake-time.js';
-import { buildApi, type RefusalReason } from './server.js';
+import { FakeTime } from '../../../test/support/fake-time.js';
+import type { RefusalReason } from '../domain/refusals.js';
+import { buildApi } from './server.js';
 import type { ApiLimits } from './limits.js';
 
 function harness(limits: Partial<ApiLimits> = {}) {

@@ -10,6 +10,7 @@
  */
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import type { ConnectionRefusal } from '../domain/refusals.js';
 
 export type ApiLimits = { readonly [K in keyof typeof API_LIMITS]: number };
 
@@ -30,8 +31,6 @@ export const API_LIMITS = {
   /** Longest URL echoed into a log line or an error message. */
   loggedUrlChars: 200,
 } as const;
-
-export type ConnectionRefusal = 'connection-limit' | 'source-connection-limit';
 
 /**
  * Caps connections per source address; `onRefused` hears every connection closed for a cap,

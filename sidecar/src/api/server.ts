@@ -11,7 +11,8 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { StatusSnapshot, ReloadStatus } from '../daemon/status.js';
 import { ApiError } from './errors.js';
-import { API_LIMITS, limitConnections, loggedUrl, type ApiLimits, type ConnectionRefusal } from './limits.js';
+import type { RefusalReason } from '../domain/refusals.js';
+import { API_LIMITS, limitConnections, loggedUrl, type ApiLimits } from './limits.js';
 import { createLogThrottle } from '../logging/throttle.js';
 import { rscstatusSentence } from './rscstatus.js';
 import { STATUS_PAGE } from './status-page.js';
@@ -40,9 +41,6 @@ export interface ApiDeps {
   /** Tighter limits for tests; API_LIMITS by default. */
   readonly limits?: Partial<ApiLimits>;
 }
-
-/** Why a request or connection was refused: a bounded set, for metric labels and log windows. */
-export type RefusalReason = 'not-found' | 'unauthorized' | 'admin-disabled' | 'bad-request' | 'too-large' | 'timeout' | 'other' | ConnectionRefusal;
 
 /** Refused requests and connections are logged once per reason per window, with the count left out. */
 const REFUSAL_LOG_WINDOW_MS = 10_000;

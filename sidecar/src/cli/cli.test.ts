@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { PeerLiveness, RscStatus, StatusSnapshot } from '../daemon/status.js';
+import type { RscStatus, StatusSnapshot } from '../daemon/status.js';
+import type { PeerLiveness } from '../domain/peers.js';
 import { VERSION } from '../version.js';
 import { runCli, type CliDeps, type DaemonSource } from './index.js';
 

@@ -3,8 +3,7 @@
  * the CLI runs in scripts and `docker exec`, where a stack trace helps nobody.
  */
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
-import type { ReloadStatus, StatusSnapshot } from '../daemon/status.js';
+import { reloadStatusSchema, statusSnapshotSchema, type ReloadStatus, type StatusSnapshot } from '../daemon/status.js';
 import { CliError } from './errors.js';
 
 /** Heartbeat's cl_status gives up after 5 s (DEFAULT_TIMEOUT); a healthy daemon answers in ms. */
@@ -20,69 +19,6 @@ export interface ApiClient {
   /** The reload's outcome, applied or refused (a refusal is an answer, not an error). */
   reload(token: string): Promise<ReloadStatus>;
 }
-
-const claim = z.enum(['none', 'held', 'acquiring', 'releasing']);
-const liveness = z.enum(['unknown', 'up', 'late', 'dead', 'left']);
-
-/**
- * Checked so that version skew, or another service on the port, is a clear error rather than
- * a TypeError deep in the table code. Typed against StatusSnapshot, so the two cannot drift.
- */
-const RELOAD = z.object({
-  at: z.string(),
-  trigger: z.string(),
-  result: z.enum(['applied', 'refused']),
-  problems: z.array(z.string()),
-  applied: z.array(z.string()),
-  restart: z.array(z.string()),
-});
-
-const SNAPSHOT = z.object({
-  node: z.string(),
-  role: z.enum(['initdead', 'active', 'standby', 'stopping']),
-  rscstatus: z.enum(['none', 'local', 'foreign', 'all', 'transition']),
-  healthy: z.boolean(),
-  healthReasons: z.array(z.string()),
-  standby: z.boolean(),
-  maintenance: z.boolean(),
-  groups: z.array(
-    z.object({
-      id: z.string(),
-      preferred: z.string().nullable(),
-      holder: z.string().nullable(),
-      localClaim: claim,
-      vips: z.array(z.object({ address: z.string(), present: z.boolean() })),
-    }),
-  ),
-  peers: z.array(
-    z.object({
-      node: z.string(),
-      state: liveness,
-      lastHeardAgoMs: z.number().nullable(),
-      rttMs: z.number().nullable(),
-      generation: z.number().nullable(),
-      healthy: z.boolean().nullable(),
-      standby: z.boolean().nullable(),
-      maintenance: z.boolean().nullable(),
-      paths: z.array(z.object({ path: z.string(), state: liveness, lastHeardAgoMs: z.number().nullable() })),
-    }),
-  ),
-  lastTransition: z.object({ group: z.string(), from: claim, to: claim, reason: z.string(), at: z.string() }).nullable(),
-  containers: z.array(
-    z.object({
-      group: z.string(),
-      name: z.string(),
-      dockerUp: z.boolean().nullable(),
-      dockerError: z.string().nullable(),
-      state: z.string().nullable(),
-      health: z.string().nullable(),
-      healthWaiting: z.string().nullable(),
-    }),
-  ),
-  configHash: z.string(),
-  ready: z.boolean(),
-  reload: z.lazy(() => RELOAD).nullable(),
-});
 
 export function createApiClient(opts: { baseUrl: string; fetch: typeof fetch }): ApiClient {
   let base: URL;
@@ -135,22 +71,20 @@ export function createApiClient(opts: { baseUrl: string; fetch: typeof fetch }):
 
   return {
     async status() {
-      const parsed = SNAPSHOT.safeParse(await request('GET', '/status'));
+      const parsed = statusSnapshotSchema.safeParse(await request('GET', '/status'));
       if (!parsed.success) {
         const first = parsed.error.issues[0];
         throw new CliError('HB_CLI_API_BAD_RESPONSE', `the answer from ${where} is not a heartbeat-sidecar status (${first?.path.join('.') || 'body'}: ${first?.message}); is the CLI the same version as the daemon?`);
       }
-      const snapshot: StatusSnapshot = parsed.data;
-      return snapshot;
+      return parsed.data;
     },
     standby: (token) => admin('/v1/standby', token),
     takeover: (token) => admin('/v1/takeover', token),
     maintenance: (token, enabled) => admin('/v1/maintenance', token, { enabled }),
     async reload(token) {
-      const parsed = RELOAD.safeParse(await request('POST', '/v1/reload', { token, answers: [422], timeoutMs: RELOAD_TIMEOUT_MS }));
+      const parsed = reloadStatusSchema.safeParse(await request('POST', '/v1/reload', { token, answers: [422], timeoutMs: RELOAD_TIMEOUT_MS }));
       if (!parsed.success) throw new CliError('HB_CLI_API_BAD_RESPONSE', `the answer from ${where} is not a reload outcome; is the CLI the same version as the daemon?`);
-      const outcome: ReloadStatus = parsed.data;
-      return outcome;
+      return parsed.data;
     },
   };
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { formatProblems } from './format.js';
 import { loadConfig } from './load.js';
 import type { ConfigProblem, LoadResult } from './load.js';
-import { scratch } from './scratch.js';
+import { scratch } from '../../../test/support/scratch.js';
 import type { Config } from './types.js';
 
 const RECIPE_DIR = fileURLToPath(new URL('../../../examples/heartbeat-recipe/', import.meta.url));

@@ -19,7 +19,8 @@ import { configSchema, describeConfig, envBindings, knownKeys, partsOf, show } f
 import type { DraftKey, Parts } from './schema.js';
 import { pathKey, readSourceBytes } from './source.js';
 import type { SourceDocument } from './source.js';
-import type { AuthKey, Config } from './types.js';
+import type { Config } from './types.js';
+import type { AuthKey } from '../domain/auth.js';
 
 export type { ConfigProblem } from './problem.js';
 

@@ -4,7 +4,7 @@ import { after, describe, test } from 'node:test';
 import { formatProblems } from './format.js';
 import { loadConfig } from './load.js';
 import type { ConfigProblem, LoadResult } from './load.js';
-import { scratch } from './scratch.js';
+import { scratch } from '../../../test/support/scratch.js';
 import type { Config } from './types.js';
 
 const files = await scratch();

@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
 import { loadConfig } from './load.js';
 import type { LoadResult } from './load.js';
 import { describeConfig, envBindings } from './schema.js';
-import { scratch } from './scratch.js';
+import { scratch } from '../../../test/support/scratch.js';
 
 const files = await scratch();
 after(() => files.remove());

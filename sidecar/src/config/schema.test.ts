@@ -5,7 +5,7 @@ import { formatDuration, parseDurationMs } from './duration.js';
 import { formatProblems } from './format.js';
 import { configHash, loadConfig } from './load.js';
 import { describeConfig, envBindings } from './schema.js';
-import { scratch } from './scratch.js';
+import { scratch } from '../../../test/support/scratch.js';
 import type { Config } from './types.js';
 
 const files = await scratch();

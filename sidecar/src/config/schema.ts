@@ -11,10 +11,13 @@
 import { LIST_LIMITS } from './limits.js';
 import { SocketAddress, isIP, isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
-import { ACQUIRE_POLICIES, RELEASE_POLICIES } from '../resources/docker.js';
+import { AUTH_METHODS } from '../domain/auth.js';
+import type { Frozen } from '../domain/frozen.js';
+import { ACQUIRE_POLICIES, RELEASE_POLICIES } from '../domain/groups.js';
+import type { ContainerSpec, GroupSpec, Vip } from '../domain/groups.js';
+import type { PathSpec } from '../domain/peers.js';
 import { formatDuration, parseDurationMs } from './duration.js';
 import { quote } from './problem.js';
-import type { AuthMethod, Config, ContainerSpec, GroupSpec, HttpCheck, NodeSpec, PathSpec, Timing, Vip } from './types.js';
 
 /** One key's documentation. */
 export interface FieldDoc {
@@ -25,11 +28,14 @@ export interface FieldDoc {
   readonly default?: string;
 }
 
-/** A key that has no secret yet: YAML may name a `secret_file` that the loader reads. */
-export type DraftKey = { readonly id: number; readonly method: AuthMethod } & ({ readonly secret: string; readonly secretFile: null } | { readonly secret: null; readonly secretFile: string });
+/**
+ * The schema's output: the Config less what only the loader knows (where it came from, and the
+ * secrets of keys that name a file). config/types.ts derives the Config from it.
+ */
+export type Draft = Frozen<z.output<typeof configSchema>>;
 
-/** The schema's output: the Config less what only the loader knows (source, secret files). */
-export type Draft = Omit<Config, 'source' | 'auth'> & { readonly auth: { readonly sendKeyId: number; readonly keys: readonly DraftKey[] } };
+/** A key that has no secret yet: YAML may name a `secret_file` that the loader reads. */
+export type DraftKey = Draft['auth']['keys'][number];
 
 const docs = z.registry<FieldDoc>();
 function documented<T extends z.ZodType>(schema: T, doc: FieldDoc): T {
@@ -188,8 +194,7 @@ function vipOf(input: unknown): Vip | Rejected | undefined {
 }
 const vip = leaf(VIP_TEXT, vipOf);
 
-const AUTH_METHODS = ['sha256', 'sha1', 'md5', 'crc'] as const satisfies readonly AuthMethod[];
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const satisfies readonly Config['log']['level'][];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 
 /**
  * A node is usually written as its name, and as {name, priority} to give it a priority. A name
@@ -210,6 +215,7 @@ const nodeEntry = z.preprocess(
   },
   z.strictObject({
     name: nodeName,
+    /** Higher wins when no preferred node or holder decides the election. Heartbeat files: 0. */
     priority: integer(0, 65535).prefault(0),
   }),
 );
@@ -278,7 +284,7 @@ const httpCheck = z
     rise: documented(integer(1, 100).prefault(2), { description: 'Good HTTP checks in a row that make the node healthy again.' }),
     fall: documented(integer(1, 100).prefault(3), { description: 'Failed HTTP checks in a row that make the node unhealthy.' }),
   })
-  .transform((h): HttpCheck => ({ url: h.url, intervalMs: h.interval, timeoutMs: h.timeout, rise: h.rise, fall: h.fall }));
+  .transform((h) => ({ url: h.url, intervalMs: h.interval, timeoutMs: h.timeout, rise: h.rise, fall: h.fall }));
 
 const keyEntry = z
   .strictObject({
@@ -288,7 +294,7 @@ const keyEntry = z
     secret: leaf('a non-empty secret string', (v) => nonEmpty(v) ?? reject('is not a non-empty string (the value is not shown: it is a secret)', 'quote it if it looks like a number: secret: "..."')).optional(),
     secret_file: text.optional(),
   })
-  .transform((k, ctx): DraftKey => {
+  .transform((k, ctx) => {
     const fail = (message: string, fix: string) => {
       ctx.addIssue({ code: 'custom', message, params: { fix }, input: k });
       return z.NEVER;
@@ -347,26 +353,47 @@ const configFields = z
       .prefault({}),
   });
 
-export const configSchema = configFields.transform(
-  (c): Draft => ({
-    node: c.node,
-    nodes: c.nodes,
-    port: c.udpport,
-    paths: c.paths,
-    timing: { keepaliveMs: c.keepalive, warntimeMs: c.warntime, deadtimeMs: c.deadtime, initdeadMs: c.initdead },
-    autoFailback: c.auto_failback,
-    groups: c.groups,
-    auth: { sendKeyId: c.auth.send_key, keys: c.auth.keys },
-    pingNodes: c.ping_nodes,
-    api: { host: c.api.host, port: c.api.port, tokenFile: c.api.token_file },
-    vipLeaseSec: c.vip_lease ?? defaultVipLeaseSec(c.deadtime),
-    reconcileMs: c.reconcile,
-    garp: { burst: c.garp.burst, repeatAfterMs: c.garp.repeat_after, refreshMs: c.garp.refresh },
-    notifyCommand: c.notify,
-    health: { http: c.health.http ?? null },
-    log: c.log,
-  }),
-);
+/**
+ * The document, in the names and units the daemon reads: durations in milliseconds, names after
+ * Heartbeat's directives. The Config's type is this output (config/types.ts).
+ */
+export const configSchema = configFields.transform((c) => ({
+  /** This node's name: HB_NODE, else the YAML `node`, else the host name. Must be one of `nodes`. */
+  node: c.node,
+  nodes: c.nodes,
+  /** UDP port of every path (`udpport`). */
+  port: c.udpport,
+  paths: c.paths,
+  timing: { keepaliveMs: c.keepalive, warntimeMs: c.warntime, deadtimeMs: c.deadtime, initdeadMs: c.initdead },
+  autoFailback: c.auto_failback,
+  groups: c.groups,
+  auth: {
+    /** The key id this node signs with (`auth N` in authkeys). */
+    sendKeyId: c.auth.send_key,
+    /** Every key this node accepts; includes the send key. Several allow rotation. */
+    keys: c.auth.keys,
+  },
+  /** Addresses that prove outside reachability; a node that reaches none is ineligible. */
+  pingNodes: c.ping_nodes,
+  api: { host: c.api.host, port: c.api.port, tokenFile: c.api.token_file },
+  /** Kernel lifetime given to a VIP, renewed while held, so a crashed holder's VIP vanishes by itself. */
+  vipLeaseSec: c.vip_lease ?? defaultVipLeaseSec(c.deadtime),
+  /** How often actual state (VIPs on interfaces) is compared with desired, and leases renewed. */
+  reconcileMs: c.reconcile,
+  garp: {
+    /** Announcements sent at once on acquire. */
+    burst: c.garp.burst,
+    /** Two more bursts after acquire, this far apart, for caches that missed the first; 0 for none. */
+    repeatAfterMs: c.garp.repeat_after,
+    /** Periodic re-announce while holding; 0 turns it off. */
+    refreshMs: c.garp.refresh,
+  },
+  /** Run on every transition with from, to and reason as arguments; null for none. */
+  notifyCommand: c.notify,
+  /** Local health checks besides the protected container's own. */
+  health: { http: c.health.http ?? null },
+  log: c.log,
+}));
 
 /** The VIP lease when none is set: deadtime rounded up to whole seconds, at least 2 s. */
 function defaultVipLeaseSec(deadtimeMs: number): number {
@@ -381,7 +408,7 @@ function defaultVipLeaseSec(deadtimeMs: number): number {
  */
 export interface Parts {
   readonly node: string | undefined;
-  readonly nodes: readonly (NodeSpec | undefined)[] | undefined;
+  readonly nodes: readonly (Draft['nodes'][number] | undefined)[] | undefined;
   readonly paths: readonly (PathSpec | undefined)[] | undefined;
   readonly groups: readonly (GroupSpec | undefined)[] | undefined;
   readonly sendKeyId: number | undefined;
@@ -392,7 +419,7 @@ export interface Parts {
    */
   readonly secretFiles: readonly (string | undefined)[];
   readonly tokenFile: string | undefined;
-  readonly timing: { readonly [K in keyof Timing]: number | undefined };
+  readonly timing: { readonly [K in keyof Draft['timing']]: number | undefined };
   readonly vipLeaseSec: number | undefined;
   readonly reconcileMs: number | undefined;
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
-import type { ContainerSpec, GroupSpec } from '../config/types.js';
+import type { ContainerSpec, GroupSpec } from '../domain/groups.js';
 import { MISSING, type ApplyResult, type ContainerDriver, type ContainerStatus } from '../resources/docker.js';
 import { createContainerResources } from './containers.js';
 

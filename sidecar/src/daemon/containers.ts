@@ -12,7 +12,7 @@
  * take the group back.
  */
 import type { Logger } from 'pino';
-import type { ContainerSpec, GroupSpec } from '../config/types.js';
+import type { ContainerSpec, GroupSpec } from '../domain/groups.js';
 import type { NodeRole } from '../health/container.js';
 import type { ApplyResult, ContainerDriver } from '../resources/docker.js';
 import type { GroupResources } from './runtime.js';

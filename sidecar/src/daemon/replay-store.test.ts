@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeTime } from '../testing/fake-time.js';
+import { FakeTime } from '../../../test/support/fake-time.js';
 import { openReplayStore } from './replay-store.js';
 
 const root = await mkdtemp(join(tmpdir(), 'hb-replay-'));

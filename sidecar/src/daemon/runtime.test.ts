@@ -7,11 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import type { Config, Vip } from '../config/types.js';
+import type { Config } from '../config/types.js';
+import type { Vip } from '../domain/groups.js';
 import { createMetrics } from '../metrics/index.js';
 import type { Announcer } from '../resources/announce.js';
 import type { PresentAddress, VipDriver } from '../resources/ipaddr.js';
-import { FakeTime } from '../testing/fake-time.js';
+import { FakeTime } from '../../../test/support/fake-time.js';
 import { createRuntime, type DatagramTransport, type GroupResources, type Runtime } from './runtime.js';
 
 const VIP: Vip = { address: '10.77.0.100', prefixLength: 24, iface: 'eth0', label: 'eth0:1', family: 4 };

@@ -8,7 +8,10 @@
  */
 import type { Logger } from 'pino';
 import type { Clock, Timers } from '../clock.js';
-import type { AuthKey, Config, GroupSpec } from '../config/types.js';
+import type { Config } from '../config/types.js';
+import type { AuthKey } from '../domain/auth.js';
+import type { Claim } from '../domain/claims.js';
+import type { GroupSpec } from '../domain/groups.js';
 import { createEngine, nextClaimDeadline } from '../engine/engine.js';
 import type { Action, EngineEvent, EngineState } from '../engine/types.js';
 import { initGroupSeries, initPeerSeries, setConfigInfo, type Metrics } from '../metrics/index.js';
@@ -17,7 +20,7 @@ import type { PresentAddress, VipDriver } from '../resources/ipaddr.js';
 import type { Notifier } from '../resources/notify.js';
 import { decode, encode } from '../wire/codec.js';
 import { ReplayGuard } from '../wire/replay.js';
-import type { Claim, Message, RejectReason } from '../wire/types.js';
+import type { Message, RejectReason } from '../wire/types.js';
 import { describeStatus } from './describe.js';
 import type { ContainerStatus, ReloadStatus, StatusSnapshot, TransitionRecord } from './status.js';
 

@@ -1,99 +1,123 @@
-import type { Claim } from '../wire/types.js';
+/**
+ * What `/status` answers, as one zod schema: the daemon's types below are its output, and the CLI
+ * (cli/client.ts) checks every answer against it, so that version skew, or another service on the
+ * port, is a clear error rather than a TypeError deep in the table code. One definition: the
+ * daemon and the CLI cannot drift apart.
+ *
+ * Objects are not strict: a newer daemon may add fields an older CLI ignores.
+ */
+import { z } from 'zod';
+import { CLAIMS } from '../domain/claims.js';
+import type { Frozen } from '../domain/frozen.js';
+import { PEER_LIVENESS } from '../domain/peers.js';
+
+const claim = z.enum(CLAIMS);
+const liveness = z.enum(PEER_LIVENESS);
 
 /** Heartbeat's `cl_status rscstatus` words. */
-export type RscStatus = 'none' | 'local' | 'foreign' | 'all' | 'transition';
+const rscStatus = z.enum(['none', 'local', 'foreign', 'all', 'transition']);
+export type RscStatus = z.output<typeof rscStatus>;
 
-export type PeerLiveness = 'unknown' | 'up' | 'late' | 'dead' | 'left';
+const role = z.enum(['initdead', 'active', 'standby', 'stopping']);
+export type Role = z.output<typeof role>;
 
-export type Role = 'initdead' | 'active' | 'standby' | 'stopping';
+const pathStatus = z.object({
+  path: z.string(),
+  state: liveness,
+  lastHeardAgoMs: z.number().nullable(),
+});
+export type PathStatus = Frozen<z.output<typeof pathStatus>>;
 
-export interface PathStatus {
-  readonly path: string;
-  readonly state: PeerLiveness;
-  readonly lastHeardAgoMs: number | null;
-}
+const peerStatus = z.object({
+  node: z.string(),
+  state: liveness,
+  lastHeardAgoMs: z.number().nullable(),
+  rttMs: z.number().nullable(),
+  generation: z.number().nullable(),
+  healthy: z.boolean().nullable(),
+  standby: z.boolean().nullable(),
+  maintenance: z.boolean().nullable(),
+  paths: z.array(pathStatus),
+});
+export type PeerStatus = Frozen<z.output<typeof peerStatus>>;
 
-export interface PeerStatus {
-  readonly node: string;
-  readonly state: PeerLiveness;
-  readonly lastHeardAgoMs: number | null;
-  readonly rttMs: number | null;
-  readonly generation: number | null;
-  readonly healthy: boolean | null;
-  readonly standby: boolean | null;
-  readonly maintenance: boolean | null;
-  readonly paths: readonly PathStatus[];
-}
-
-export interface GroupStatus {
-  readonly id: string;
-  readonly preferred: string | null;
+const groupStatus = z.object({
+  id: z.string(),
+  preferred: z.string().nullable(),
   /** The node that holds it as far as this node can tell; null when nobody does. */
-  readonly holder: string | null;
-  readonly localClaim: Claim;
-  readonly vips: readonly { readonly address: string; readonly present: boolean }[];
-}
+  holder: z.string().nullable(),
+  localClaim: claim,
+  vips: z.array(z.object({ address: z.string(), present: z.boolean() })),
+});
+export type GroupStatus = Frozen<z.output<typeof groupStatus>>;
 
-export interface TransitionRecord {
-  readonly group: string;
-  readonly from: Claim;
-  readonly to: Claim;
-  readonly reason: string;
+const transitionRecord = z.object({
+  group: z.string(),
+  from: claim,
+  to: claim,
+  reason: z.string(),
   /** Wall-clock time, ISO 8601. */
-  readonly at: string;
-}
+  at: z.string(),
+});
+export type TransitionRecord = Frozen<z.output<typeof transitionRecord>>;
 
 /** A protected container as this node's Docker last reported it. */
-export interface ContainerStatus {
-  readonly group: string;
+const containerStatus = z.object({
+  group: z.string(),
   /** The container or Compose service name from the config. */
-  readonly name: string;
+  name: z.string(),
   /** Whether this host's Docker answers; null before it was first asked. */
-  readonly dockerUp: boolean | null;
-  readonly dockerError: string | null;
+  dockerUp: z.boolean().nullable(),
+  dockerError: z.string().nullable(),
   /** Docker's last word on the container (running, paused, exited, missing...); null before the first. */
-  readonly state: string | null;
+  state: z.string().nullable(),
   /** Its HEALTHCHECK verdict (healthy, unhealthy, starting, none); null before the first inspect. */
-  readonly health: string | null;
+  health: z.string().nullable(),
   /**
    * Why the last look at it was no evidence of the node's health (paused on a standby, a verdict
    * from before its last pause); null when it was. The node's verdict then stands as it was.
    */
-  readonly healthWaiting: string | null;
-}
+  healthWaiting: z.string().nullable(),
+});
+export type ContainerStatus = Frozen<z.output<typeof containerStatus>>;
 
-/** The last configuration reload, as `/status` shows it. */
-export interface ReloadStatus {
-  readonly at: string;
+/** The last configuration reload, as `/status` shows it and `POST /v1/reload` answers. */
+export const reloadStatusSchema = z.object({
+  at: z.string(),
   /** SIGHUP, or api for `heartbeat-sidecar reload`. */
-  readonly trigger: string;
-  readonly result: 'applied' | 'refused';
+  trigger: z.string(),
+  result: z.enum(['applied', 'refused']),
   /** Each problem as file:line and message, when refused. */
-  readonly problems: readonly string[];
+  problems: z.array(z.string()),
   /** What changed in place. */
-  readonly applied: readonly string[];
+  applied: z.array(z.string()),
   /** What changed but takes effect only at the next restart. */
-  readonly restart: readonly string[];
-}
+  restart: z.array(z.string()),
+});
+export type ReloadStatus = Frozen<z.output<typeof reloadStatusSchema>>;
 
 /** Everything `/status`, `cl_status` and `heartbeat-sidecar status` show, read at one moment. */
-export interface StatusSnapshot {
-  readonly node: string;
-  readonly role: Role;
-  readonly rscstatus: RscStatus;
-  readonly healthy: boolean;
-  readonly healthReasons: readonly string[];
-  readonly standby: boolean;
-  readonly maintenance: boolean;
-  readonly groups: readonly GroupStatus[];
-  readonly peers: readonly PeerStatus[];
-  readonly lastTransition: TransitionRecord | null;
-  /** The last transitions of every group, oldest first (at most RECENT_TRANSITIONS), for the status page's timeline. */
-  readonly recentTransitions?: readonly TransitionRecord[];
+export const statusSnapshotSchema = z.object({
+  node: z.string(),
+  role,
+  rscstatus: rscStatus,
+  healthy: z.boolean(),
+  healthReasons: z.array(z.string()),
+  standby: z.boolean(),
+  maintenance: z.boolean(),
+  groups: z.array(groupStatus),
+  peers: z.array(peerStatus),
+  lastTransition: transitionRecord.nullable(),
+  /**
+   * The last transitions of every group, oldest first (at most RECENT_TRANSITIONS), for the status
+   * page's timeline. The daemon always sends it; optional so that fixtures need not spell it.
+   */
+  recentTransitions: z.array(transitionRecord).optional(),
   /** One entry per group that protects a container; empty when none does. */
-  readonly containers: readonly ContainerStatus[];
-  readonly configHash: string;
-  readonly ready: boolean;
+  containers: z.array(containerStatus),
+  configHash: z.string(),
+  ready: z.boolean(),
   /** The last reload since start; null when there was none. */
-  readonly reload: ReloadStatus | null;
-}
+  reload: reloadStatusSchema.nullable(),
+});
+export type StatusSnapshot = Frozen<z.output<typeof statusSnapshotSchema>>;

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SimCluster } from './cluster-sim.js';
+import { SimCluster } from '../../../test/support/cluster-sim.js';
 import { createEngine } from './engine.js';
 import type { EngineSettings } from './types.js';
-import type { GroupSpec } from '../config/types.js';
+import type { GroupSpec } from '../domain/groups.js';
 
 const TIMING = { keepaliveMs: 100, warntimeMs: 400, deadtimeMs: 800, initdeadMs: 3000 };
 

@@ -8,8 +8,9 @@
  * coordinator. The holder lets go first and says so; the winner acquires only once nobody else
  * claims the group. That ordering is what keeps a planned move free of double holders.
  */
-import type { PeerLiveness } from '../daemon/status.js';
-import type { Claim, Message, MessageType } from '../wire/types.js';
+import type { Claim } from '../domain/claims.js';
+import type { PeerLiveness } from '../domain/peers.js';
+import type { Message, MessageType } from '../wire/types.js';
 import type { Action, EngineEvent, EngineSettings, EngineState, GroupState, PeerState, StepResult } from './types.js';
 
 const LIVENESS_ORDER: Record<PeerLiveness, number> = { up: 4, late: 3, dead: 2, left: 1, unknown: 0 };

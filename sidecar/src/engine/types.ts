@@ -1,6 +1,7 @@
 import type { Config } from '../config/types.js';
-import type { PeerLiveness } from '../daemon/status.js';
-import type { Claim, Message, MessageType } from '../wire/types.js';
+import type { Claim } from '../domain/claims.js';
+import type { PeerLiveness } from '../domain/peers.js';
+import type { Message, MessageType } from '../wire/types.js';
 
 /** What the engine needs from the config; a subset so simulations can build it directly. */
 export type EngineSettings = Pick<Config, 'node' | 'nodes' | 'groups' | 'timing' | 'autoFailback'>;

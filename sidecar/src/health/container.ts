@@ -10,7 +10,8 @@
  * a node that was found unfit stays unfit until its container has been seen running and healthy
  * again, and a node never found unfit stays fit. That memory is what stops a pair from flapping.
  */
-import type { ContainerPolicy, ContainerState } from '../resources/docker.js';
+import type { ContainerState } from '../resources/docker.js';
+import type { ContainerPolicy } from '../domain/groups.js';
 
 /** `transition`: an acquire or release is being applied; the container is between states. */
 export type NodeRole = 'holder' | 'standby' | 'transition';

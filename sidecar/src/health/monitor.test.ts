@@ -4,7 +4,7 @@ import pino from 'pino';
 import type { CommandResult, RunCommand } from '../resources/command.js';
 import { DockerError, MISSING, type ContainerState, type ContainerStatus } from '../resources/docker.js';
 import { HealthFreshness, judgeContainer } from './container.js';
-import { FakeTime, settle } from '../testing/fake-time.js';
+import { FakeTime, settle } from '../../../test/support/fake-time.js';
 import { Hysteresis } from './hysteresis.js';
 import { createHealthMonitor, type HealthMonitorDeps } from './monitor.js';
 import { httpSample, type FetchLike } from './probes.js';

@@ -25,7 +25,8 @@
 import type { Logger } from 'pino';
 import type { Clock, Timers } from '../clock.js';
 import type { RunCommand } from '../resources/command.js';
-import { isDockerUnavailable, type ContainerPolicy, type ContainerState, type DockerWatchEvent, type ProbeResult } from '../resources/docker.js';
+import { isDockerUnavailable, type ContainerState, type DockerWatchEvent, type ProbeResult } from '../resources/docker.js';
+import type { ContainerPolicy } from '../domain/groups.js';
 import { HealthFreshness, judgeContainer, type NodeRole } from './container.js';
 import { Hysteresis, type Verdict } from './hysteresis.js';
 import { httpGet, httpSample, pingOnce, pingRoundSample, type FetchLike, type HttpCheckSpec, type PingSpec, type Sample } from './probes.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeTime } from '../testing/fake-time.js';
+import { FakeTime } from '../../../test/support/fake-time.js';
 import { createLogThrottle } from './throttle.js';
 
 test('one line per key per window; the next line says how many were left out', async () => {

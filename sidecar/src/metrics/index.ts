@@ -6,10 +6,11 @@
  * `_total` on counters, and help texts that say what a value means, not how it is computed.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { RefusalReason } from '../api/server.js';
+import type { Claim } from '../domain/claims.js';
+import { REFUSAL_REASONS } from '../domain/refusals.js';
 import type { HealthSource } from '../health/monitor.js';
 import type { ContainerStep } from '../resources/docker.js';
-import { REJECT_REASONS, type Claim } from '../wire/types.js';
+import { REJECT_REASONS } from '../wire/types.js';
 
 /** Round trips on a LAN or between racks: 100 µs to 1 s. */
 const RTT_BUCKETS_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
@@ -227,7 +228,7 @@ export function createMetrics(registry: Registry, build: BuildInfo) {
   for (const reason of REJECT_REASONS) metrics.datagramsRejected.inc({ reason }, 0);
   for (const operation of IP_OPERATIONS) metrics.ipCommandFailures.inc({ operation }, 0);
   for (const result of ['applied', 'refused']) metrics.configReloads.inc({ result }, 0);
-  for (const reason of API_REFUSALS) metrics.apiRefused.inc({ reason }, 0);
+  for (const reason of REFUSAL_REASONS) metrics.apiRefused.inc({ reason }, 0);
   for (const component of ['api', 'transport']) metrics.logLinesSuppressed.inc({ component }, 0);
   for (const program of ['ip', 'arping', 'ping']) metrics.commandsNotRun.inc({ program }, 0);
   // The engine starts healthy and only a failing check lowers it; 0 here would read as "unhealthy".
@@ -257,11 +258,6 @@ export function setConfigInfo(metrics: Metrics, hash: string): void {
 }
 
 const IP_OPERATIONS = ['assign', 'remove', 'renew', 'list'] as const;
-
-const API_REFUSALS = ['not-found', 'unauthorized', 'admin-disabled', 'bad-request', 'too-large', 'timeout', 'other', 'connection-limit', 'source-connection-limit'] as const satisfies readonly RefusalReason[];
-// Fails to compile when api/server.ts gains a refusal reason this list lacks.
-const API_REFUSALS_COMPLETE: Exclude<RefusalReason, (typeof API_REFUSALS)[number]> extends never ? true : never = true;
-void API_REFUSALS_COMPLETE;
 
 const ACQUIRE_REASONS = ['elected', 'peer-left', 'peer-dead', 'handover'] as const;
 const RELEASE_REASONS = ['shutdown', 'maintenance', 'unhealthy', 'unheard-by', 'split-brain', 'standby', 'takeover', 'failback', 'outranked', 'stall', 'removed'] as const;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Vip } from '../config/types.js';
+import type { Vip } from '../domain/groups.js';
 import { createArpingAnnouncer } from './announce.js';
 import { spawnCommand, type RunCommand } from './command.js';
 

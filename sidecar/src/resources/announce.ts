@@ -2,7 +2,7 @@
  * Tells the segment that VIPs now live here: gratuitous ARP for IPv4, an unsolicited neighbour
  * advertisement for IPv6.
  */
-import type { Vip } from '../config/types.js';
+import type { Vip } from '../domain/groups.js';
 import { CommandError, type RunCommand } from './command.js';
 
 export interface Announcer {

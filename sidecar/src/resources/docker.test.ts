@@ -3,21 +3,9 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import pino from 'pino';
-import { FakeTime, settle } from '../testing/fake-time.js';
-import {
-  createDockerContainerDriver,
-  DockerError,
-  planAcquire,
-  planReconcile,
-  planRelease,
-  watchDockerEvents,
-  type ContainerHandle,
-  type ContainerPolicy,
-  type ContainerStatus,
-  type DockerClient,
-  type DockerWatchEvent,
-  type InspectInfo,
-} from './docker.js';
+import { FakeTime, settle } from '../../../test/support/fake-time.js';
+import { createDockerContainerDriver, DockerError, planAcquire, planReconcile, planRelease, watchDockerEvents, type ContainerHandle, type ContainerStatus, type DockerClient, type DockerWatchEvent, type InspectInfo } from './docker.js';
+import type { ContainerPolicy } from '../domain/groups.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -249,14 +237,14 @@ test('304 "already started" and 500/409 "already paused" from a race count as su
   let raced = false;
   d.getContainer = (ref) => {
     const h = realGet(ref);
-    return { ...h, start: async () => { if (!raced) { raced = true; c.status = 'running'; } return h.start(); } };
+    return { ...h, start: async (o) => { if (!raced) { raced = true; c.status = 'running'; } return h.start(o); } };
   };
   const r = await driver.acquire();
   assert.equal(r.after.status, 'running');
   // And a pause race: Docker answers 500 "already paused"; a look shows it paused, so it is done.
   d.getContainer = (ref) => {
     const h = realGet(ref);
-    return { ...h, pause: async () => { c.status = 'paused'; return h.pause(); } };
+    return { ...h, pause: async (o) => { c.status = 'paused'; return h.pause(o); } };
   };
   const rel = await driver.release();
   assert.equal(rel.after.status, 'paused');
@@ -269,7 +257,7 @@ test('a refused step is done when the container is already where it leads; other
   // someone unpaused it between our inspect and our unpause: Docker 20.10 says 500 "is not paused"
   d.getContainer = (ref) => {
     const h = realGet(ref);
-    return { ...h, unpause: async () => { c.status = 'running'; return h.unpause(); } };
+    return { ...h, unpause: async (o) => { c.status = 'running'; return h.unpause(o); } };
   };
   const driver = createDockerContainerDriver(d, policy(), logger);
   assert.equal((await driver.acquire()).after.status, 'running');
@@ -300,7 +288,7 @@ test('a step that worked but left the wrong state (it crashed at once) is HB_CON
   const realGet = d.getContainer.bind(d);
   d.getContainer = (ref) => {
     const h = realGet(ref);
-    return { ...h, start: async () => { await h.start(); c.status = 'exited'; c.exitCode = 1; } };
+    return { ...h, start: async (o) => { await h.start(o); c.status = 'exited'; c.exitCode = 1; } };
   };
   const driver = createDockerContainerDriver(d, policy(), logger);
   await assert.rejects(driver.acquire(), (e: unknown) => e instanceof DockerError && e.code === 'HB_CONTAINER_STATE' && /exited after start/.test(e.message));
@@ -313,7 +301,7 @@ test('stop policy: a paused container is unpaused, then stopped with the configu
   const realGet = d.getContainer.bind(d);
   d.getContainer = (ref) => {
     const h = realGet(ref);
-    return { ...h, stop: (o: { t: number }) => (stops.push(o.t), h.stop(o)) };
+    return { ...h, stop: (o) => (stops.push(o.t), h.stop(o)) };
   };
   const driver = createDockerContainerDriver(d, policy({ onRelease: 'stop', stopTimeoutSec: 3 }), logger);
   assert.deepEqual((await driver.release()).steps, ['unpause', 'stop']);
@@ -387,6 +375,61 @@ test('a call Docker never answers times out as HB_DOCKER_UNAVAILABLE', async () 
   assert.equal(await outcome, 'HB_DOCKER_UNAVAILABLE');
 });
 
+/** One HTTP request as dockerode hands it to docker-modem's dial. */
+interface Dialled {
+  readonly method: string;
+  readonly path: string;
+  readonly abortSignal: AbortSignal | undefined;
+}
+
+test('a step past its time limit is aborted at the request, through dockerode and docker-modem, not left running', async () => {
+  const time = new FakeTime();
+  const dialled: Dialled[] = [];
+  const pending = new Set<Dialled>();
+  // docker-modem's part: dockerode calls dial(options, callback); the real modem hands
+  // options.abortSignal to http.request as its signal, which fails the request with an AbortError.
+  const modem = {
+    dial(options: { method: string; path: string; abortSignal?: AbortSignal }, callback: (err: Error | null, data?: unknown) => void): void {
+      const call: Dialled = { method: options.method, path: options.path, abortSignal: options.abortSignal };
+      dialled.push(call);
+      if (call.method === 'GET') {
+        const info: InspectInfo = { Id: 'c0ffee', Name: '/web', State: { Status: 'running' } };
+        void Promise.resolve().then(() => callback(null, info));
+        return;
+      }
+      // A stuck dockerd: the pause is never answered, until the request is aborted.
+      pending.add(call);
+      call.abortSignal?.addEventListener('abort', () => {
+        pending.delete(call);
+        callback(Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' }));
+      });
+    },
+  };
+  // dockerode takes a ready modem as an option its type declarations do not list.
+  const docker = new Docker({ modem } as unknown as Docker.DockerOptions);
+  const driver = createDockerContainerDriver(docker, policy(), logger, { callTimeoutMs: 3000, timers: time });
+  const outcome = driver.release().then(
+    () => 'released',
+    (e: unknown) => (e instanceof DockerError ? `${e.code}: ${e.message}` : String(e)),
+  );
+  await settle();
+  const pause = dialled.find((c) => c.path.includes('/pause'));
+  assert.ok(pause, `no pause request: ${dialled.map((c) => `${c.method} ${c.path}`).join(', ')}`);
+  assert.ok(dialled.every((c) => c.abortSignal instanceof AbortSignal), 'every request carries a signal');
+  await time.advance(2999);
+  await settle();
+  assert.equal(pause.abortSignal?.aborted, false, 'not aborted before the limit');
+  assert.equal(pending.size, 1);
+  await time.advance(1);
+  assert.equal(pause.abortSignal?.aborted, true, 'aborted at the limit');
+  assert.match(String((pause.abortSignal?.reason as Error | undefined)?.message), /pause timed out after 3000 ms/);
+  assert.equal(pending.size, 0, 'no request is left waiting on dockerd');
+  // reported as the timeout it was, not as the abort that followed it
+  assert.match(await outcome, /^HB_DOCKER_UNAVAILABLE: .*pause: ETIMEDOUT$/);
+  // The inspect that answered in time was never aborted.
+  assert.equal(dialled[0]?.abortSignal?.aborted, false);
+});
+
 test('one apply at a time: a release waits for the acquire before it', async () => {
   const d = new FakeDocker();
   d.add({ name: 'web', status: 'paused' });
@@ -397,13 +440,13 @@ test('one apply at a time: a release waits for the acquire before it', async () 
     const h = realGet(ref);
     return {
       ...h,
-      unpause: async () => {
+      unpause: async (o) => {
         order.push('unpause begins');
         await new Promise<void>((r) => (releaseUnpause = r));
         order.push('unpause ends');
-        return h.unpause();
+        return h.unpause(o);
       },
-      pause: async () => (order.push('pause'), h.pause()),
+      pause: async (o) => (order.push('pause'), h.pause(o)),
     };
   };
   const driver = createDockerContainerDriver(d, policy(), logger);

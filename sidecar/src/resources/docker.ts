@@ -15,23 +15,7 @@
  */
 import type { Logger } from 'pino';
 import { systemClock, systemTimers, type Timers } from '../clock.js';
-
-export type AcquirePolicy = 'unpause-or-start' | 'start' | 'unpause' | 'restart' | 'none';
-export type ReleasePolicy = 'pause' | 'stop' | 'none';
-
-export const ACQUIRE_POLICIES: readonly AcquirePolicy[] = ['unpause-or-start', 'start', 'unpause', 'restart', 'none'];
-export const RELEASE_POLICIES: readonly ReleasePolicy[] = ['pause', 'stop', 'none'];
-
-export interface ContainerPolicy {
-  /** Container name, or Compose service name when no container has this name. */
-  readonly name: string;
-  readonly onAcquire: AcquirePolicy;
-  readonly onRelease: ReleasePolicy;
-  /** Narrows a Compose service match to one project; null matches any project. */
-  readonly project?: string | null;
-  /** Seconds Docker waits after SIGTERM before SIGKILL on `stop` and `restart` (default 10). */
-  readonly stopTimeoutSec?: number;
-}
+import type { AcquirePolicy, ContainerPolicy, ReleasePolicy } from '../domain/groups.js';
 
 /** Defaults: a paused standby is the fastest to take over (unpause takes milliseconds). */
 export const DEFAULT_CONTAINER_POLICY = { onAcquire: 'unpause-or-start', onRelease: 'pause', stopTimeoutSec: 10 } as const;
@@ -181,25 +165,33 @@ export interface InspectInfo {
   Config?: { Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; Retries?: number } | undefined } | undefined;
 }
 
+/**
+ * Every call the driver makes carries dockerode's `abortSignal` option (docker-modem passes it to
+ * the HTTP request as its `signal`), so a call past its time limit is aborted, not left running.
+ */
+export interface Abortable {
+  readonly abortSignal: AbortSignal;
+}
+
 export interface ExecHandle {
-  start(opts: { hijack: boolean; stdin: boolean }): Promise<NodeJS.ReadableStream>;
-  inspect(): Promise<{ ExitCode: number | null; Running: boolean }>;
+  start(opts: { hijack: boolean; stdin: boolean } & Abortable): Promise<NodeJS.ReadableStream>;
+  inspect(opts: Abortable): Promise<{ ExitCode: number | null; Running: boolean }>;
 }
 
 export interface ContainerHandle {
-  inspect(): Promise<InspectInfo>;
-  start(): Promise<unknown>;
-  stop(opts: { t: number }): Promise<unknown>;
-  restart(opts: { t: number }): Promise<unknown>;
-  pause(): Promise<unknown>;
-  unpause(): Promise<unknown>;
-  exec(opts: { Cmd: string[]; AttachStdout: boolean; AttachStderr: boolean }): Promise<ExecHandle>;
+  inspect(opts: Abortable): Promise<InspectInfo>;
+  start(opts: Abortable): Promise<unknown>;
+  stop(opts: { t: number } & Abortable): Promise<unknown>;
+  restart(opts: { t: number } & Abortable): Promise<unknown>;
+  pause(opts: Abortable): Promise<unknown>;
+  unpause(opts: Abortable): Promise<unknown>;
+  exec(opts: { Cmd: string[]; AttachStdout: boolean; AttachStderr: boolean } & Abortable): Promise<ExecHandle>;
 }
 
 /** A structural subset of Dockerode, so tests can pass a fake and the runtime a real client. */
 export interface DockerClient {
   getContainer(id: string): ContainerHandle;
-  listContainers(opts: { all: boolean; filters: { label: string[] } }): Promise<Array<{ Id: string; Names?: string[] }>>;
+  listContainers(opts: { all: boolean; filters: { label: string[] } } & Abortable): Promise<Array<{ Id: string; Names?: string[] }>>;
   getEvents(opts: { filters: { type: Array<'container'>; event: string[] } }): Promise<NodeJS.ReadableStream>;
 }
 
@@ -363,19 +355,31 @@ export function createDockerContainerDriver(docker: DockerClient, policy: Contai
     return next;
   }
 
-  /** Docker may hang (a stuck dockerd); a call that never answers must not stall every apply. */
-  function timed<T>(what: string, ms: number, call: Promise<T>): Promise<T> {
+  /**
+   * Docker may hang (a stuck dockerd); a call that never answers must not stall every apply. Past
+   * the limit the call's request is aborted, not merely no longer awaited: its socket is closed
+   * and its late answer goes nowhere. A step dockerd had already received may still happen there,
+   * which is why every apply inspects the container before it plans.
+   */
+  function timed<T>(what: string, ms: number, call: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    const abort = new AbortController();
     let timer: unknown = null;
     const timeout = new Promise<never>((_, reject) => {
-      timer = timers.setTimeout(() => reject(Object.assign(new Error(`${what} timed out after ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
+      timer = timers.setTimeout(() => {
+        const err = Object.assign(new Error(`${what} timed out after ${ms} ms`), { code: 'ETIMEDOUT' });
+        // Rejected before the abort, whose AbortError the call may report at once: the race
+        // then settles with the timeout, which says what ran late.
+        reject(err);
+        abort.abort(err);
+      }, ms);
     });
-    return Promise.race([call, timeout]).finally(() => timers.clearTimeout(timer));
+    return Promise.race([call(abort.signal), timeout]).finally(() => timers.clearTimeout(timer));
   }
 
   /** The container's id, by exact name first, then by Compose service label. */
   async function resolve(): Promise<InspectInfo | null> {
     try {
-      const info = await timed('inspect', callTimeoutMs, docker.getContainer(policy.name).inspect());
+      const info = await timed('inspect', callTimeoutMs, (abortSignal) => docker.getContainer(policy.name).inspect({ abortSignal }));
       // Docker also resolves id prefixes; a name like "cafe" must not pick a container by its id.
       if (info.Name === `/${policy.name}` || info.Id === policy.name) return info;
     } catch (err) {
@@ -385,7 +389,7 @@ export function createDockerContainerDriver(docker: DockerClient, policy: Contai
     if (policy.project) label.push(`com.docker.compose.project=${policy.project}`);
     let found: Array<{ Id: string; Names?: string[] }>;
     try {
-      found = await timed('list', callTimeoutMs, docker.listContainers({ all: true, filters: { label } }));
+      found = await timed('list', callTimeoutMs, (abortSignal) => docker.listContainers({ all: true, filters: { label }, abortSignal }));
     } catch (err) {
       throw wrap(err, policy.name, 'list containers');
     }
@@ -395,7 +399,7 @@ export function createDockerContainerDriver(docker: DockerClient, policy: Contai
       throw new DockerError('HB_CONTAINER_AMBIGUOUS', `service ${policy.name} matches ${names}; set the project or a container_name`, policy.name);
     }
     try {
-      return await timed('inspect', callTimeoutMs, docker.getContainer(found[0]!.Id).inspect());
+      return await timed('inspect', callTimeoutMs, (abortSignal) => docker.getContainer(found[0]!.Id).inspect({ abortSignal }));
     } catch (err) {
       // removed between the list and the inspect
       if ((err as ModemError).statusCode === 404) return null;
@@ -426,19 +430,19 @@ export function createDockerContainerDriver(docker: DockerClient, policy: Contai
     try {
       switch (s) {
         case 'start':
-          await timed('start', callTimeoutMs, c.start());
+          await timed('start', callTimeoutMs, (abortSignal) => c.start({ abortSignal }));
           break;
         case 'unpause':
-          await timed('unpause', callTimeoutMs, c.unpause());
+          await timed('unpause', callTimeoutMs, (abortSignal) => c.unpause({ abortSignal }));
           break;
         case 'pause':
-          await timed('pause', callTimeoutMs, c.pause());
+          await timed('pause', callTimeoutMs, (abortSignal) => c.pause({ abortSignal }));
           break;
         case 'stop':
-          await timed('stop', callTimeoutMs + stopT * 1000, c.stop({ t: stopT }));
+          await timed('stop', callTimeoutMs + stopT * 1000, (abortSignal) => c.stop({ t: stopT, abortSignal }));
           break;
         case 'restart':
-          await timed('restart', callTimeoutMs + stopT * 1000, c.restart({ t: stopT }));
+          await timed('restart', callTimeoutMs + stopT * 1000, (abortSignal) => c.restart({ t: stopT, abortSignal }));
           break;
         default: {
           const unknown: never = s;
@@ -494,11 +498,11 @@ export function createDockerContainerDriver(docker: DockerClient, policy: Contai
     const spec = state.healthcheck;
     const c = docker.getContainer(info.Id);
     try {
-      const exec = await timed('exec', callTimeoutMs, c.exec({ Cmd: [...spec.command], AttachStdout: true, AttachStderr: true }));
-      const stream = await timed('exec start', callTimeoutMs, exec.start({ hijack: true, stdin: false }));
+      const exec = await timed('exec', callTimeoutMs, (abortSignal) => c.exec({ Cmd: [...spec.command], AttachStdout: true, AttachStderr: true, abortSignal }));
+      const stream = await timed('exec start', callTimeoutMs, (abortSignal) => exec.start({ hijack: true, stdin: false, abortSignal }));
       // A probe past its timeout leaves no socket behind (the command itself is the container's).
-      const output = await timed('health probe', spec.timeoutMs, readAll(stream)).finally(() => (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.());
-      const { ExitCode } = await timed('exec inspect', callTimeoutMs, exec.inspect());
+      const output = await timed('health probe', spec.timeoutMs, () => readAll(stream)).finally(() => (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.());
+      const { ExitCode } = await timed('exec inspect', callTimeoutMs, (abortSignal) => exec.inspect({ abortSignal }));
       return { ok: ExitCode === 0, output: output.trim().slice(0, 200) };
     } catch (err) {
       if (isDockerUnavailable(err) && !/health probe timed out/.test((err as Error).message)) throw wrap(err, policy.name, 'probe');

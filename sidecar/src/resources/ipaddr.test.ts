@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Vip } from '../config/types.js';
+import type { Vip } from '../domain/groups.js';
 import type { CommandResult, RunCommand } from './command.js';
 import { createIpVipDriver, parseIpAddrJson } from './ipaddr.js';
 

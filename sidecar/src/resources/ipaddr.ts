@@ -3,7 +3,7 @@
  * matching text. Changes go through one `ip -batch` call so that a group of 100 VIPs costs one
  * process, not 100.
  */
-import type { Vip } from '../config/types.js';
+import type { Vip } from '../domain/groups.js';
 import { CommandError, type RunCommand } from './command.js';
 
 export interface PresentAddress {

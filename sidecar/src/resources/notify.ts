@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import type { Logger } from 'pino';
-import type { Claim } from '../wire/types.js';
+import type { Claim } from '../domain/claims.js';
 
 export interface TransitionNotice {
   readonly group: string;

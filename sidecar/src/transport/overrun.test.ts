@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeTime } from '../testing/fake-time.js';
+import { FakeTime } from '../../../test/support/fake-time.js';
 import { createHealthGate, createOverrunWatch, parseProcNetUdp } from './overrun.js';
 
 const HEADER = '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n';

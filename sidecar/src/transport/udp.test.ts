@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import type { PathSpec } from '../config/types.js';
-import { Inbox, transportContract } from './compliance.js';
+import type { PathSpec } from '../domain/peers.js';
+import { Inbox, transportContract } from '../../../test/support/transport-compliance.js';
 import { createUdpTransport, pathId, TransportError } from './udp.js';
 import type { InterfaceAddresses } from './udp.js';
 

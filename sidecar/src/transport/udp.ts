@@ -14,7 +14,7 @@
  */
 import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
-import type { PathSpec } from '../config/types.js';
+import type { PathSpec } from '../domain/peers.js';
 import type { OnDatagram, PathSendResult, Transport } from './types.js';
 
 export interface InterfaceAddresses {

@@ -2,11 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
-import type { AuthKey } from '../config/types.js';
+import type { AuthKey } from '../domain/auth.js';
+import type { Claim } from '../domain/claims.js';
 import { decode, encode, WireEncodeError } from './codec.js';
 import type { WireEncodeErrorCode } from './codec.js';
 import { MAX_DATAGRAM_BYTES } from './types.js';
-import type { Claim, Message, MessageType } from './types.js';
+import type { Message, MessageType } from './types.js';
 
 const SHA256: AuthKey = { id: 1, method: 'sha256', secret: Buffer.from('golden-sha256-secret') };
 /** The seed recipe's authkeys: `auth 1` / `1 sha1 <secret>`. */

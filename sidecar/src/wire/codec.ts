@@ -34,9 +34,10 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { AuthKey, AuthMethod } from '../config/types.js';
+import type { AuthKey, AuthMethod } from '../domain/auth.js';
+import type { Claim } from '../domain/claims.js';
 import { MAX_DATAGRAM_BYTES } from './types.js';
-import type { Claim, DecodeResult, Message, MessageType, RejectReason } from './types.js';
+import type { DecodeResult, Message, MessageType, RejectReason } from './types.js';
 
 export const WIRE_VERSION = 1;
 const MAGIC = Buffer.from('HBSC', 'latin1');

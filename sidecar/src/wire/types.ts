@@ -1,9 +1,7 @@
 /** What one node tells the others in every datagram (docs/architecture.md, Wire format). */
+import type { Claim } from '../domain/claims.js';
 
 export type MessageType = 'heartbeat' | 'release' | 'takeover-request' | 'leave';
-
-/** A node's claim on one resource group, as it advertises it. */
-export type Claim = 'none' | 'held' | 'acquiring' | 'releasing';
 
 export interface GroupClaim {
   readonly group: string;

@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../../sidecar/src/config/load.js';
 import type { LoadResult } from '../../../sidecar/src/config/load.js';
-import type { AuthKey, AuthMethod } from '../../../sidecar/src/config/types.js';
+import type { AuthKey, AuthMethod } from '../../../sidecar/src/domain/auth.js';
 import { REJECT_REASONS } from '../../../sidecar/src/wire/types.js';
 import type { RejectReason } from '../../../sidecar/src/wire/types.js';
 

@@ -10,7 +10,7 @@
 import { createHmac } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AuthKey } from '../../../sidecar/src/config/types.js';
+import type { AuthKey } from '../../../sidecar/src/domain/auth.js';
 import { encode } from '../../../sidecar/src/wire/codec.js';
 import { MAX_DATAGRAM_BYTES } from '../../../sidecar/src/wire/types.js';
 import type { Message } from '../../../sidecar/src/wire/types.js';

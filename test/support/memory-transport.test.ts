@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Inbox, transportContract } from './compliance.js';
-import { createMemoryNetwork } from './memory.js';
+import { Inbox, transportContract } from './transport-compliance.js';
+import { createMemoryNetwork } from './memory-transport.js';
 
 const PATHS = ['ucast:eth0', 'bcast:eth1'];
 

@@ -4,7 +4,7 @@
  * the order they were set) and lets the promises they start settle between firings, so async code
  * driven by timers runs as it would.
  */
-import type { Clock, Timers } from '../clock.js';
+import type { Clock, Timers } from '../../sidecar/src/clock.js';
 
 export class FakeTime implements Clock, Timers {
   private t: number;

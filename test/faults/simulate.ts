@@ -10,11 +10,12 @@
  * - liveness: once nothing has changed for `settleMs`, each group has exactly one holder;
  * - no flapping: once settled, no transitions happen at all.
  *
- * Replay one seed: `npx tsx sidecar/src/engine/simulate.ts --seed 1234 --trace`.
+ * Replay one seed: `npx tsx test/faults/simulate.ts --seed 1234 --trace`.
  */
-import { SimCluster } from './cluster-sim.js';
-import type { EngineSettings } from './types.js';
-import type { GroupSpec, Timing } from '../config/types.js';
+import { SimCluster } from '../support/cluster-sim.js';
+import type { EngineSettings } from '../../sidecar/src/engine/types.js';
+import type { Timing } from '../../sidecar/src/config/types.js';
+import type { GroupSpec } from '../../sidecar/src/domain/groups.js';
 
 export const SIM_TIMING: Timing = { keepaliveMs: 100, warntimeMs: 400, deadtimeMs: 800, initdeadMs: 3000 };
 const LEASE_MS = 2000;
@@ -280,7 +281,7 @@ function main(argv: readonly string[]): void {
     const report = simulate(seed);
     if (report.violation !== null) {
       failed++;
-      console.log(`seed ${seed}: ${report.violation.invariant} at ${report.violation.atMs} ms: ${report.violation.detail}  (replay: npx tsx sidecar/src/engine/simulate.ts --seed ${seed} --trace)`);
+      console.log(`seed ${seed}: ${report.violation.invariant} at ${report.violation.atMs} ms: ${report.violation.detail}  (replay: npx tsx test/faults/simulate.ts --seed ${seed} --trace)`);
     }
   }
   console.log(`${count - failed} passed, ${failed} failed (${count} seeds in ${((Date.now() - started) / 1000).toFixed(1)} s)`);

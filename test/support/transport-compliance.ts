@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { OnDatagram, Sender, Transport } from './types.js';
+import type { OnDatagram, Sender, Transport } from '../../sidecar/src/transport/types.js';
 
 export interface Received {
   readonly bytes: Buffer;

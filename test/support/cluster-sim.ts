@@ -4,9 +4,9 @@
  * acquire/release against a model of the VIP (present or not, with a kernel lease that lapses
  * when nobody renews it).
  */
-import { createEngine, nextClaimDeadline, type Engine } from './engine.js';
-import type { Action, EngineEvent, EngineSettings, EngineState } from './types.js';
-import type { Message } from '../wire/types.js';
+import { createEngine, nextClaimDeadline, type Engine } from '../../sidecar/src/engine/engine.js';
+import type { Action, EngineEvent, EngineSettings, EngineState } from '../../sidecar/src/engine/types.js';
+import type { Message } from '../../sidecar/src/wire/types.js';
 
 export interface SimOptions {
   readonly tickMs?: number;

@@ -4,7 +4,7 @@
  * node that has the same path id, as a broadcast medium would, and each link (sender → receiver,
  * on one path or all) can drop, duplicate or delay them. Deterministic: no sockets, no timers.
  */
-import type { OnDatagram, PathSendResult, Transport } from './types.js';
+import type { OnDatagram, PathSendResult, Transport } from '../../sidecar/src/transport/types.js';
 
 export interface LinkRule {
   /** Lose every datagram on this link, as a cut cable or a firewall would. */
