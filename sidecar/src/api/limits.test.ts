@@ -103,3 +103,26 @@ test('an idle connection that never sends a request is closed after the idle tim
     await app.close();
   }
 });
+
+test('a client that trickles header bytes (never idle) is closed soon after the header timeout', async () => {
+  const { app } = harness({ headersTimeoutMs: 300, timeoutCheckMs: 100 });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    const port = (app.server.address() as net.AddressInfo).port;
+    const s = await connect(port);
+    const started = performance.now();
+    s.write('GET /status HTTP/1.1\r\nHost: x\r\n');
+    const trickle = setInterval(() => s.writable && s.write('X-Slow: 1\r\n'), 50);
+    try {
+      await closed(s);
+    } finally {
+      clearInterval(trickle);
+    }
+    const took = performance.now() - started;
+    // Node's own 30 s check interval would keep it open far longer than this bound.
+    assert.ok(took >= 250 && took < 3_000, `closed after ${took} ms`);
+  } finally {
+    app.server.closeAllConnections();
+    await app.close();
+  }
+});

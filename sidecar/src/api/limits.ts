@@ -24,6 +24,11 @@ export const API_LIMITS = {
   requestTimeoutMs: 10_000,
   /** Headers must be complete within this (slowloris). */
   headersTimeoutMs: 5_000,
+  /**
+   * How often Node checks the header and request timeouts. Its default (30 s) would let a
+   * client that trickles header bytes, and so is never idle, hold a connection for 35 s.
+   */
+  timeoutCheckMs: 1_000,
   keepAliveTimeoutMs: 5_000,
   maxRequestsPerSocket: 1_000,
   /** The only request bodies are admin flags. */

@@ -89,6 +89,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     // Load balancers probe every second and Prometheus scrapes every few: one info line per
     // request would drown the transitions. The onResponse hook below logs what matters.
     logController: new LogController({ disableRequestLogging: true }),
+    http: { connectionsCheckingInterval: limits.timeoutCheckMs },
     bodyLimit: limits.bodyLimitBytes,
     connectionTimeout: limits.idleTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
