@@ -2,9 +2,13 @@
  * The daemon's event loop: feeds ticks, datagrams, health and operator commands to the pure
  * engine, and runs the actions it returns. VIP work (assign, renew, remove) goes through one
  * queue and container work through another, so only one of each runs at a time and a Docker call
- * that hangs can delay container actions only, never a lease renewal. A reconcile timer compares
- * the VIPs on the interfaces with what the engine wants and repairs drift, so correctness never
- * rests on transitions alone.
+ * that hangs can delay container actions only, never a lease renewal.
+ *
+ * What is on the interfaces is learnt from the kernel's address events (resources/ip-monitor.ts),
+ * and every change that touches a VIP is checked against what the engine wants at once: a held
+ * VIP that went is restored, a VIP this node does not hold is removed. A slow sweep lists the
+ * addresses anyway, and while the events are not heard the reconcile timer lists them every
+ * period as it always did, so correctness never rests on transitions, or on events, alone.
  */
 import type { Logger } from 'pino';
 import type { Clock, Timers } from '../clock.js';
@@ -13,6 +17,7 @@ import { createEngine, nextClaimDeadline } from '../engine/engine.js';
 import type { Action, EngineEvent, EngineState } from '../engine/types.js';
 import { initGroupSeries, initPeerSeries, setConfigInfo, type Metrics } from '../metrics/index.js';
 import type { Announcer } from '../resources/announce.js';
+import type { AddressEvent, AddressWatch } from '../resources/ip-monitor.js';
 import type { PresentAddress, VipDriver } from '../resources/ipaddr.js';
 import type { Notifier } from '../resources/notify.js';
 import { decode, encode } from '../wire/codec.js';
@@ -48,6 +53,8 @@ export interface RuntimeDeps {
   readonly generation: number;
   readonly transport: DatagramTransport;
   readonly vips: VipDriver;
+  /** The kernel's address events; without them the addresses are listed every reconcile period. */
+  readonly addresses?: AddressWatch;
   readonly announcer: Announcer;
   readonly notifier: Notifier;
   readonly metrics: Metrics;
@@ -72,6 +79,20 @@ export interface ReloadRequest {
 
 /** Log each datagram rejection reason at most once per window, with how many were suppressed. */
 const REJECT_LOG_WINDOW_MS = 10_000;
+/**
+ * Renewals per lease: the VIPs of every held group get a fresh lease every third of it. The lease
+ * is what bounds how long a killed or frozen holder's VIP outlives it, so it stays as it is; the
+ * renewal only has to land before it ends. A third leaves two thirds of slack: a renewal that
+ * fails outright is retried by the next one with a third to spare, and at the default 2 s lease
+ * (deadtime 800 ms) a timer that is late by less than deadtime, which the stall guard would not
+ * catch, still renews in time. Renewing more often buys nothing and costs CPU on every holder.
+ */
+const LEASE_RENEWALS = 3;
+/**
+ * While the address events are heard, the addresses are still listed this often, in case an
+ * event was lost without the monitor noticing. Through the `ip` session that costs no process.
+ */
+const SAFETY_SWEEP_MS = 30_000;
 /** Retry spacing for a failed `ip`/`arping`, doubling up to the cap. */
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5_000;
@@ -124,8 +145,14 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   let pendingApplies = 0;
   /** Groups whose container reconcile is still queued: a hung Docker must not pile them up. */
   const containerReconciling = new Set<string>();
+  /** Groups with a restore or a stray removal queued: an event storm must not pile them up. */
+  const repairing = new Set<string>();
+  /** A drift check is due once the current burst of address events has been applied. */
+  let driftCheckQueued = false;
   let tickHandle: unknown = null;
   let reconcileHandle: unknown = null;
+  let renewHandle: unknown = null;
+  let sweepHandle: unknown = null;
   let refreshHandle: unknown = null;
   let lastTickAt = clock.now();
   let onStopped: (() => void) | null = null;
@@ -272,7 +299,11 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
 
   function applying(queue: Queue, what: string, work: () => Promise<void>): void {
     pendingApplies++;
-    void queue.run(what, work).finally(() => pendingApplies--);
+    void queue.run(what, work).finally(() => {
+      pendingApplies--;
+      // Events that came while the claims moved were not judged: judge what they left now.
+      if (pendingApplies === 0 && watching()) queueDriftCheck();
+    });
   }
 
   /** Retries until it works or the engine no longer wants it; "never crash" includes `ip` failing. */
@@ -402,19 +433,27 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     for (const g of config.groups) for (const v of g.vips) metrics.vipPresent.set({ group: g.id, address: v.address }, present.has(v.address) ? 1 : 0);
   }
 
+  /** Whether the kernel's address events keep `present` up to date now. */
+  function watching(): boolean {
+    return deps.addresses?.up === true;
+  }
+
   /**
-   * Level-triggered repair: whatever happened to the interfaces, make them match the claims.
-   * Also renews the lease of every held VIP, so a frozen or killed daemon's VIP lapses by itself.
+   * Every reconcile period: the protected containers are brought back to their roles and, while
+   * no address events are heard, the addresses are listed and drift repaired (with events, drift
+   * is judged on each one instead).
    */
   async function reconcile(): Promise<void> {
     // The engine sees the time first: after a freeze (SIGSTOP, a paused VM) this timer can fire
-    // before the tick that notices the stall, and a renew on the claims from before the freeze
+    // before the tick that notices the stall, and a repair on the claims from before the freeze
     // would put the VIP back beside the peer that took over meanwhile.
     feed({ type: 'tick' });
-    // Every held VIP's lease is renewed whatever else is under way: in the VIP queue, after the
-    // VIP work already there, and never behind a container step (a slow `docker start` takes
-    // longer than a 2 s lease).
-    for (const g of config.groups) if (claimOf(g.id) === 'held') void vipQueue.run(`renew ${g.id}`, async () => void (await assignHeld(g, 'renew')));
+    if (pendingApplies === 0) reconcileContainers();
+    if (!watching()) await relist();
+  }
+
+  /** Lists the addresses, the kernel's word over any event, then repairs drift. */
+  async function relist(): Promise<void> {
     try {
       present = await vips.list();
     } catch (err) {
@@ -423,43 +462,126 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       return;
     }
     updateVipGauges();
-    // Drift is judged only while no acquire or release is moving the claims.
-    if (pendingApplies > 0) return;
-    for (const g of config.groups) {
-      const claim = claimOf(g.id);
-      if (deps.resources !== undefined && (claim === 'held' || claim === 'none') && !containerReconciling.has(g.id)) {
-        const resources = deps.resources;
-        containerReconciling.add(g.id);
-        void containerQueue
-          .run(`reconcile ${g.id}'s container`, async () => {
-            if (claimOf(g.id) === claim) await resourceStep(g, 'reconcile', () => resources.reconcile(g, claim === 'held'));
-          })
-          .finally(() => containerReconciling.delete(g.id));
+    repairDrift();
+  }
+
+  /**
+   * Renews the lease of every held VIP, all groups in one batch, whatever else is under way: in
+   * the VIP queue, after the VIP work already there, and never behind a container step (a slow
+   * `docker start` takes longer than a 2 s lease).
+   */
+  function renew(): void {
+    // As in reconcile: a renewal on the claims from before a freeze would re-assert a lost VIP.
+    feed({ type: 'tick' });
+    if (!config.groups.some((g) => claimOf(g.id) === 'held')) return;
+    void vipQueue.run('renew', async () => {
+      const held = config.groups.filter((g) => claimOf(g.id) === 'held');
+      if (held.length === 0) return;
+      try {
+        await vips.assign(held.flatMap((g) => g.vips), config.vipLeaseSec);
+      } catch (err) {
+        metrics.ipCommandFailures.inc({ operation: 'renew' });
+        log.error({ err, groups: held.map((g) => g.id) }, 'cannot renew the VIP lease');
       }
-      const missing = g.vips.filter((v) => !present.has(v.address));
-      if (claim === 'held' && missing.length > 0) {
-        log.warn({ event: 'drift', group: g.id, missing: missing.map((v) => v.address) }, 'held VIP missing from the interface: restoring');
-        void vipQueue.run(`restore ${g.id}`, async () => {
-          if (await assignHeld(g, 'restore')) void announceGroup(g);
-        });
-      } else if (claim === 'none' && missing.length < g.vips.length) {
-        const stray = g.vips.filter((v) => present.has(v.address));
-        log.warn({ event: 'drift', group: g.id, stray: stray.map((v) => v.address) }, 'VIP present on a node that does not hold it: removing');
-        void vipQueue.run(`remove stray ${g.id}`, async () => {
-          if (claimOf(g.id) !== 'none') return;
-          try {
-            await vips.remove(stray);
-          } catch (err) {
-            metrics.ipCommandFailures.inc({ operation: 'remove' });
-            log.error({ err, group: g.id }, 'cannot remove stray VIP');
-          }
-        });
+    });
+  }
+
+  function onAddressEvent(event: AddressEvent): void {
+    switch (event.type) {
+      case 'added':
+      case 'deleted': {
+        const a = event.address;
+        if (event.type === 'added') present.set(a.address, a);
+        // The same address on another interface is not the one that went.
+        else if (present.get(a.address)?.iface === a.iface) present.delete(a.address);
+        if (!config.groups.some((g) => g.vips.some((v) => v.address === a.address))) return;
+        updateVipGauges();
+        queueDriftCheck();
+        return;
+      }
+      case 'resync':
+        void relist();
+        return;
+      case 'down':
+        // The reconcile timer lists the addresses until the monitor is back.
+        return;
+      default: {
+        const unknown: never = event;
+        throw new Error(`unknown address event ${JSON.stringify(unknown)}`);
       }
     }
   }
 
+  /** One drift check for a burst of events (a renewal of many VIPs brings one event each). */
+  function queueDriftCheck(): void {
+    if (driftCheckQueued) return;
+    driftCheckQueued = true;
+    queueMicrotask(() => {
+      driftCheckQueued = false;
+      repairDrift();
+    });
+  }
+
+  /** Level-triggered repair: whatever happened to the interfaces, make them match the claims. */
+  function repairDrift(): void {
+    // See reconcile: the engine must see the time before the claims are trusted.
+    feed({ type: 'tick' });
+    // Drift is judged only while no acquire or release is moving the claims.
+    if (pendingApplies > 0) return;
+    for (const g of config.groups) {
+      const claim = claimOf(g.id);
+      if (repairing.has(g.id)) continue;
+      const missing = g.vips.filter((v) => !present.has(v.address));
+      if (claim === 'held' && missing.length > 0) {
+        log.warn({ event: 'drift', group: g.id, missing: missing.map((v) => v.address) }, 'held VIP missing from the interface: restoring');
+        repairing.add(g.id);
+        void vipQueue
+          .run(`restore ${g.id}`, async () => {
+            if (await assignHeld(g, 'restore')) {
+              for (const v of g.vips) present.set(v.address, { iface: v.iface, address: v.address, prefixLength: v.prefixLength, label: v.label, validLifeSec: config.vipLeaseSec });
+              updateVipGauges();
+              void announceGroup(g);
+            }
+          })
+          .finally(() => repairing.delete(g.id));
+      } else if (claim === 'none' && missing.length < g.vips.length) {
+        const stray = g.vips.filter((v) => present.has(v.address));
+        log.warn({ event: 'drift', group: g.id, stray: stray.map((v) => v.address) }, 'VIP present on a node that does not hold it: removing');
+        repairing.add(g.id);
+        void vipQueue
+          .run(`remove stray ${g.id}`, async () => {
+            if (claimOf(g.id) !== 'none') return;
+            try {
+              await vips.remove(stray);
+              for (const v of stray) present.delete(v.address);
+              updateVipGauges();
+            } catch (err) {
+              metrics.ipCommandFailures.inc({ operation: 'remove' });
+              log.error({ err, group: g.id }, 'cannot remove stray VIP');
+            }
+          })
+          .finally(() => repairing.delete(g.id));
+      }
+    }
+  }
+
+  function reconcileContainers(): void {
+    const resources = deps.resources;
+    if (resources === undefined) return;
+    for (const g of config.groups) {
+      const claim = claimOf(g.id);
+      if ((claim !== 'held' && claim !== 'none') || containerReconciling.has(g.id)) continue;
+      containerReconciling.add(g.id);
+      void containerQueue
+        .run(`reconcile ${g.id}'s container`, async () => {
+          if (claimOf(g.id) === claim) await resourceStep(g, 'reconcile', () => resources.reconcile(g, claim === 'held'));
+        })
+        .finally(() => containerReconciling.delete(g.id));
+    }
+  }
+
   /** Assigns a held group's VIPs with a fresh lease; false when it no longer holds it or `ip` failed. */
-  async function assignHeld(g: GroupSpec, operation: 'renew' | 'restore'): Promise<boolean> {
+  async function assignHeld(g: GroupSpec, operation: 'restore'): Promise<boolean> {
     if (claimOf(g.id) !== 'held') return false;
     try {
       await vips.assign(g.vips, config.vipLeaseSec);
@@ -502,12 +624,17 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     lastTickAt = clock.now();
     feed({ type: 'tick' });
     startTimers();
+    deps.addresses?.start(onAddressEvent);
     log.info({ event: 'start', node: config.node, generation: state.generation, paths: transport.pathIds }, 'joined');
   }
 
   function startTimers(): void {
     tickHandle = timers.setInterval(tick, tickMs);
     reconcileHandle = timers.setInterval(() => void reconcile(), config.reconcileMs);
+    renewHandle = timers.setInterval(renew, renewMsOf(config));
+    sweepHandle = timers.setInterval(() => {
+      if (watching()) void relist();
+    }, SAFETY_SWEEP_MS);
     if (config.garp.refreshMs > 0) {
       // Some switches and hosts age out entries learned only from gratuitous ARP.
       refreshHandle = timers.setInterval(() => {
@@ -519,6 +646,8 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   function stopTimers(): void {
     timers.clearInterval(tickHandle);
     timers.clearInterval(reconcileHandle);
+    timers.clearInterval(renewHandle);
+    timers.clearInterval(sweepHandle);
     timers.clearInterval(refreshHandle);
   }
 
@@ -590,7 +719,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     if (config.groups.some((g) => nextGroups.has(g.id) && nextGroups.get(g.id)!.preferred !== g.preferred)) applied.push('preferred');
     const transportChanged = next.port !== config.port || !same(config.paths, next.paths) || !same(config.nodes.map((n) => n.name), next.nodes.map((n) => n.name));
     if (!same(config.nodes, next.nodes)) applied.push('nodes');
-    const timersChanged = tickMsOf(next) !== tickMs || next.reconcileMs !== config.reconcileMs || next.garp.refreshMs !== config.garp.refreshMs;
+    const timersChanged = tickMsOf(next) !== tickMs || next.reconcileMs !== config.reconcileMs || renewMsOf(next) !== renewMsOf(config) || next.garp.refreshMs !== config.garp.refreshMs;
     if (transportChanged && deps.transportFor === undefined) restart.push('port and paths');
     if (transportChanged && deps.transportFor !== undefined) {
       // Peers stay as they were: the new socket is up well within deadtime. Should it not come up
@@ -652,6 +781,8 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       await Promise.all([vipQueue.idle(), containerQueue.idle()]);
     }
     await Promise.all(inFlight);
+    deps.addresses?.stop();
+    vips.close?.();
     await transport.stop();
     log.info({ event: 'stop', outcome }, 'left');
   }
@@ -671,6 +802,11 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
 
 function sendKeyOf(config: Config): AuthKey {
   return config.auth.keys.find((k) => k.id === config.auth.sendKeyId) as AuthKey;
+}
+
+/** See LEASE_RENEWALS. */
+function renewMsOf(config: Config): number {
+  return Math.floor((config.vipLeaseSec * 1000) / LEASE_RENEWALS);
 }
 
 /** Ticks four times a keepalive, within 10–250 ms. */
