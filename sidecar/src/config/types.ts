@@ -110,7 +110,7 @@ export interface Config {
   readonly api: { readonly host: string; readonly port: number; readonly tokenFile: string | null };
   /** Kernel lifetime given to a VIP, renewed while held, so a crashed holder's VIP vanishes by itself. */
   readonly vipLeaseSec: number;
-  /** How often actual state (VIPs on interfaces) is compared with desired, and leases renewed. */
+  /** How often containers are reconciled, and VIPs listed while no address events are heard (leases: every third of vipLeaseSec). */
   readonly reconcileMs: number;
   readonly garp: GarpSpec;
   /** Run on every transition with from, to and reason as arguments; null for none. */

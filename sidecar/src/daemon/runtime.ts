@@ -1,8 +1,9 @@
 /**
  * The daemon's event loop: feeds ticks, datagrams, health and operator commands to the pure
- * engine, and runs the actions it returns. VIP work (assign, renew, remove) goes through one
- * queue and container work through another, so only one of each runs at a time and a Docker call
- * that hangs can delay container actions only, never a lease renewal.
+ * engine, and runs the actions it returns. What the host must do for them is planned by the pure
+ * planners of plan.ts and done by one executor (work/executor.ts) in two lanes, VIP work and
+ * container work, so only one of each runs at a time and a Docker call that hangs can delay
+ * container actions only, never a lease renewal.
  *
  * What is on the interfaces is learnt from the kernel's address events (resources/ip-monitor.ts),
  * and every change that touches a VIP is checked against what the engine wants at once: a held
@@ -12,7 +13,7 @@
  */
 import type { Logger } from 'pino';
 import type { Clock, Timers } from '../clock.js';
-import type { AuthKey, Config, GroupSpec } from '../config/types.js';
+import type { AuthKey, Config, GroupSpec, Vip } from '../config/types.js';
 import { createEngine, nextClaimDeadline } from '../engine/engine.js';
 import type { Action, EngineEvent, EngineState } from '../engine/types.js';
 import { initGroupSeries, initPeerSeries, setConfigInfo, type Metrics } from '../metrics/index.js';
@@ -23,7 +24,10 @@ import type { Notifier } from '../resources/notify.js';
 import { decode, encode } from '../wire/codec.js';
 import { ReplayGuard } from '../wire/replay.js';
 import type { Claim, Message, RejectReason } from '../wire/types.js';
+import { createExecutor } from '../work/executor.js';
+import { createSerial } from '../work/serial.js';
 import { describeStatus } from './describe.js';
+import { planAcquire, planContainerReconcile, planDriftRepair, planRelease, planRenewal, type PlannedStep, type Step } from './plan.js';
 import type { ContainerStatus, ReloadStatus, StatusSnapshot, TransitionRecord } from './status.js';
 
 export interface DatagramTransport {
@@ -93,9 +97,6 @@ const LEASE_RENEWALS = 3;
  * event was lost without the monitor noticing. Through the `ip` session that costs no process.
  */
 const SAFETY_SWEEP_MS = 30_000;
-/** Retry spacing for a failed `ip`/`arping`, doubling up to the cap. */
-const RETRY_MIN_MS = 100;
-const RETRY_MAX_MS = 5_000;
 
 export interface Runtime {
   start(): Promise<void>;
@@ -139,8 +140,13 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   const rejectLog = new Map<string, { at: number; suppressed: number }>();
   /** The last failure of each group's resource step (`group\0step`), to log changes only. */
   const resourceFailures = new Map<string, string>();
-  const vipQueue = createQueue(log, 'VIP work failed');
-  const containerQueue = createQueue(log, 'container work failed');
+  const executor = createExecutor<PlannedStep['lane'], PlannedStep>({
+    lanes: ['vip', 'container'],
+    timers,
+    perform,
+    wanted: (p) => p.while === null || claimOf(groupOfStep(p.step)!) === p.while,
+    onFailure,
+  });
   /** Acquires and releases under way: drift is not repaired while the claims are moving. */
   let pendingApplies = 0;
   /** Groups whose container reconcile is still queued: a hung Docker must not pile them up. */
@@ -156,8 +162,6 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   let refreshHandle: unknown = null;
   let lastTickAt = clock.now();
   let onStopped: (() => void) | null = null;
-  /** Set when shutdown ran out of grace: retries stop so the process can exit. */
-  let abandoned = false;
   const repeatTimers = new Set<unknown>();
   /** Datagrams handed to the transport but not yet sent; the goodbye must not die with the socket. */
   const inFlight = new Set<Promise<void>>();
@@ -165,7 +169,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   let claimWake: { at: number; handle: unknown } | null = null;
   let lastReload: ReloadStatus | null = null;
   /** Reloads run one at a time. */
-  let reloading: Promise<unknown> = Promise.resolve();
+  const reloads = createSerial();
   /** Resolved by `feed` once every retiring group is released. */
   let onRetired: (() => void) | null = null;
 
@@ -197,11 +201,10 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       }
       case 'acquire':
         acquiringSince.set(action.group, clock.now());
-        applying(vipQueue, `acquire ${action.group}`, () => acquire(groupOf(action.group)));
+        applying(planAcquire(groupOf(action.group), deps.resources !== undefined));
         return;
       case 'release':
-        // Container first (after any acquire of it), then the VIP in the VIP queue.
-        applying(containerQueue, `release ${action.group}`, () => release(groupOf(action.group)));
+        applying(planRelease(groupOf(action.group), deps.resources !== undefined));
         return;
       case 'announce':
         log.info({ event: 'announce', group: action.group, reason: action.reason }, 'announcing again');
@@ -297,46 +300,69 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     rejectLog.set(reason, { at: now, suppressed: 0 });
   }
 
-  function applying(queue: Queue, what: string, work: () => Promise<void>): void {
+  /** Runs an acquire or a release; drift is not judged until every one under way has ended. */
+  function applying(plan: readonly PlannedStep[]): void {
     pendingApplies++;
-    void queue.run(what, work).finally(() => {
+    void executor.run(plan).finally(() => {
       pendingApplies--;
       // Events that came while the claims moved were not judged: judge what they left now.
       if (pendingApplies === 0 && watching()) queueDriftCheck();
     });
   }
 
-  /** Retries until it works or the engine no longer wants it; "never crash" includes `ip` failing. */
-  async function retrying(group: string, want: Claim, operation: string, work: () => Promise<void>): Promise<boolean> {
-    let delay = RETRY_MIN_MS;
-    for (;;) {
-      try {
-        await work();
-        return true;
-      } catch (err) {
-        metrics.ipCommandFailures.inc({ operation });
-        log.error({ err, group, operation }, `${operation} failed; retrying in ${delay} ms`);
+  /** One executor per step; the `never` check makes a new step a compile error. */
+  async function perform({ step }: PlannedStep): Promise<void> {
+    switch (step.do) {
+      case 'assign':
+        await vips.assign(step.vips, config.vipLeaseSec);
+        markPresent(step.vips, true);
+        return;
+      case 'renew': {
+        // Planned when the timer fired; a group released since is left out, not renewed.
+        const held = step.groups.filter((g) => claimOf(g.group) === 'held');
+        if (held.length > 0) await vips.assign(held.flatMap((g) => g.vips), config.vipLeaseSec);
+        return;
       }
-      await new Promise((r) => timers.setTimeout(r as () => void, delay));
-      if (claimOf(group) !== want || abandoned) return false;
-      delay = Math.min(RETRY_MAX_MS, delay * 2);
+      case 'remove':
+        await vips.remove(step.vips);
+        markPresent(step.vips, false);
+        return;
+      case 'report':
+        feed({ type: step.event, group: step.group });
+        return;
+      case 'announce':
+        if (step.repeats) announceWithRepeats(groupOf(step.group));
+        else void announceGroup(groupOf(step.group));
+        return;
+      case 'container': {
+        const resources = deps.resources;
+        if (resources === undefined) return;
+        const g = groupOf(step.group);
+        const which = step.step;
+        await resourceStep(g, which, () => (which === 'reconcile' ? resources.reconcile(g, step.holding) : resources[which](g)));
+        return;
+      }
+      default: {
+        const unknown: never = step;
+        throw new Error(`no executor for ${JSON.stringify(unknown)}`);
+      }
     }
   }
 
-  async function acquire(group: GroupSpec): Promise<void> {
-    if (claimOf(group.id) !== 'acquiring') return;
-    const ok = await retrying(group.id, 'acquiring', 'assign', () => vips.assign(group.vips, config.vipLeaseSec));
-    if (!ok) return;
-    for (const v of group.vips) present.set(v.address, { iface: v.iface, address: v.address, prefixLength: v.prefixLength, label: v.label, validLifeSec: config.vipLeaseSec });
+  /** "Never crash" includes `ip` failing: counted, logged, and retried or left to the next renewal or event. */
+  function onFailure({ step }: PlannedStep, err: unknown, retryInMs: number | null): void {
+    const operation = step.do === 'assign' ? (step.purpose === 'acquire' ? 'assign' : 'restore') : step.do;
+    metrics.ipCommandFailures.inc({ operation });
+    const group = step.do === 'renew' ? step.groups.map((g) => g.group).join(',') : step.group;
+    log.error({ err, group, operation }, retryInMs === null ? `${operation} of ${group} failed` : `${operation} failed; retrying in ${retryInMs} ms`);
+  }
+
+  function markPresent(vipsDone: readonly Vip[], isPresent: boolean): void {
+    for (const v of vipsDone) {
+      if (isPresent) present.set(v.address, { iface: v.iface, address: v.address, prefixLength: v.prefixLength, label: v.label, validLifeSec: config.vipLeaseSec });
+      else present.delete(v.address);
+    }
     updateVipGauges();
-    feed({ type: 'acquired', group: group.id });
-    announceWithRepeats(group);
-    const resources = deps.resources;
-    if (resources === undefined) return;
-    // A release may have come meanwhile; it runs after this in the same queue, so skip rather than undo.
-    applying(containerQueue, `acquire ${group.id}'s container`, async () => {
-      if (claimOf(group.id) === 'held') await resourceStep(group, 'acquire', () => resources.acquire(group));
-    });
   }
 
   /**
@@ -358,19 +384,6 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       }, after * config.garp.repeatAfterMs);
       repeatTimers.add(handle);
     }
-  }
-
-  async function release(group: GroupSpec): Promise<void> {
-    if (claimOf(group.id) !== 'releasing') return;
-    const resources = deps.resources;
-    if (resources !== undefined) await resourceStep(group, 'release', () => resources.release(group));
-    await vipQueue.run(`release ${group.id}'s VIPs`, async () => {
-      const ok = await retrying(group.id, 'releasing', 'remove', () => vips.remove(group.vips));
-      if (!ok) return;
-      for (const v of group.vips) present.delete(v.address);
-      updateVipGauges();
-      feed({ type: 'released', group: group.id });
-    });
   }
 
   /**
@@ -473,17 +486,8 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   function renew(): void {
     // As in reconcile: a renewal on the claims from before a freeze would re-assert a lost VIP.
     feed({ type: 'tick' });
-    if (!config.groups.some((g) => claimOf(g.id) === 'held')) return;
-    void vipQueue.run('renew', async () => {
-      const held = config.groups.filter((g) => claimOf(g.id) === 'held');
-      if (held.length === 0) return;
-      try {
-        await vips.assign(held.flatMap((g) => g.vips), config.vipLeaseSec);
-      } catch (err) {
-        metrics.ipCommandFailures.inc({ operation: 'renew' });
-        log.error({ err, groups: held.map((g) => g.id) }, 'cannot renew the VIP lease');
-      }
-    });
+    const plan = planRenewal(config.groups, claimOf);
+    if (plan.length > 0) void executor.run(plan);
   }
 
   function onAddressEvent(event: AddressEvent): void {
@@ -522,74 +526,26 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     });
   }
 
-  /** Level-triggered repair: whatever happened to the interfaces, make them match the claims. */
+  /** Level-triggered repair (plan.ts, planDriftRepair) from the view of the interfaces. */
   function repairDrift(): void {
     // See reconcile: the engine must see the time before the claims are trusted.
     feed({ type: 'tick' });
     // Drift is judged only while no acquire or release is moving the claims.
     if (pendingApplies > 0) return;
-    for (const g of config.groups) {
-      const claim = claimOf(g.id);
-      if (repairing.has(g.id)) continue;
-      const missing = g.vips.filter((v) => !present.has(v.address));
-      if (claim === 'held' && missing.length > 0) {
-        log.warn({ event: 'drift', group: g.id, missing: missing.map((v) => v.address) }, 'held VIP missing from the interface: restoring');
-        repairing.add(g.id);
-        void vipQueue
-          .run(`restore ${g.id}`, async () => {
-            if (await assignHeld(g, 'restore')) {
-              for (const v of g.vips) present.set(v.address, { iface: v.iface, address: v.address, prefixLength: v.prefixLength, label: v.label, validLifeSec: config.vipLeaseSec });
-              updateVipGauges();
-              void announceGroup(g);
-            }
-          })
-          .finally(() => repairing.delete(g.id));
-      } else if (claim === 'none' && missing.length < g.vips.length) {
-        const stray = g.vips.filter((v) => present.has(v.address));
-        log.warn({ event: 'drift', group: g.id, stray: stray.map((v) => v.address) }, 'VIP present on a node that does not hold it: removing');
-        repairing.add(g.id);
-        void vipQueue
-          .run(`remove stray ${g.id}`, async () => {
-            if (claimOf(g.id) !== 'none') return;
-            try {
-              await vips.remove(stray);
-              for (const v of stray) present.delete(v.address);
-              updateVipGauges();
-            } catch (err) {
-              metrics.ipCommandFailures.inc({ operation: 'remove' });
-              log.error({ err, group: g.id }, 'cannot remove stray VIP');
-            }
-          })
-          .finally(() => repairing.delete(g.id));
-      }
+    for (const repair of planDriftRepair({ groups: config.groups, claimOf, present: new Set(present.keys()), repairing })) {
+      if (repair.kind === 'restore') log.warn({ event: 'drift', group: repair.group, missing: repair.addresses }, 'held VIP missing from the interface: restoring');
+      else log.warn({ event: 'drift', group: repair.group, stray: repair.addresses }, 'VIP present on a node that does not hold it: removing');
+      repairing.add(repair.group);
+      void executor.run(repair.plan).finally(() => repairing.delete(repair.group));
     }
   }
 
   function reconcileContainers(): void {
-    const resources = deps.resources;
-    if (resources === undefined) return;
-    for (const g of config.groups) {
-      const claim = claimOf(g.id);
-      if ((claim !== 'held' && claim !== 'none') || containerReconciling.has(g.id)) continue;
-      containerReconciling.add(g.id);
-      void containerQueue
-        .run(`reconcile ${g.id}'s container`, async () => {
-          if (claimOf(g.id) === claim) await resourceStep(g, 'reconcile', () => resources.reconcile(g, claim === 'held'));
-        })
-        .finally(() => containerReconciling.delete(g.id));
-    }
-  }
-
-  /** Assigns a held group's VIPs with a fresh lease; false when it no longer holds it or `ip` failed. */
-  async function assignHeld(g: GroupSpec, operation: 'restore'): Promise<boolean> {
-    if (claimOf(g.id) !== 'held') return false;
-    try {
-      await vips.assign(g.vips, config.vipLeaseSec);
-      return true;
-    } catch (err) {
-      metrics.ipCommandFailures.inc({ operation });
-      log.error({ err, group: g.id }, `cannot ${operation} the VIP lease`);
-      return false;
+    if (deps.resources === undefined) return;
+    for (const step of planContainerReconcile(config.groups, claimOf, containerReconciling)) {
+      const group = groupOfStep(step.step)!;
+      containerReconciling.add(group);
+      void executor.run([step]).finally(() => containerReconciling.delete(group));
     }
   }
 
@@ -660,7 +616,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   }
 
   function reload(next: Config, nextHash: string, request: ReloadRequest): Promise<ReloadStatus> {
-    const run = reloading.then(async () => {
+    return reloads.run(async () => {
       let outcome: { applied: string[]; restart: string[] };
       try {
         outcome = await applyReload(next, nextHash);
@@ -675,8 +631,6 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       if (lastReload.restart.length > 0) log.warn({ event: 'reload-restart', restart: lastReload.restart }, `reload: ${lastReload.restart.join(', ')} take effect at the next restart`);
       return lastReload;
     });
-    reloading = run.catch(() => {});
-    return run;
   }
 
   function refuseReload(trigger: string, problems: readonly string[]): ReloadStatus {
@@ -707,7 +661,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       onRetired = null;
       if (outcome === 'timeout') {
         log.error({ event: 'reload-release-timeout', groups: claimed }, 'reload: release did not finish in time: removing the VIPs directly');
-        await vipQueue.run('remove retired VIPs', () => vips.remove(claimed.flatMap((g) => groupOf(g).vips)));
+        await executor.run(claimed.map((g): PlannedStep => ({ lane: 'vip', while: null, retry: false, step: { do: 'remove', group: g, vips: groupOf(g).vips, purpose: 'release' } })));
       }
     } else if (removed.length > 0) {
       feed({ type: 'retire', groups: removed });
@@ -771,14 +725,14 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     if (claimWake !== null) timers.clearTimeout(claimWake.handle);
     for (const h of repeatTimers) timers.clearTimeout(h);
     if (outcome === 'timeout') {
-      abandoned = true;
+      executor.cancel();
       // Past the grace period the engine could not finish; never exit with a VIP still assigned.
       log.error({ event: 'stop-timeout', graceMs }, 'graceful release did not finish in time: removing VIPs directly');
       await vips.remove(config.groups.flatMap((g) => g.vips)).catch((err: unknown) => log.error({ err }, 'final VIP removal failed'));
       // A hung apply (a Docker call that never returns) must not keep the process from exiting.
-      await Promise.race([Promise.all([vipQueue.idle(), containerQueue.idle()]), new Promise((r) => timers.setTimeout(r as () => void, 100))]);
+      await Promise.race([executor.idle(), new Promise((r) => timers.setTimeout(r as () => void, 100))]);
     } else {
-      await Promise.all([vipQueue.idle(), containerQueue.idle()]);
+      await executor.idle();
     }
     await Promise.all(inFlight);
     deps.addresses?.stop();
@@ -814,24 +768,9 @@ function tickMsOf(config: Config): number {
   return Math.min(250, Math.max(10, Math.floor(config.timing.keepaliveMs / 4)));
 }
 
-interface Queue {
-  /** Runs `work` after everything queued before it; a failure is logged, never thrown. */
-  run(what: string, work: () => Promise<void>): Promise<void>;
-  /** Resolves once everything queued so far has finished. */
-  idle(): Promise<void>;
-}
-
-/** One piece of work at a time, in order. */
-function createQueue(log: Logger, failed: string): Queue {
-  let tail: Promise<void> = Promise.resolve();
-  return {
-    run(what, work) {
-      const done = tail.then(work).catch((err: unknown) => log.error({ err, what }, failed));
-      tail = done;
-      return done;
-    },
-    idle: () => tail,
-  };
+/** The group a step is about; null for a renewal, which covers every held group. */
+function groupOfStep(step: Step): string | null {
+  return step.do === 'renew' ? null : step.group;
 }
 
 /** Enough for a failover and a failback of a few groups, with their intermediate claims. */
