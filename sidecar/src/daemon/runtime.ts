@@ -5,21 +5,19 @@
  * container work, so only one of each runs at a time and a Docker call that hangs can delay
  * container actions only, never a lease renewal.
  *
- * What is on the interfaces is learnt from the kernel's address events (resources/ip-monitor.ts),
- * and every change that touches a VIP is checked against what the engine wants at once: a held
- * VIP that went is restored, a VIP this node does not hold is removed. A slow sweep lists the
- * addresses anyway, and while the events are not heard the reconcile timer lists them every
- * period as it always did, so correctness never rests on transitions, or on events, alone.
+ * Between transitions vip-upkeep.ts keeps the VIPs as the claims want them (leases, drift, the
+ * view of the interfaces from the kernel's events) and host-steps.ts does each step on the host.
+ * This file wires them to the engine, the transport, the timers and the reload.
  */
 import type { Logger } from 'pino';
 import type { Clock, Timers } from '../clock.js';
-import type { AuthKey, Config, GroupSpec, Vip } from '../config/types.js';
+import type { AuthKey, Config, GroupSpec } from '../config/types.js';
 import { createEngine, nextClaimDeadline } from '../engine/engine.js';
 import type { Action, EngineEvent, EngineState } from '../engine/types.js';
 import { initGroupSeries, initPeerSeries, setConfigInfo, type Metrics } from '../metrics/index.js';
 import type { Announcer } from '../resources/announce.js';
-import type { AddressEvent, AddressWatch } from '../resources/ip-monitor.js';
-import type { PresentAddress, VipDriver } from '../resources/ipaddr.js';
+import type { AddressWatch } from '../resources/ip-monitor.js';
+import type { VipDriver } from '../resources/ipaddr.js';
 import type { Notifier } from '../resources/notify.js';
 import { decode, encode } from '../wire/codec.js';
 import { ReplayGuard } from '../wire/replay.js';
@@ -27,8 +25,10 @@ import type { Claim, Message, RejectReason } from '../wire/types.js';
 import { createExecutor } from '../work/executor.js';
 import { createSerial } from '../work/serial.js';
 import { describeStatus } from './describe.js';
-import { planAcquire, planContainerReconcile, planDriftRepair, planRelease, planRenewal, type PlannedStep, type Step } from './plan.js';
+import { createHostSteps } from './host-steps.js';
+import { planAcquire, planContainerReconcile, planRelease, type PlannedStep, type Step } from './plan.js';
 import type { ContainerStatus, ReloadStatus, StatusSnapshot, TransitionRecord } from './status.js';
+import { createVipUpkeep, renewMsOf, SAFETY_SWEEP_MS } from './vip-upkeep.js';
 
 export interface DatagramTransport {
   start(onDatagram: (bytes: Buffer, path: string, from: { address: string; port: number }) => void): Promise<void>;
@@ -46,9 +46,6 @@ export interface GroupResources {
   release(group: GroupSpec): Promise<void>;
   reconcile(group: GroupSpec, holding: boolean): Promise<void>;
 }
-
-/** A Docker call that hangs must not hold the VIP hostage: the handover goes on without it. */
-const RESOURCE_STEP_LIMIT_MS = 3_000;
 
 export interface RuntimeDeps {
   readonly config: Config;
@@ -83,20 +80,6 @@ export interface ReloadRequest {
 
 /** Log each datagram rejection reason at most once per window, with how many were suppressed. */
 const REJECT_LOG_WINDOW_MS = 10_000;
-/**
- * Renewals per lease: the VIPs of every held group get a fresh lease every third of it. The lease
- * is what bounds how long a killed or frozen holder's VIP outlives it, so it stays as it is; the
- * renewal only has to land before it ends. A third leaves two thirds of slack: a renewal that
- * fails outright is retried by the next one with a third to spare, and at the default 2 s lease
- * (deadtime 800 ms) a timer that is late by less than deadtime, which the stall guard would not
- * catch, still renews in time. Renewing more often buys nothing and costs CPU on every holder.
- */
-const LEASE_RENEWALS = 3;
-/**
- * While the address events are heard, the addresses are still listed this often, in case an
- * event was lost without the monitor noticing. Through the `ip` session that costs no process.
- */
-const SAFETY_SWEEP_MS = 30_000;
 
 export interface Runtime {
   start(): Promise<void>;
@@ -132,29 +115,46 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   const log = logger.child({ component: 'runtime' });
 
   let state: EngineState = engine.initial(clock.now(), deps.generation);
-  let present = new Map<string, PresentAddress>();
   let lastTransition: TransitionRecord | null = null;
   /** The status page's timeline: the last few transitions of every group, oldest first. */
   const recentTransitions: TransitionRecord[] = [];
   const acquiringSince = new Map<string, number>();
   const rejectLog = new Map<string, { at: number; suppressed: number }>();
-  /** The last failure of each group's resource step (`group\0step`), to log changes only. */
-  const resourceFailures = new Map<string, string>();
+  const upkeep = createVipUpkeep({
+    vips,
+    addresses: deps.addresses,
+    run: (plan) => executor.run(plan),
+    config: () => config,
+    claimOf,
+    tick: () => feed({ type: 'tick' }),
+    applying: () => pendingApplies > 0,
+    metrics,
+    log,
+  });
+  const steps = createHostSteps({
+    vips,
+    announcer,
+    resources: deps.resources,
+    metrics,
+    log,
+    timers,
+    config: () => config,
+    groupOf,
+    claimOf,
+    report: (event, group) => feed({ type: event, group }),
+    done: (v, isPresent) => upkeep.done(v, isPresent),
+  });
   const executor = createExecutor<PlannedStep['lane'], PlannedStep>({
     lanes: ['vip', 'container'],
     timers,
-    perform,
+    perform: steps.perform,
     wanted: (p) => p.while === null || claimOf(groupOfStep(p.step)!) === p.while,
-    onFailure,
+    onFailure: steps.onFailure,
   });
   /** Acquires and releases under way: drift is not repaired while the claims are moving. */
   let pendingApplies = 0;
   /** Groups whose container reconcile is still queued: a hung Docker must not pile them up. */
   const containerReconciling = new Set<string>();
-  /** Groups with a restore or a stray removal queued: an event storm must not pile them up. */
-  const repairing = new Set<string>();
-  /** A drift check is due once the current burst of address events has been applied. */
-  let driftCheckQueued = false;
   let tickHandle: unknown = null;
   let reconcileHandle: unknown = null;
   let renewHandle: unknown = null;
@@ -162,7 +162,6 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   let refreshHandle: unknown = null;
   let lastTickAt = clock.now();
   let onStopped: (() => void) | null = null;
-  const repeatTimers = new Set<unknown>();
   /** Datagrams handed to the transport but not yet sent; the goodbye must not die with the socket. */
   const inFlight = new Set<Promise<void>>();
 
@@ -208,7 +207,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
         return;
       case 'announce':
         log.info({ event: 'announce', group: action.group, reason: action.reason }, 'announcing again');
-        announceWithRepeats(groupOf(action.group));
+        void steps.announce(groupOf(action.group), true);
         return;
       case 'transition':
         onTransition(action.group, action.from, action.to, action.reason);
@@ -306,125 +305,8 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     void executor.run(plan).finally(() => {
       pendingApplies--;
       // Events that came while the claims moved were not judged: judge what they left now.
-      if (pendingApplies === 0 && watching()) queueDriftCheck();
+      if (pendingApplies === 0) upkeep.settled();
     });
-  }
-
-  /** One executor per step; the `never` check makes a new step a compile error. */
-  async function perform({ step }: PlannedStep): Promise<void> {
-    switch (step.do) {
-      case 'assign':
-        await vips.assign(step.vips, config.vipLeaseSec);
-        markPresent(step.vips, true);
-        return;
-      case 'renew': {
-        // Planned when the timer fired; a group released since is left out, not renewed.
-        const held = step.groups.filter((g) => claimOf(g.group) === 'held');
-        if (held.length > 0) await vips.assign(held.flatMap((g) => g.vips), config.vipLeaseSec);
-        return;
-      }
-      case 'remove':
-        await vips.remove(step.vips);
-        markPresent(step.vips, false);
-        return;
-      case 'report':
-        feed({ type: step.event, group: step.group });
-        return;
-      case 'announce':
-        if (step.repeats) announceWithRepeats(groupOf(step.group));
-        else void announceGroup(groupOf(step.group));
-        return;
-      case 'container': {
-        const resources = deps.resources;
-        if (resources === undefined) return;
-        const g = groupOf(step.group);
-        const which = step.step;
-        await resourceStep(g, which, () => (which === 'reconcile' ? resources.reconcile(g, step.holding) : resources[which](g)));
-        return;
-      }
-      default: {
-        const unknown: never = step;
-        throw new Error(`no executor for ${JSON.stringify(unknown)}`);
-      }
-    }
-  }
-
-  /** "Never crash" includes `ip` failing: counted, logged, and retried or left to the next renewal or event. */
-  function onFailure({ step }: PlannedStep, err: unknown, retryInMs: number | null): void {
-    const operation = step.do === 'assign' ? (step.purpose === 'acquire' ? 'assign' : 'restore') : step.do;
-    metrics.ipCommandFailures.inc({ operation });
-    const group = step.do === 'renew' ? step.groups.map((g) => g.group).join(',') : step.group;
-    log.error({ err, group, operation }, retryInMs === null ? `${operation} of ${group} failed` : `${operation} failed; retrying in ${retryInMs} ms`);
-  }
-
-  function markPresent(vipsDone: readonly Vip[], isPresent: boolean): void {
-    for (const v of vipsDone) {
-      if (isPresent) present.set(v.address, { iface: v.iface, address: v.address, prefixLength: v.prefixLength, label: v.label, validLifeSec: config.vipLeaseSec });
-      else present.delete(v.address);
-    }
-    updateVipGauges();
-  }
-
-  /**
-   * A burst now and two more, `garp.repeatAfterMs` apart, while still held. The repeats are what
-   * move a client whose entry another holder's GARP refreshed within the last second: Linux
-   * ignores a new address for a neighbour entry younger than its locktime (1 s by default), so
-   * after a split brain the winner's first burst can be lost on clients that just heard the loser.
-   * One repeat is not enough: the loser's last burst spreads over its packets and the spawn of
-   * arping, and can end a few hundred ms after the winner learns of the release, so the first
-   * repeat can still fall inside the locktime; the second cannot.
-   */
-  function announceWithRepeats(group: GroupSpec): void {
-    void announceGroup(group);
-    if (config.garp.repeatAfterMs <= 0) return;
-    for (const after of [1, 2]) {
-      const handle = timers.setTimeout(() => {
-        repeatTimers.delete(handle);
-        if (claimOf(group.id) === 'held') void announceGroup(group);
-      }, after * config.garp.repeatAfterMs);
-      repeatTimers.add(handle);
-    }
-  }
-
-  /**
-   * Runs one resource step within a time limit; its failure is logged and left to reconcile.
-   * Reconcile runs every period, so while Docker stays down its failure is logged once, again
-   * only when the error changes, and its recovery once.
-   */
-  async function resourceStep(group: GroupSpec, step: 'acquire' | 'release' | 'reconcile', work: () => Promise<void>): Promise<void> {
-    let timer: unknown = null;
-    const limit = new Promise<'timeout'>((r) => (timer = timers.setTimeout(() => r('timeout'), RESOURCE_STEP_LIMIT_MS)));
-    const key = `${group.id}\0${step}`;
-    try {
-      const outcome = await Promise.race([work().then(() => 'done' as const), limit]);
-      if (outcome === 'timeout') {
-        if (resourceFailures.get(key) !== 'timeout') log.error({ event: 'resource-timeout', group: group.id, step }, `${step} of ${group.id}'s resources did not finish in ${RESOURCE_STEP_LIMIT_MS} ms; going on`);
-        resourceFailures.set(key, 'timeout');
-      } else if (resourceFailures.delete(key)) {
-        log.info({ event: 'resource-recovered', group: group.id, step }, `${step} of ${group.id}'s resources works again`);
-      }
-    } catch (err) {
-      const message = (err as Error).message;
-      if (step !== 'reconcile' || resourceFailures.get(key) !== message) log.error({ err, group: group.id, step }, `${step} of ${group.id}'s resources failed; reconcile will retry`);
-      resourceFailures.set(key, message);
-    } finally {
-      timers.clearTimeout(timer);
-    }
-  }
-
-  async function announceGroup(group: GroupSpec): Promise<void> {
-    let failed: ReadonlySet<string>;
-    try {
-      failed = new Set((await announcer.announce(group.vips, config.garp.burst)).failed);
-      if (failed.size > 0) log.warn({ group: group.id, failed: [...failed] }, `gratuitous ARP failed for ${[...failed].join(', ')}`);
-    } catch (err) {
-      failed = new Set(group.vips.map((v) => v.address));
-      log.warn({ err, group: group.id }, 'gratuitous ARP failed');
-    }
-    for (const v of group.vips) {
-      if (failed.has(v.address)) metrics.garpFailed.inc({ address: v.address });
-      else metrics.garpSent.inc({ address: v.address }, config.garp.burst);
-    }
   }
 
   function onTransition(group: string, from: Claim, to: Claim, reason: string): void {
@@ -442,102 +324,17 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     notifier.notify({ group, from, to, reason });
   }
 
-  function updateVipGauges(): void {
-    for (const g of config.groups) for (const v of g.vips) metrics.vipPresent.set({ group: g.id, address: v.address }, present.has(v.address) ? 1 : 0);
-  }
-
-  /** Whether the kernel's address events keep `present` up to date now. */
-  function watching(): boolean {
-    return deps.addresses?.up === true;
-  }
-
   /**
    * Every reconcile period: the protected containers are brought back to their roles and, while
    * no address events are heard, the addresses are listed and drift repaired (with events, drift
    * is judged on each one instead).
    */
   async function reconcile(): Promise<void> {
-    // The engine sees the time first: after a freeze (SIGSTOP, a paused VM) this timer can fire
-    // before the tick that notices the stall, and a repair on the claims from before the freeze
-    // would put the VIP back beside the peer that took over meanwhile.
+    // The engine sees the time first (see VipUpkeepDeps.tick): a container reconcile on the claims
+    // from before a freeze would be as wrong as a VIP repair.
     feed({ type: 'tick' });
     if (pendingApplies === 0) reconcileContainers();
-    if (!watching()) await relist();
-  }
-
-  /** Lists the addresses, the kernel's word over any event, then repairs drift. */
-  async function relist(): Promise<void> {
-    try {
-      present = await vips.list();
-    } catch (err) {
-      metrics.ipCommandFailures.inc({ operation: 'list' });
-      log.error({ err }, 'cannot read interface addresses');
-      return;
-    }
-    updateVipGauges();
-    repairDrift();
-  }
-
-  /**
-   * Renews the lease of every held VIP, all groups in one batch, whatever else is under way: in
-   * the VIP queue, after the VIP work already there, and never behind a container step (a slow
-   * `docker start` takes longer than a 2 s lease).
-   */
-  function renew(): void {
-    // As in reconcile: a renewal on the claims from before a freeze would re-assert a lost VIP.
-    feed({ type: 'tick' });
-    const plan = planRenewal(config.groups, claimOf);
-    if (plan.length > 0) void executor.run(plan);
-  }
-
-  function onAddressEvent(event: AddressEvent): void {
-    switch (event.type) {
-      case 'added':
-      case 'deleted': {
-        const a = event.address;
-        if (event.type === 'added') present.set(a.address, a);
-        // The same address on another interface is not the one that went.
-        else if (present.get(a.address)?.iface === a.iface) present.delete(a.address);
-        if (!config.groups.some((g) => g.vips.some((v) => v.address === a.address))) return;
-        updateVipGauges();
-        queueDriftCheck();
-        return;
-      }
-      case 'resync':
-        void relist();
-        return;
-      case 'down':
-        // The reconcile timer lists the addresses until the monitor is back.
-        return;
-      default: {
-        const unknown: never = event;
-        throw new Error(`unknown address event ${JSON.stringify(unknown)}`);
-      }
-    }
-  }
-
-  /** One drift check for a burst of events (a renewal of many VIPs brings one event each). */
-  function queueDriftCheck(): void {
-    if (driftCheckQueued) return;
-    driftCheckQueued = true;
-    queueMicrotask(() => {
-      driftCheckQueued = false;
-      repairDrift();
-    });
-  }
-
-  /** Level-triggered repair (plan.ts, planDriftRepair) from the view of the interfaces. */
-  function repairDrift(): void {
-    // See reconcile: the engine must see the time before the claims are trusted.
-    feed({ type: 'tick' });
-    // Drift is judged only while no acquire or release is moving the claims.
-    if (pendingApplies > 0) return;
-    for (const repair of planDriftRepair({ groups: config.groups, claimOf, present: new Set(present.keys()), repairing })) {
-      if (repair.kind === 'restore') log.warn({ event: 'drift', group: repair.group, missing: repair.addresses }, 'held VIP missing from the interface: restoring');
-      else log.warn({ event: 'drift', group: repair.group, stray: repair.addresses }, 'VIP present on a node that does not hold it: removing');
-      repairing.add(repair.group);
-      void executor.run(repair.plan).finally(() => repairing.delete(repair.group));
-    }
+    await upkeep.reconcile();
   }
 
   function reconcileContainers(): void {
@@ -563,38 +360,35 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   async function start(): Promise<void> {
     // A VIP left by an earlier run (a crash, a kill -9) is not ours until we win it again.
     const all = config.groups.flatMap((g) => g.vips);
-    present = await vips.list();
-    const leftover = all.filter((v) => present.has(v.address));
+    await upkeep.list();
+    const leftover = all.filter((v) => upkeep.present.has(v.address));
     if (leftover.length > 0) {
       log.warn({ event: 'stale-vip', addresses: leftover.map((v) => v.address) }, 'removing VIPs left by an earlier run');
       await vips.remove(leftover);
-      present = await vips.list();
+      await upkeep.list();
     }
     initGroupMetrics(config.groups);
     for (const n of config.nodes) if (n.name !== config.node) metrics.peerUp.set({ peer: n.name }, 0);
     setConfigInfo(metrics, configHash);
-    updateVipGauges();
     await transport.start(onDatagram);
     initPeerSeries(metrics, peersOf(config), transport.pathIds);
     state = engine.initial(clock.now(), deps.generation);
     lastTickAt = clock.now();
     feed({ type: 'tick' });
     startTimers();
-    deps.addresses?.start(onAddressEvent);
+    upkeep.watch();
     log.info({ event: 'start', node: config.node, generation: state.generation, paths: transport.pathIds }, 'joined');
   }
 
   function startTimers(): void {
     tickHandle = timers.setInterval(tick, tickMs);
     reconcileHandle = timers.setInterval(() => void reconcile(), config.reconcileMs);
-    renewHandle = timers.setInterval(renew, renewMsOf(config));
-    sweepHandle = timers.setInterval(() => {
-      if (watching()) void relist();
-    }, SAFETY_SWEEP_MS);
+    renewHandle = timers.setInterval(() => upkeep.renew(), renewMsOf(config));
+    sweepHandle = timers.setInterval(() => void upkeep.sweep(), SAFETY_SWEEP_MS);
     if (config.garp.refreshMs > 0) {
       // Some switches and hosts age out entries learned only from gratuitous ARP.
       refreshHandle = timers.setInterval(() => {
-        for (const g of config.groups) if (claimOf(g.id) === 'held') void announceGroup(g);
+        for (const g of config.groups) if (claimOf(g.id) === 'held') void steps.announce(g);
       }, config.garp.refreshMs);
     }
   }
@@ -703,7 +497,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     sendKey = sendKeyOf(next);
     groupsById = new Map(next.groups.map((g) => [g.id, g]));
     initGroupMetrics(next.groups.filter((g) => !previous.groups.some((p) => p.id === g.id)));
-    updateVipGauges();
+    upkeep.updateGauges();
     if (timersChanged) {
       stopTimers();
       tickMs = tickMsOf(next);
@@ -723,7 +517,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     const outcome = await Promise.race([stopped.then(() => 'stopped' as const), deadline]);
     stopTimers();
     if (claimWake !== null) timers.clearTimeout(claimWake.handle);
-    for (const h of repeatTimers) timers.clearTimeout(h);
+    steps.cancelRepeats();
     if (outcome === 'timeout') {
       executor.cancel();
       // Past the grace period the engine could not finish; never exit with a VIP still assigned.
@@ -735,14 +529,14 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       await executor.idle();
     }
     await Promise.all(inFlight);
-    deps.addresses?.stop();
+    upkeep.stop();
     vips.close?.();
     await transport.stop();
     log.info({ event: 'stop', outcome }, 'left');
   }
 
   function snapshot(): StatusSnapshot {
-    return describeStatus({ config, configHash, state, present, lastTransition, recentTransitions: [...recentTransitions], now: clock.now(), pathIds: transport.pathIds, containers: deps.containers?.() ?? [], reload: lastReload });
+    return describeStatus({ config, configHash, state, present: upkeep.present, lastTransition, recentTransitions: [...recentTransitions], now: clock.now(), pathIds: transport.pathIds, containers: deps.containers?.() ?? [], reload: lastReload });
   }
 
   function command(event: Extract<EngineEvent, { type: 'standby' | 'takeover' | 'maintenance' | 'health' | 'overrun' }>): void {
@@ -756,11 +550,6 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
 
 function sendKeyOf(config: Config): AuthKey {
   return config.auth.keys.find((k) => k.id === config.auth.sendKeyId) as AuthKey;
-}
-
-/** See LEASE_RENEWALS. */
-function renewMsOf(config: Config): number {
-  return Math.floor((config.vipLeaseSec * 1000) / LEASE_RENEWALS);
 }
 
 /** Ticks four times a keepalive, within 10–250 ms. */
