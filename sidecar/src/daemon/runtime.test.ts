@@ -594,3 +594,30 @@ test('address events of an acquire or a release under way are not taken for drif
   assert.equal(h.beta.runtime.snapshot().groups[0]!.holder, 'beta');
   assert.equal(await metric(h.beta.registry, 'heartbeat_ip_command_failures_total'), 0);
 });
+
+test('a planned move never has two holders: when the peer assigns the VIP, the old holder has already removed it', async () => {
+  const time = new FakeTime(1000);
+  const h = pair(time, { watched: true });
+  await h.alpha.runtime.start();
+  await h.beta.runtime.start();
+  await time.advance(1000);
+  const overlaps: string[] = [];
+  for (const [node, other] of [['alpha', 'beta'], ['beta', 'alpha']] as const) {
+    const assign = h[node].iface.assign.bind(h[node].iface);
+    h[node].iface.assign = async (v, lease) => {
+      if (h[other].iface.addresses.has(VIP.address)) overlaps.push(`${node} assigned at ${time.now()} while ${other} held`);
+      return assign(v, lease);
+    };
+  }
+  h.alpha.runtime.command({ type: 'standby' });
+  await time.advance(2000);
+  assert.ok(h.beta.iface.addresses.has(VIP.address) && !h.alpha.iface.addresses.has(VIP.address), 'moved to beta');
+  h.alpha.runtime.command({ type: 'takeover' });
+  await time.advance(2000);
+  assert.ok(h.alpha.iface.addresses.has(VIP.address) && !h.beta.iface.addresses.has(VIP.address), 'and back to alpha');
+  const stopping = h.alpha.runtime.stop(5000);
+  await time.advance(100);
+  await stopping;
+  assert.ok(h.beta.iface.addresses.has(VIP.address), 'beta took over from the stopped alpha');
+  assert.deepEqual(overlaps, []);
+});
