@@ -34,6 +34,9 @@ import { collectProcessMetrics, createMetrics, initContainerSeries, initHealthSe
 import { createArpingAnnouncer } from './resources/announce.js';
 import { spawnCommand, type RunCommand } from './resources/command.js';
 import { createIpVipDriver } from './resources/ipaddr.js';
+import { watchAddresses } from './resources/ip-monitor.js';
+import { createIpSession } from './resources/ip-session.js';
+import { spawnLineChild } from './resources/line-child.js';
 import { createDockerContainerDriver, watchDockerEvents, type ContainerDriver, type ContainerStep, type DockerClient, type DockerWatch } from './resources/docker.js';
 import { createNotifier } from './resources/notify.js';
 import { createHealthGate, createOverrunWatch } from './transport/overrun.js';
@@ -231,7 +234,10 @@ async function runDaemon(source: Source): Promise<void> {
     transport: udpTransport(config),
     transportFor: udpTransport,
     replay: replayStore.guard,
-    vips: createIpVipDriver(run, (file, value) => writeFile(file, value)),
+    // One `ip` that stays for the VIP changes and one that reports the kernel's address events:
+    // the idle daemon spawns no process (each falls back to spawning while it is down).
+    vips: createIpVipDriver(run, (file, value) => writeFile(file, value), createIpSession({ start: spawnLineChild, clock, timers, logger })),
+    addresses: watchAddresses({ start: spawnLineChild, clock, timers, logger }),
     announcer: createArpingAnnouncer(run),
     notifier: createNotifier(config.notifyCommand, process.env, logger),
     metrics,

@@ -23,6 +23,8 @@ const SRC = 'sidecar/src/';
  * Folders that need nothing of each other share a layer, so that neither can start to.
  * - domain: the vocabulary every layer shares (claims, peers and paths, groups, VIPs and container
  *   policies, keys, API refusals); the injected clock; the version;
+ * - work: how steps are run (queue, executor, backoff), whatever the steps are, so the executors
+ *   and the daemon share one of each;
  * - the edges that speak only that vocabulary: the wire format, the configuration, log
  *   throttling, the sockets, and the executors of actions (ip, arping, Docker, the notify hook);
  * - engine (the pure decisions over config and wire messages) and health (checks that run through
@@ -32,6 +34,7 @@ const SRC = 'sidecar/src/';
  */
 export const LAYERS: readonly (readonly string[])[] = [
   ['domain/', 'clock.ts', 'version.ts'],
+  ['work/'],
   ['wire/', 'config/', 'logging/', 'transport/', 'resources/'],
   ['engine/', 'health/'],
   ['metrics/'],

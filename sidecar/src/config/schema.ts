@@ -335,7 +335,7 @@ const configFields = z
       })
       .prefault({}),
     vip_lease: documented(wholeSeconds.optional(), { description: 'Kernel lifetime of a VIP, renewed while held, so a crashed holder’s VIP vanishes by itself.', env: true, default: 'max(2 s, deadtime rounded up to seconds)' }),
-    reconcile: documented(duration(10).prefault('500ms'), { description: 'How often actual VIPs are compared with desired ones and leases renewed.', env: true }),
+    reconcile: documented(duration(10).prefault('500ms'), { description: "How often the protected containers are brought back to their roles, and, while the kernel's address events are not heard, the VIPs listed and compared with the claims. Leases are renewed every third of vip_lease.", env: true }),
     garp: z
       .strictObject({
         burst: documented(integer(1, 100).prefault(3), { description: 'Gratuitous ARP / unsolicited NA sent at once on acquire.', env: true }),

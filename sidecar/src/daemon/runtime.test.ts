@@ -11,6 +11,7 @@ import type { Config } from '../config/types.js';
 import type { Vip } from '../domain/groups.js';
 import { createMetrics } from '../metrics/index.js';
 import type { Announcer } from '../resources/announce.js';
+import type { AddressEvent, AddressWatch } from '../resources/ip-monitor.js';
 import type { PresentAddress, VipDriver } from '../resources/ipaddr.js';
 import { FakeTime } from '../../../test/support/fake-time.js';
 import { createRuntime, type DatagramTransport, type GroupResources, type Runtime } from './runtime.js';
@@ -45,8 +46,14 @@ function configFor(node: string): Config {
 class FakeInterface implements VipDriver {
   readonly addresses = new Map<string, PresentAddress>();
   assigns = 0;
+  lists = 0;
+  /** The addresses of each assign call, in order. */
+  readonly assigned: string[][] = [];
   failNext = 0;
+  /** What the kernel tells a monitor of each change, when one listens. */
+  kernelEvent: ((event: AddressEvent) => void) | null = null;
   async list(): Promise<Map<string, PresentAddress>> {
+    this.lists++;
     return new Map(this.addresses);
   }
   async assign(vips: readonly Vip[], leaseSec: number): Promise<void> {
@@ -55,10 +62,48 @@ class FakeInterface implements VipDriver {
       throw new Error('RTNETLINK answers: Operation not permitted');
     }
     this.assigns++;
-    for (const v of vips) this.addresses.set(v.address, { iface: v.iface, address: v.address, prefixLength: v.prefixLength, label: v.label, validLifeSec: leaseSec });
+    this.assigned.push(vips.map((v) => v.address));
+    for (const v of vips) this.add({ iface: v.iface, address: v.address, prefixLength: v.prefixLength, label: v.label, validLifeSec: leaseSec });
   }
   async remove(vips: readonly Vip[]): Promise<void> {
-    for (const v of vips) this.addresses.delete(v.address);
+    for (const v of vips) this.delete(v.address);
+  }
+  /** A change made on the interface (by us or by hand), as the kernel reports it. */
+  add(address: PresentAddress): void {
+    this.addresses.set(address.address, address);
+    this.kernelEvent?.({ type: 'added', address });
+  }
+  delete(address: string): void {
+    const gone = this.addresses.get(address);
+    if (gone === undefined) return;
+    this.addresses.delete(address);
+    this.kernelEvent?.({ type: 'deleted', address: gone });
+  }
+}
+
+/** A monitor that hears the fake interface's kernel events while the test says it runs. */
+class FakeWatch implements AddressWatch {
+  up = false;
+  private on: ((event: AddressEvent) => void) | null = null;
+  constructor(iface: FakeInterface) {
+    iface.kernelEvent = (e) => {
+      if (this.up) this.on?.(e);
+    };
+  }
+  start(on: (event: AddressEvent) => void): void {
+    this.on = on;
+    this.resync();
+  }
+  stop(): void {
+    this.up = false;
+  }
+  resync(): void {
+    this.up = true;
+    this.on?.({ type: 'resync', reason: 'monitor started' });
+  }
+  down(): void {
+    this.up = false;
+    this.on?.({ type: 'down', reason: 'exited 1' });
   }
 }
 
@@ -69,9 +114,10 @@ interface Host {
   registry: Registry;
   inject: (bytes: Buffer) => void;
   sent: Buffer[];
+  watch: FakeWatch | null;
 }
 
-function pair(time: FakeTime, opts: { staleOn?: string; refreshMs?: number; resources?: (node: string) => GroupResources; logs?: string[] } = {}): Record<'alpha' | 'beta', Host> {
+function pair(time: FakeTime, opts: { staleOn?: string; refreshMs?: number; resources?: (node: string) => GroupResources; logs?: string[]; watched?: boolean; groups?: Config['groups'] } = {}): Record<'alpha' | 'beta', Host> {
   const receivers = new Map<string, (bytes: Buffer) => void>();
   const hosts = {} as Record<'alpha' | 'beta', Host>;
   for (const node of ['alpha', 'beta'] as const) {
@@ -101,12 +147,14 @@ function pair(time: FakeTime, opts: { staleOn?: string; refreshMs?: number; reso
       },
     };
     const registry = new Registry();
+    const watch = opts.watched === true ? new FakeWatch(iface) : null;
     const runtime = createRuntime({
-      config: { ...configFor(node), garp: { burst: 3, repeatAfterMs: 1000, refreshMs: opts.refreshMs ?? 0 } },
+      config: { ...configFor(node), garp: { burst: 3, repeatAfterMs: 1000, refreshMs: opts.refreshMs ?? 0 }, ...(opts.groups ? { groups: opts.groups } : {}) },
       configHash: 'test',
       generation: 1_700_000_000_000 + (node === 'alpha' ? 1 : 2),
       transport,
       vips: iface,
+      ...(watch !== null ? { addresses: watch } : {}),
       announcer,
       notifier: { notify: () => {} },
       metrics: createMetrics(registry, { version: 'test', node }),
@@ -115,7 +163,7 @@ function pair(time: FakeTime, opts: { staleOn?: string; refreshMs?: number; reso
       timers: time,
       ...(opts.resources ? { resources: opts.resources(node) } : {}),
     });
-    hosts[node] = { runtime, iface, announced, registry, sent, inject: (b) => receivers.get(node)?.(b) };
+    hosts[node] = { runtime, iface, announced, registry, sent, watch, inject: (b) => receivers.get(node)?.(b) };
   }
   return hosts;
 }
@@ -467,4 +515,110 @@ test('reload: a new preferred node applies in place; the group moves once, by th
   assert.equal(h.alpha.iface.addresses.has(VIP.address), false);
   assert.equal(await metric(h.alpha.registry, 'heartbeat_transitions_total', { from: 'held', to: 'releasing', reason: 'failback' }), 1);
   assert.equal(await metric(h.alpha.registry, 'heartbeat_transitions_total', { reason: 'removed' }), 0);
+});
+
+const VIP2: Vip = { address: '10.77.0.101', prefixLength: 24, iface: 'eth0', label: null, family: 4 };
+
+test('the leases of every held group are renewed in one batch, every third of the lease', async () => {
+  const time = new FakeTime(1000);
+  const groups = [
+    { id: 'web', preferred: 'alpha', vips: [VIP] },
+    { id: 'db', preferred: 'alpha', vips: [VIP2] },
+  ];
+  const h = pair(time, { watched: true, groups });
+  await h.alpha.runtime.start();
+  await h.beta.runtime.start();
+  await time.advance(1000);
+  assert.ok(h.alpha.iface.addresses.has(VIP.address) && h.alpha.iface.addresses.has(VIP2.address));
+  const before = h.alpha.iface.assigned.length;
+  await time.advance(2000);
+  const renewals = h.alpha.iface.assigned.slice(before);
+  assert.deepEqual(renewals, [[VIP.address, VIP2.address], [VIP.address, VIP2.address], [VIP.address, VIP2.address]], 'one batch for both groups each 666 ms');
+});
+
+test('with address events, a VIP deleted by hand is restored and announced at once, a stray removed at once, and nothing is listed', async () => {
+  const time = new FakeTime(1000);
+  const h = pair(time, { watched: true });
+  await h.alpha.runtime.start();
+  await h.beta.runtime.start();
+  await time.advance(1000);
+  const lists = h.alpha.iface.lists + h.beta.iface.lists;
+  const announced = h.alpha.announced.length;
+  h.alpha.iface.delete(VIP.address);
+  assert.equal(h.alpha.runtime.snapshot().groups[0]!.vips[0]!.present, false, 'the event took it out of the view');
+  h.beta.iface.add({ iface: 'eth0', address: VIP.address, prefixLength: 24, label: null, validLifeSec: null });
+  await time.advance(1);
+  assert.ok(h.alpha.iface.addresses.has(VIP.address), 'restored within a millisecond, not a reconcile period');
+  assert.equal(h.alpha.runtime.snapshot().groups[0]!.vips[0]!.present, true);
+  assert.equal(h.alpha.announced.length, announced + 1, 'announced again after the restore');
+  assert.equal(h.beta.iface.addresses.has(VIP.address), false, 'stray removed within a millisecond');
+  await time.advance(20_000);
+  assert.equal(h.alpha.iface.lists + h.beta.iface.lists, lists, 'no listing while the events are heard');
+  await time.advance(10_000);
+  assert.equal(h.alpha.iface.lists + h.beta.iface.lists, lists + 2, 'but one each safety sweep');
+});
+
+test('while the monitor is down the addresses are listed every reconcile period, and drift is repaired from the listing; back up, listing stops', async () => {
+  const time = new FakeTime(1000);
+  const h = pair(time, { watched: true });
+  await h.alpha.runtime.start();
+  await h.beta.runtime.start();
+  await time.advance(1000);
+  h.alpha.watch!.down();
+  const lists = h.alpha.iface.lists;
+  await time.advance(2000);
+  assert.equal(h.alpha.iface.lists - lists, 4, 'listed each 500 ms');
+  // unheard: the monitor is down
+  h.alpha.iface.delete(VIP.address);
+  await time.advance(500);
+  assert.ok(h.alpha.iface.addresses.has(VIP.address), 'restored from the listing within a reconcile period');
+  h.alpha.watch!.resync();
+  await time.advance(1);
+  const relisted = h.alpha.iface.lists;
+  assert.equal(relisted, lists + 6, 'listed once more when the monitor came back');
+  await time.advance(5000);
+  assert.equal(h.alpha.iface.lists, relisted, 'then no more');
+});
+
+test('address events of an acquire or a release under way are not taken for drift', async () => {
+  const time = new FakeTime(1000);
+  const h = pair(time, { watched: true });
+  await h.alpha.runtime.start();
+  await h.beta.runtime.start();
+  await time.advance(1000);
+  const assigns = { alpha: h.alpha.iface.assigns, beta: h.beta.iface.assigns };
+  h.alpha.runtime.command({ type: 'standby' });
+  await time.advance(500);
+  assert.equal(h.alpha.iface.addresses.has(VIP.address), false);
+  assert.ok(h.beta.iface.addresses.has(VIP.address));
+  assert.equal(h.alpha.iface.assigns, assigns.alpha, 'alpha never put back the VIP it was releasing');
+  assert.equal(h.beta.runtime.snapshot().groups[0]!.holder, 'beta');
+  assert.equal(await metric(h.beta.registry, 'heartbeat_ip_command_failures_total'), 0);
+});
+
+test('a planned move never has two holders: when the peer assigns the VIP, the old holder has already removed it', async () => {
+  const time = new FakeTime(1000);
+  const h = pair(time, { watched: true });
+  await h.alpha.runtime.start();
+  await h.beta.runtime.start();
+  await time.advance(1000);
+  const overlaps: string[] = [];
+  for (const [node, other] of [['alpha', 'beta'], ['beta', 'alpha']] as const) {
+    const assign = h[node].iface.assign.bind(h[node].iface);
+    h[node].iface.assign = async (v, lease) => {
+      if (h[other].iface.addresses.has(VIP.address)) overlaps.push(`${node} assigned at ${time.now()} while ${other} held`);
+      return assign(v, lease);
+    };
+  }
+  h.alpha.runtime.command({ type: 'standby' });
+  await time.advance(2000);
+  assert.ok(h.beta.iface.addresses.has(VIP.address) && !h.alpha.iface.addresses.has(VIP.address), 'moved to beta');
+  h.alpha.runtime.command({ type: 'takeover' });
+  await time.advance(2000);
+  assert.ok(h.alpha.iface.addresses.has(VIP.address) && !h.beta.iface.addresses.has(VIP.address), 'and back to alpha');
+  const stopping = h.alpha.runtime.stop(5000);
+  await time.advance(100);
+  await stopping;
+  assert.ok(h.beta.iface.addresses.has(VIP.address), 'beta took over from the stopped alpha');
+  assert.deepEqual(overlaps, []);
 });

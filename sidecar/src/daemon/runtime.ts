@@ -1,10 +1,13 @@
 /**
  * The daemon's event loop: feeds ticks, datagrams, health and operator commands to the pure
- * engine, and runs the actions it returns. VIP work (assign, renew, remove) goes through one
- * queue and container work through another, so only one of each runs at a time and a Docker call
- * that hangs can delay container actions only, never a lease renewal. A reconcile timer compares
- * the VIPs on the interfaces with what the engine wants and repairs drift, so correctness never
- * rests on transitions alone.
+ * engine, and runs the actions it returns. What the host must do for them is planned by the pure
+ * planners of plan.ts and done by one executor (work/executor.ts) in two lanes, VIP work and
+ * container work, so only one of each runs at a time and a Docker call that hangs can delay
+ * container actions only, never a lease renewal.
+ *
+ * Between transitions vip-upkeep.ts keeps the VIPs as the claims want them (leases, drift, the
+ * view of the interfaces from the kernel's events) and host-steps.ts does each step on the host.
+ * This file wires them to the engine, the transport, the timers and the reload.
  */
 import type { Logger } from 'pino';
 import type { Clock, Timers } from '../clock.js';
@@ -16,13 +19,19 @@ import { createEngine, nextClaimDeadline } from '../engine/engine.js';
 import type { Action, EngineEvent, EngineState } from '../engine/types.js';
 import { initGroupSeries, initPeerSeries, setConfigInfo, type Metrics } from '../metrics/index.js';
 import type { Announcer } from '../resources/announce.js';
-import type { PresentAddress, VipDriver } from '../resources/ipaddr.js';
+import type { AddressWatch } from '../resources/ip-monitor.js';
+import type { VipDriver } from '../resources/ipaddr.js';
 import type { Notifier } from '../resources/notify.js';
 import { decode, encode } from '../wire/codec.js';
 import { ReplayGuard } from '../wire/replay.js';
 import type { Message, RejectReason } from '../wire/types.js';
+import { createExecutor } from '../work/executor.js';
+import { createSerial } from '../work/serial.js';
 import { describeStatus } from './describe.js';
+import { createHostSteps } from './host-steps.js';
+import { planAcquire, planContainerReconcile, planRelease, type PlannedStep, type Step } from './plan.js';
 import type { ContainerStatus, ReloadStatus, StatusSnapshot, TransitionRecord } from './status.js';
+import { createVipUpkeep, renewMsOf, SAFETY_SWEEP_MS } from './vip-upkeep.js';
 
 export interface DatagramTransport {
   start(onDatagram: (bytes: Buffer, path: string, from: { address: string; port: number }) => void): Promise<void>;
@@ -41,9 +50,6 @@ export interface GroupResources {
   reconcile(group: GroupSpec, holding: boolean): Promise<void>;
 }
 
-/** A Docker call that hangs must not hold the VIP hostage: the handover goes on without it. */
-const RESOURCE_STEP_LIMIT_MS = 3_000;
-
 export interface RuntimeDeps {
   readonly config: Config;
   readonly configHash: string;
@@ -51,6 +57,8 @@ export interface RuntimeDeps {
   readonly generation: number;
   readonly transport: DatagramTransport;
   readonly vips: VipDriver;
+  /** The kernel's address events; without them the addresses are listed every reconcile period. */
+  readonly addresses?: AddressWatch;
   readonly announcer: Announcer;
   readonly notifier: Notifier;
   readonly metrics: Metrics;
@@ -75,9 +83,6 @@ export interface ReloadRequest {
 
 /** Log each datagram rejection reason at most once per window, with how many were suppressed. */
 const REJECT_LOG_WINDOW_MS = 10_000;
-/** Retry spacing for a failed `ip`/`arping`, doubling up to the cap. */
-const RETRY_MIN_MS = 100;
-const RETRY_MAX_MS = 5_000;
 
 export interface Runtime {
   start(): Promise<void>;
@@ -113,35 +118,65 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   const log = logger.child({ component: 'runtime' });
 
   let state: EngineState = engine.initial(clock.now(), deps.generation);
-  let present = new Map<string, PresentAddress>();
   let lastTransition: TransitionRecord | null = null;
   /** The status page's timeline: the last few transitions of every group, oldest first. */
   const recentTransitions: TransitionRecord[] = [];
   const acquiringSince = new Map<string, number>();
   const rejectLog = new Map<string, { at: number; suppressed: number }>();
-  /** The last failure of each group's resource step (`group\0step`), to log changes only. */
-  const resourceFailures = new Map<string, string>();
-  const vipQueue = createQueue(log, 'VIP work failed');
-  const containerQueue = createQueue(log, 'container work failed');
+  const upkeep = createVipUpkeep({
+    vips,
+    addresses: deps.addresses,
+    run: (plan) => executor.run(plan),
+    config: () => config,
+    claimOf,
+    tick: () => feed({ type: 'tick' }),
+    applying: () => pendingApplies > 0,
+    metrics,
+    log,
+  });
+  const steps = createHostSteps({
+    vips,
+    announcer,
+    resources: deps.resources,
+    metrics,
+    log,
+    timers,
+    config: () => config,
+    groupOf,
+    claimOf,
+    report: (event, group) => feed({ type: event, group }),
+    done: (v, isPresent) => upkeep.done(v, isPresent),
+  });
+  const executor = createExecutor<PlannedStep['lane'], PlannedStep>({
+    lanes: ['vip', 'container'],
+    timers,
+    perform: steps.perform,
+    wanted: (p) => {
+      // A VIP step queued before a freeze can get its turn on resume before any timer fires:
+      // the engine sees the time first (see VipUpkeepDeps.tick), so the claims it is judged by are current.
+      if (p.lane === 'vip') feed({ type: 'tick' });
+      return p.while === null || claimOf(groupOfStep(p.step)!) === p.while;
+    },
+    onFailure: steps.onFailure,
+  });
   /** Acquires and releases under way: drift is not repaired while the claims are moving. */
   let pendingApplies = 0;
   /** Groups whose container reconcile is still queued: a hung Docker must not pile them up. */
   const containerReconciling = new Set<string>();
   let tickHandle: unknown = null;
   let reconcileHandle: unknown = null;
+  let renewHandle: unknown = null;
+  let sweepHandle: unknown = null;
   let refreshHandle: unknown = null;
   let lastTickAt = clock.now();
   let onStopped: (() => void) | null = null;
-  /** Set when shutdown ran out of grace: retries stop so the process can exit. */
-  let abandoned = false;
-  const repeatTimers = new Set<unknown>();
   /** Datagrams handed to the transport but not yet sent; the goodbye must not die with the socket. */
   const inFlight = new Set<Promise<void>>();
 
   let claimWake: { at: number; handle: unknown } | null = null;
   let lastReload: ReloadStatus | null = null;
   /** Reloads run one at a time. */
-  let reloading: Promise<unknown> = Promise.resolve();
+  const reloads = createSerial();
   /** Resolved by `feed` once every retiring group is released. */
   let onRetired: (() => void) | null = null;
 
@@ -173,15 +208,14 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       }
       case 'acquire':
         acquiringSince.set(action.group, clock.now());
-        applying(vipQueue, `acquire ${action.group}`, () => acquire(groupOf(action.group)));
+        applying(planAcquire(groupOf(action.group), deps.resources !== undefined));
         return;
       case 'release':
-        // Container first (after any acquire of it), then the VIP in the VIP queue.
-        applying(containerQueue, `release ${action.group}`, () => release(groupOf(action.group)));
+        applying(planRelease(groupOf(action.group), deps.resources !== undefined));
         return;
       case 'announce':
         log.info({ event: 'announce', group: action.group, reason: action.reason }, 'announcing again');
-        announceWithRepeats(groupOf(action.group));
+        void steps.announce(groupOf(action.group), true);
         return;
       case 'transition':
         onTransition(action.group, action.from, action.to, action.reason);
@@ -273,117 +307,14 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     rejectLog.set(reason, { at: now, suppressed: 0 });
   }
 
-  function applying(queue: Queue, what: string, work: () => Promise<void>): void {
+  /** Runs an acquire or a release; drift is not judged until every one under way has ended. */
+  function applying(plan: readonly PlannedStep[]): void {
     pendingApplies++;
-    void queue.run(what, work).finally(() => pendingApplies--);
-  }
-
-  /** Retries until it works or the engine no longer wants it; "never crash" includes `ip` failing. */
-  async function retrying(group: string, want: Claim, operation: string, work: () => Promise<void>): Promise<boolean> {
-    let delay = RETRY_MIN_MS;
-    for (;;) {
-      try {
-        await work();
-        return true;
-      } catch (err) {
-        metrics.ipCommandFailures.inc({ operation });
-        log.error({ err, group, operation }, `${operation} failed; retrying in ${delay} ms`);
-      }
-      await new Promise((r) => timers.setTimeout(r as () => void, delay));
-      if (claimOf(group) !== want || abandoned) return false;
-      delay = Math.min(RETRY_MAX_MS, delay * 2);
-    }
-  }
-
-  async function acquire(group: GroupSpec): Promise<void> {
-    if (claimOf(group.id) !== 'acquiring') return;
-    const ok = await retrying(group.id, 'acquiring', 'assign', () => vips.assign(group.vips, config.vipLeaseSec));
-    if (!ok) return;
-    for (const v of group.vips) present.set(v.address, { iface: v.iface, address: v.address, prefixLength: v.prefixLength, label: v.label, validLifeSec: config.vipLeaseSec });
-    updateVipGauges();
-    feed({ type: 'acquired', group: group.id });
-    announceWithRepeats(group);
-    const resources = deps.resources;
-    if (resources === undefined) return;
-    // A release may have come meanwhile; it runs after this in the same queue, so skip rather than undo.
-    applying(containerQueue, `acquire ${group.id}'s container`, async () => {
-      if (claimOf(group.id) === 'held') await resourceStep(group, 'acquire', () => resources.acquire(group));
+    void executor.run(plan).finally(() => {
+      pendingApplies--;
+      // Events that came while the claims moved were not judged: judge what they left now.
+      if (pendingApplies === 0) upkeep.settled();
     });
-  }
-
-  /**
-   * A burst now and two more, `garp.repeatAfterMs` apart, while still held. The repeats are what
-   * move a client whose entry another holder's GARP refreshed within the last second: Linux
-   * ignores a new address for a neighbour entry younger than its locktime (1 s by default), so
-   * after a split brain the winner's first burst can be lost on clients that just heard the loser.
-   * One repeat is not enough: the loser's last burst spreads over its packets and the spawn of
-   * arping, and can end a few hundred ms after the winner learns of the release, so the first
-   * repeat can still fall inside the locktime; the second cannot.
-   */
-  function announceWithRepeats(group: GroupSpec): void {
-    void announceGroup(group);
-    if (config.garp.repeatAfterMs <= 0) return;
-    for (const after of [1, 2]) {
-      const handle = timers.setTimeout(() => {
-        repeatTimers.delete(handle);
-        if (claimOf(group.id) === 'held') void announceGroup(group);
-      }, after * config.garp.repeatAfterMs);
-      repeatTimers.add(handle);
-    }
-  }
-
-  async function release(group: GroupSpec): Promise<void> {
-    if (claimOf(group.id) !== 'releasing') return;
-    const resources = deps.resources;
-    if (resources !== undefined) await resourceStep(group, 'release', () => resources.release(group));
-    await vipQueue.run(`release ${group.id}'s VIPs`, async () => {
-      const ok = await retrying(group.id, 'releasing', 'remove', () => vips.remove(group.vips));
-      if (!ok) return;
-      for (const v of group.vips) present.delete(v.address);
-      updateVipGauges();
-      feed({ type: 'released', group: group.id });
-    });
-  }
-
-  /**
-   * Runs one resource step within a time limit; its failure is logged and left to reconcile.
-   * Reconcile runs every period, so while Docker stays down its failure is logged once, again
-   * only when the error changes, and its recovery once.
-   */
-  async function resourceStep(group: GroupSpec, step: 'acquire' | 'release' | 'reconcile', work: () => Promise<void>): Promise<void> {
-    let timer: unknown = null;
-    const limit = new Promise<'timeout'>((r) => (timer = timers.setTimeout(() => r('timeout'), RESOURCE_STEP_LIMIT_MS)));
-    const key = `${group.id}\0${step}`;
-    try {
-      const outcome = await Promise.race([work().then(() => 'done' as const), limit]);
-      if (outcome === 'timeout') {
-        if (resourceFailures.get(key) !== 'timeout') log.error({ event: 'resource-timeout', group: group.id, step }, `${step} of ${group.id}'s resources did not finish in ${RESOURCE_STEP_LIMIT_MS} ms; going on`);
-        resourceFailures.set(key, 'timeout');
-      } else if (resourceFailures.delete(key)) {
-        log.info({ event: 'resource-recovered', group: group.id, step }, `${step} of ${group.id}'s resources works again`);
-      }
-    } catch (err) {
-      const message = (err as Error).message;
-      if (step !== 'reconcile' || resourceFailures.get(key) !== message) log.error({ err, group: group.id, step }, `${step} of ${group.id}'s resources failed; reconcile will retry`);
-      resourceFailures.set(key, message);
-    } finally {
-      timers.clearTimeout(timer);
-    }
-  }
-
-  async function announceGroup(group: GroupSpec): Promise<void> {
-    let failed: ReadonlySet<string>;
-    try {
-      failed = new Set((await announcer.announce(group.vips, config.garp.burst)).failed);
-      if (failed.size > 0) log.warn({ group: group.id, failed: [...failed] }, `gratuitous ARP failed for ${[...failed].join(', ')}`);
-    } catch (err) {
-      failed = new Set(group.vips.map((v) => v.address));
-      log.warn({ err, group: group.id }, 'gratuitous ARP failed');
-    }
-    for (const v of group.vips) {
-      if (failed.has(v.address)) metrics.garpFailed.inc({ address: v.address });
-      else metrics.garpSent.inc({ address: v.address }, config.garp.burst);
-    }
   }
 
   function onTransition(group: string, from: Claim, to: Claim, reason: string): void {
@@ -401,76 +332,25 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     notifier.notify({ group, from, to, reason });
   }
 
-  function updateVipGauges(): void {
-    for (const g of config.groups) for (const v of g.vips) metrics.vipPresent.set({ group: g.id, address: v.address }, present.has(v.address) ? 1 : 0);
-  }
-
   /**
-   * Level-triggered repair: whatever happened to the interfaces, make them match the claims.
-   * Also renews the lease of every held VIP, so a frozen or killed daemon's VIP lapses by itself.
+   * Every reconcile period: the protected containers are brought back to their roles and, while
+   * no address events are heard, the addresses are listed and drift repaired (with events, drift
+   * is judged on each one instead).
    */
   async function reconcile(): Promise<void> {
-    // The engine sees the time first: after a freeze (SIGSTOP, a paused VM) this timer can fire
-    // before the tick that notices the stall, and a renew on the claims from before the freeze
-    // would put the VIP back beside the peer that took over meanwhile.
+    // The engine sees the time first (see VipUpkeepDeps.tick): a container reconcile on the claims
+    // from before a freeze would be as wrong as a VIP repair.
     feed({ type: 'tick' });
-    // Every held VIP's lease is renewed whatever else is under way: in the VIP queue, after the
-    // VIP work already there, and never behind a container step (a slow `docker start` takes
-    // longer than a 2 s lease).
-    for (const g of config.groups) if (claimOf(g.id) === 'held') void vipQueue.run(`renew ${g.id}`, async () => void (await assignHeld(g, 'renew')));
-    try {
-      present = await vips.list();
-    } catch (err) {
-      metrics.ipCommandFailures.inc({ operation: 'list' });
-      log.error({ err }, 'cannot read interface addresses');
-      return;
-    }
-    updateVipGauges();
-    // Drift is judged only while no acquire or release is moving the claims.
-    if (pendingApplies > 0) return;
-    for (const g of config.groups) {
-      const claim = claimOf(g.id);
-      if (deps.resources !== undefined && (claim === 'held' || claim === 'none') && !containerReconciling.has(g.id)) {
-        const resources = deps.resources;
-        containerReconciling.add(g.id);
-        void containerQueue
-          .run(`reconcile ${g.id}'s container`, async () => {
-            if (claimOf(g.id) === claim) await resourceStep(g, 'reconcile', () => resources.reconcile(g, claim === 'held'));
-          })
-          .finally(() => containerReconciling.delete(g.id));
-      }
-      const missing = g.vips.filter((v) => !present.has(v.address));
-      if (claim === 'held' && missing.length > 0) {
-        log.warn({ event: 'drift', group: g.id, missing: missing.map((v) => v.address) }, 'held VIP missing from the interface: restoring');
-        void vipQueue.run(`restore ${g.id}`, async () => {
-          if (await assignHeld(g, 'restore')) void announceGroup(g);
-        });
-      } else if (claim === 'none' && missing.length < g.vips.length) {
-        const stray = g.vips.filter((v) => present.has(v.address));
-        log.warn({ event: 'drift', group: g.id, stray: stray.map((v) => v.address) }, 'VIP present on a node that does not hold it: removing');
-        void vipQueue.run(`remove stray ${g.id}`, async () => {
-          if (claimOf(g.id) !== 'none') return;
-          try {
-            await vips.remove(stray);
-          } catch (err) {
-            metrics.ipCommandFailures.inc({ operation: 'remove' });
-            log.error({ err, group: g.id }, 'cannot remove stray VIP');
-          }
-        });
-      }
-    }
+    if (pendingApplies === 0) reconcileContainers();
+    await upkeep.reconcile();
   }
 
-  /** Assigns a held group's VIPs with a fresh lease; false when it no longer holds it or `ip` failed. */
-  async function assignHeld(g: GroupSpec, operation: 'renew' | 'restore'): Promise<boolean> {
-    if (claimOf(g.id) !== 'held') return false;
-    try {
-      await vips.assign(g.vips, config.vipLeaseSec);
-      return true;
-    } catch (err) {
-      metrics.ipCommandFailures.inc({ operation });
-      log.error({ err, group: g.id }, `cannot ${operation} the VIP lease`);
-      return false;
+  function reconcileContainers(): void {
+    if (deps.resources === undefined) return;
+    for (const step of planContainerReconcile(config.groups, claimOf, containerReconciling)) {
+      const group = groupOfStep(step.step)!;
+      containerReconciling.add(group);
+      void executor.run([step]).finally(() => containerReconciling.delete(group));
     }
   }
 
@@ -488,33 +368,35 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   async function start(): Promise<void> {
     // A VIP left by an earlier run (a crash, a kill -9) is not ours until we win it again.
     const all = config.groups.flatMap((g) => g.vips);
-    present = await vips.list();
-    const leftover = all.filter((v) => present.has(v.address));
+    await upkeep.list();
+    const leftover = all.filter((v) => upkeep.present.has(v.address));
     if (leftover.length > 0) {
       log.warn({ event: 'stale-vip', addresses: leftover.map((v) => v.address) }, 'removing VIPs left by an earlier run');
       await vips.remove(leftover);
-      present = await vips.list();
+      await upkeep.list();
     }
     initGroupMetrics(config.groups);
     for (const n of config.nodes) if (n.name !== config.node) metrics.peerUp.set({ peer: n.name }, 0);
     setConfigInfo(metrics, configHash);
-    updateVipGauges();
     await transport.start(onDatagram);
     initPeerSeries(metrics, peersOf(config), transport.pathIds);
     state = engine.initial(clock.now(), deps.generation);
     lastTickAt = clock.now();
     feed({ type: 'tick' });
     startTimers();
+    upkeep.watch();
     log.info({ event: 'start', node: config.node, generation: state.generation, paths: transport.pathIds }, 'joined');
   }
 
   function startTimers(): void {
     tickHandle = timers.setInterval(tick, tickMs);
     reconcileHandle = timers.setInterval(() => void reconcile(), config.reconcileMs);
+    renewHandle = timers.setInterval(() => upkeep.renew(), renewMsOf(config));
+    sweepHandle = timers.setInterval(() => void upkeep.sweep(), SAFETY_SWEEP_MS);
     if (config.garp.refreshMs > 0) {
       // Some switches and hosts age out entries learned only from gratuitous ARP.
       refreshHandle = timers.setInterval(() => {
-        for (const g of config.groups) if (claimOf(g.id) === 'held') void announceGroup(g);
+        for (const g of config.groups) if (claimOf(g.id) === 'held') void steps.announce(g);
       }, config.garp.refreshMs);
     }
   }
@@ -522,6 +404,8 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   function stopTimers(): void {
     timers.clearInterval(tickHandle);
     timers.clearInterval(reconcileHandle);
+    timers.clearInterval(renewHandle);
+    timers.clearInterval(sweepHandle);
     timers.clearInterval(refreshHandle);
   }
 
@@ -534,7 +418,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   }
 
   function reload(next: Config, nextHash: string, request: ReloadRequest): Promise<ReloadStatus> {
-    const run = reloading.then(async () => {
+    return reloads.run(async () => {
       let outcome: { applied: string[]; restart: string[] };
       try {
         outcome = await applyReload(next, nextHash);
@@ -549,8 +433,6 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       if (lastReload.restart.length > 0) log.warn({ event: 'reload-restart', restart: lastReload.restart }, `reload: ${lastReload.restart.join(', ')} take effect at the next restart`);
       return lastReload;
     });
-    reloading = run.catch(() => {});
-    return run;
   }
 
   function refuseReload(trigger: string, problems: readonly string[]): ReloadStatus {
@@ -581,7 +463,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       onRetired = null;
       if (outcome === 'timeout') {
         log.error({ event: 'reload-release-timeout', groups: claimed }, 'reload: release did not finish in time: removing the VIPs directly');
-        await vipQueue.run('remove retired VIPs', () => vips.remove(claimed.flatMap((g) => groupOf(g).vips)));
+        await executor.run(claimed.map((g): PlannedStep => ({ lane: 'vip', while: null, retry: false, step: { do: 'remove', group: g, vips: groupOf(g).vips, purpose: 'release' } })));
       }
     } else if (removed.length > 0) {
       feed({ type: 'retire', groups: removed });
@@ -593,7 +475,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     if (config.groups.some((g) => nextGroups.has(g.id) && nextGroups.get(g.id)!.preferred !== g.preferred)) applied.push('preferred');
     const transportChanged = next.port !== config.port || !same(config.paths, next.paths) || !same(config.nodes.map((n) => n.name), next.nodes.map((n) => n.name));
     if (!same(config.nodes, next.nodes)) applied.push('nodes');
-    const timersChanged = tickMsOf(next) !== tickMs || next.reconcileMs !== config.reconcileMs || next.garp.refreshMs !== config.garp.refreshMs;
+    const timersChanged = tickMsOf(next) !== tickMs || next.reconcileMs !== config.reconcileMs || renewMsOf(next) !== renewMsOf(config) || next.garp.refreshMs !== config.garp.refreshMs;
     if (transportChanged && deps.transportFor === undefined) restart.push('port and paths');
     if (transportChanged && deps.transportFor !== undefined) {
       // Peers stay as they were: the new socket is up well within deadtime. Should it not come up
@@ -623,7 +505,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     sendKey = sendKeyOf(next);
     groupsById = new Map(next.groups.map((g) => [g.id, g]));
     initGroupMetrics(next.groups.filter((g) => !previous.groups.some((p) => p.id === g.id)));
-    updateVipGauges();
+    upkeep.updateGauges();
     if (timersChanged) {
       stopTimers();
       tickMs = tickMsOf(next);
@@ -643,24 +525,26 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     const outcome = await Promise.race([stopped.then(() => 'stopped' as const), deadline]);
     stopTimers();
     if (claimWake !== null) timers.clearTimeout(claimWake.handle);
-    for (const h of repeatTimers) timers.clearTimeout(h);
+    steps.cancelRepeats();
     if (outcome === 'timeout') {
-      abandoned = true;
+      executor.cancel();
       // Past the grace period the engine could not finish; never exit with a VIP still assigned.
       log.error({ event: 'stop-timeout', graceMs }, 'graceful release did not finish in time: removing VIPs directly');
       await vips.remove(config.groups.flatMap((g) => g.vips)).catch((err: unknown) => log.error({ err }, 'final VIP removal failed'));
       // A hung apply (a Docker call that never returns) must not keep the process from exiting.
-      await Promise.race([Promise.all([vipQueue.idle(), containerQueue.idle()]), new Promise((r) => timers.setTimeout(r as () => void, 100))]);
+      await Promise.race([executor.idle(), new Promise((r) => timers.setTimeout(r as () => void, 100))]);
     } else {
-      await Promise.all([vipQueue.idle(), containerQueue.idle()]);
+      await executor.idle();
     }
     await Promise.all(inFlight);
+    upkeep.stop();
+    vips.close?.();
     await transport.stop();
     log.info({ event: 'stop', outcome }, 'left');
   }
 
   function snapshot(): StatusSnapshot {
-    return describeStatus({ config, configHash, state, present, lastTransition, recentTransitions: [...recentTransitions], now: clock.now(), pathIds: transport.pathIds, containers: deps.containers?.() ?? [], reload: lastReload });
+    return describeStatus({ config, configHash, state, present: upkeep.present, lastTransition, recentTransitions: [...recentTransitions], now: clock.now(), pathIds: transport.pathIds, containers: deps.containers?.() ?? [], reload: lastReload });
   }
 
   function command(event: Extract<EngineEvent, { type: 'standby' | 'takeover' | 'maintenance' | 'health' | 'overrun' }>): void {
@@ -681,24 +565,9 @@ function tickMsOf(config: Config): number {
   return Math.min(250, Math.max(10, Math.floor(config.timing.keepaliveMs / 4)));
 }
 
-interface Queue {
-  /** Runs `work` after everything queued before it; a failure is logged, never thrown. */
-  run(what: string, work: () => Promise<void>): Promise<void>;
-  /** Resolves once everything queued so far has finished. */
-  idle(): Promise<void>;
-}
-
-/** One piece of work at a time, in order. */
-function createQueue(log: Logger, failed: string): Queue {
-  let tail: Promise<void> = Promise.resolve();
-  return {
-    run(what, work) {
-      const done = tail.then(work).catch((err: unknown) => log.error({ err, what }, failed));
-      tail = done;
-      return done;
-    },
-    idle: () => tail,
-  };
+/** The group a step is about; null for a renewal, which covers every held group. */
+function groupOfStep(step: Step): string | null {
+  return step.do === 'renew' ? null : step.group;
 }
 
 /** Enough for a failover and a failback of a few groups, with their intermediate claims. */

@@ -16,6 +16,8 @@
 import type { Logger } from 'pino';
 import { systemClock, systemTimers, type Timers } from '../clock.js';
 import type { AcquirePolicy, ContainerPolicy, ReleasePolicy } from '../domain/groups.js';
+import { createBackoff } from '../work/backoff.js';
+import { createSerial } from '../work/serial.js';
 
 /** Defaults: a paused standby is the fastest to take over (unpause takes milliseconds). */
 export const DEFAULT_CONTAINER_POLICY = { onAcquire: 'unpause-or-start', onRelease: 'pause', stopTimeoutSec: 10 } as const;
@@ -346,14 +348,8 @@ export function createDockerContainerDriver(docker: DockerClient, policy: Contai
   const stopT = policy.stopTimeoutSec ?? DEFAULT_CONTAINER_POLICY.stopTimeoutSec;
   const callTimeoutMs = opts.callTimeoutMs ?? 10_000;
   const timers = opts.timers ?? systemTimers;
-  let chain: Promise<unknown> = Promise.resolve();
-
   /** One apply at a time: each waits for the previous one, whatever its outcome. */
-  function exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const next = chain.then(work, work);
-    chain = next.catch(() => undefined);
-    return next;
-  }
+  const applies = createSerial();
 
   /**
    * Docker may hang (a stuck dockerd); a call that never answers must not stall every apply. Past
@@ -512,9 +508,9 @@ export function createDockerContainerDriver(docker: DockerClient, policy: Contai
   }
 
   return {
-    acquire: () => exclusive(() => apply('acquire', true, (s) => planAcquire(policy.onAcquire, s))),
-    release: () => exclusive(() => apply('release', false, (s) => planRelease(policy.onRelease, s))),
-    reconcile: (holding) => exclusive(() => apply('reconcile', holding, (s) => planReconcile(policy, holding, s))),
+    acquire: () => applies.run(() => apply('acquire', true, (s) => planAcquire(policy.onAcquire, s))),
+    release: () => applies.run(() => apply('release', false, (s) => planRelease(policy.onRelease, s))),
+    reconcile: (holding) => applies.run(() => apply('reconcile', holding, (s) => planReconcile(policy, holding, s))),
     inspect,
     probe,
   };
@@ -613,9 +609,7 @@ export function watchDockerEvents(
 ): DockerWatch {
   const log = logger.child({ component: 'docker-events', container: target.name });
   const timers = opts.timers ?? systemTimers;
-  const minMs = opts.minBackoffMs ?? 250;
-  const maxMs = opts.maxBackoffMs ?? 5_000;
-  let delay = minMs;
+  const backoff = createBackoff(opts.minBackoffMs ?? 250, opts.maxBackoffMs ?? 5_000);
   let stopped = false;
   let up: boolean | null = null;
   let stream: NodeJS.ReadableStream | null = null;
@@ -637,8 +631,7 @@ export function watchDockerEvents(
     retry = timers.setTimeout(() => {
       retry = null;
       void connect();
-    }, delay);
-    delay = Math.min(maxMs, delay * 2);
+    }, backoff.next());
   }
 
   async function connect(): Promise<void> {
@@ -654,7 +647,7 @@ export function watchDockerEvents(
       return;
     }
     stream = s;
-    delay = minMs;
+    backoff.reset();
     report(true);
     let buffered = '';
     let ended = false;

@@ -1,10 +1,12 @@
 /**
  * The VIP on the host interface, through iproute2. State is read from `ip -j` JSON, never by
- * matching text. Changes go through one `ip -batch` call so that a group of 100 VIPs costs one
- * process, not 100.
+ * matching text. Changes go through one `ip -batch` so that a group of 100 VIPs costs one
+ * process, not 100; with a session (ip-session.ts) they cost none: the lines go to the `ip` that
+ * stays, and only when that one is down or in doubt is a process spawned, as before.
  */
 import type { Vip } from '../domain/groups.js';
 import { CommandError, type RunCommand } from './command.js';
+import type { IpSession } from './ip-session.js';
 
 export interface PresentAddress {
   readonly iface: string;
@@ -22,6 +24,8 @@ export interface VipDriver {
   assign(vips: readonly Vip[], leaseSec: number): Promise<void>;
   /** Removes; "not there" is success. */
   remove(vips: readonly Vip[]): Promise<void>;
+  /** Ends any helper process it keeps. */
+  close?(): void;
 }
 
 interface IpAddrInfo {
@@ -76,16 +80,37 @@ function removeLine(vip: Vip): string {
 /** Sets a kernel tunable by its /proc/sys path; injected so tests never touch the host. */
 export type WriteSysctl = (file: string, value: string) => Promise<void>;
 
-export function createIpVipDriver(run: RunCommand, writeSysctl: WriteSysctl): VipDriver {
+/** Closes a session request: prints one short line whatever happened, after every line before it ran. */
+const SESSION_BARRIER = 'link show dev lo';
+
+export function createIpVipDriver(run: RunCommand, writeSysctl: WriteSysctl, session?: IpSession): VipDriver {
   async function list(): Promise<Map<string, PresentAddress>> {
+    if (session?.up === true) {
+      try {
+        return parseIpAddrJson((await session.run([], 'address show')).output);
+      } catch {
+        // the session is started again on its own; this once, a process lists
+      }
+    }
     const r = await run('ip', ['-j', 'address', 'show']);
     if (r.code !== 0) throw new CommandError('ip -j address show', r);
     return parseIpAddrJson(r.stdout);
   }
 
-  /** Runs a batch, then checks the outcome against the kernel's own view, not the exit text. */
+  /**
+   * Runs a batch, in the session when it is up and every line works there; otherwise (a line
+   * failed, no answer, no session) spawned, and then the outcome is checked against the
+   * kernel's own view, not the exit text.
+   */
   async function batch(lines: string[], wantPresent: boolean, vips: readonly Vip[]): Promise<void> {
     if (lines.length === 0) return;
+    if (session?.up === true) {
+      try {
+        if ((await session.run(lines, SESSION_BARRIER)).failed.length === 0) return;
+      } catch {
+        // in doubt: the old way below decides
+      }
+    }
     const r = await run('ip', ['-force', '-batch', '-'], lines.join('\n') + '\n');
     if (r.code === 0) return;
     const present = await list();
@@ -103,5 +128,6 @@ export function createIpVipDriver(run: RunCommand, writeSysctl: WriteSysctl): Vi
       await batch(vips.map((v) => assignLine(v, leaseSec)), true, vips);
     },
     remove: (vips) => batch(vips.map(removeLine), false, vips),
+    close: () => session?.close(),
   };
 }
