@@ -66,7 +66,7 @@ describe('attacks from the LAN', { concurrency: false }, () => {
     const n = FULL ? 2000 : 1100;
     const seconds = FULL ? 20 : 6;
     const at = prober.mark('idle connections');
-    const double = watchDoubleHolders(lab, 20);
+    const double = await watchDoubleHolders(lab, 20);
     const r = await attack<{ opened: number; refused: number; closedByServer: number }>(lab, 'connections.py', [lab.hosts['alpha']!.address, String(API_PORT), String(n), String(seconds)], (seconds + 60) * 1000);
     await sleep(1500);
     const w = await double.stop();
@@ -113,7 +113,7 @@ describe('attacks from the LAN', { concurrency: false }, () => {
     const copies = await captureMany(lab, 'beta', 'alpha', 16);
     const before = await transitions(pair);
     const at = prober.mark('flood beta');
-    const double = watchDoubleHolders(lab, 20);
+    const double = await watchDoubleHolders(lab, 20);
     // Two senders: one Python process does not reach the rates of the report (~150k/s).
     const floods = Promise.all([0, 1].map(() => flood(lab, { src: lab.hosts['alpha']!.address, dst: lab.hosts['beta']!.address, seconds, payloads: copies })));
     const sum = floods.then((rs) => ({ sent: rs.reduce((a, r) => a + r.sent, 0), seconds: Math.max(...rs.map((r) => r.seconds)), rate: rs.reduce((a, r) => a + r.rate, 0) }));
@@ -142,7 +142,7 @@ describe('attacks from the LAN', { concurrency: false }, () => {
     const beta = sidecars.get('beta')!.child.pid!;
     const before = await transitions(pair);
     const at = prober.mark('flood a slow beta');
-    const double = watchDoubleHolders(lab, 20);
+    const double = await watchDoubleHolders(lab, 20);
     // This machine's two senders do not outrun a daemon that has a core to itself, as the
     // report's ~150k/s did: a daemon held to 10 % of a core drains its socket far slower than
     // the flood fills it, so the kernel drops alpha's real heartbeats along with the copies.

@@ -140,7 +140,7 @@ test("3. A's nginx stopped: B takes over and A releases the VIP; A takes back on
 test("4. docker stop of A's sidecar: handover without waiting for deadtime, never two holders", async (t) => {
   const p = ready(t);
   if (p === null) return;
-  const watch = watchDoubleHolders(p.lab);
+  const watch = await watchDoubleHolders(p.lab);
   const sidecar = await p.containerOf('a', 'sidecar');
   const stoppedAt = p.lab.now();
   await p.engines.a.docker(['stop', sidecar]);
@@ -200,7 +200,7 @@ test('6. a real Prometheus in the client namespace scrapes both sidecars and see
 test("5. A's dockerd stopped while A holds: the sidecar keeps running and says so, A keeps serving; Docker back is seen", async (t) => {
   const p = ready(t);
   if (p === null) return;
-  const watch = watchDoubleHolders(p.lab);
+  const watch = await watchDoubleHolders(p.lab);
   const stoppedAt = p.lab.now();
   await p.engines.a.stop('SIGTERM');
   // The containers live on (live-restore); the sidecar cannot reach Docker and reports it.
@@ -229,7 +229,7 @@ test("7. A's site breaks: its nginx turns unhealthy by its own HEALTHCHECK (30 s
   await aHolds(60_000);
   const before = await p.takes();
   const page = path.join(p.projects.a, 'html/index.html');
-  const watch = watchDoubleHolders(p.lab);
+  const watch = await watchDoubleHolders(p.lab);
   // no index page: nginx answers 403, and the HEALTHCHECK's GET / fails
   fs.renameSync(page, `${page}.off`);
   const brokenAt = p.lab.now();

@@ -145,7 +145,7 @@ test("2. the holder's HAProxy turns unhealthy: the peer serves once, no re-acqui
     timeoutMs: HEALTH_INTERVAL_MS * (HEALTH_RETRIES + 2),
   });
   // 15 s unfit: the VIP stays on the peer, and the unfit HAProxy is left running to be watched
-  const watch = watchDoubleHolders(p.lab);
+  const watch = await watchDoubleHolders(p.lab);
   await sleep(15_000);
   assert.deepEqual(await p.lab.holders(LAB_VIP), [second]);
   assert.equal(await p.containerState(first, firstId), 'running', 'an unfit container is left running so its recovery can be seen');
@@ -174,7 +174,7 @@ test("3. a standby paused for several HEALTHCHECK intervals takes over on docker
   assert.equal(await p.containerState(standby, standbyId), 'paused');
   await sleep(HEALTH_INTERVAL_MS * 3);
   const before = await p.takes();
-  const watch = watchDoubleHolders(p.lab);
+  const watch = await watchDoubleHolders(p.lab);
   const stoppedAt = p.lab.now();
   await p.engines[first].docker(['stop', await p.containerOf(first, 'sidecar')]);
   const gap = await p.moveGap(`docker stop of ${first}'s sidecar, ${standby}'s HAProxy paused ${HEALTH_INTERVAL_MS * 3} ms+`, stoppedAt, standby, 5000);
@@ -199,7 +199,7 @@ test("4. the holder's dockerd stopped for 30 s at native timings: no client prob
   const p = ready(t);
   if (p === null) return;
   const first = await holder(p, 10_000);
-  const watch = watchDoubleHolders(p.lab);
+  const watch = await watchDoubleHolders(p.lab);
   const stoppedAt = p.lab.now();
   await p.engines[first].stop('SIGTERM');
   await waitFor(async () => (await p.status(first)).containers[0]!.dockerUp === false, { what: `${first}'s /status saying Docker is down`, timeoutMs: 10_000 });

@@ -98,7 +98,7 @@ describe('faults in the lab', { concurrency: false }, () => {
     if (!requireLab(t)) return;
     await waitHolders(lab, ['alpha'], 5000);
     await lab.partition('alpha', 'beta', { oneWay: true });
-    const double = watchDoubleHolders(lab, 20);
+    const double = await watchDoubleHolders(lab, 20);
     await sleep(4000);
     const holders = await lab.holders(LAB_VIP);
     const w = await double.stop();
@@ -116,7 +116,7 @@ describe('faults in the lab', { concurrency: false }, () => {
     lab.kill(alpha.child, 'SIGSTOP', 'process');
     await waitHolders(lab, ['beta'], 5000); // alpha's lease lapses while it is frozen
     lab.kill(alpha.child, 'SIGCONT', 'process');
-    const watch = watchDoubleHolders(lab, 20);
+    const watch = await watchDoubleHolders(lab, 20);
     await sleep(1500);
     const w = await watch.stop();
     const log = fs.readFileSync(alpha.log, 'utf8');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { failures, firstAnswerFrom, longestGap, servedBy, type ProbeRecord } from './analysis.js';
+import { addressChanges, failures, firstAnswerFrom, longestGap, servedBy, type ProbeRecord } from './analysis.js';
 
 /** Probes every 10 ms; `who(t)` says who answered the one sent at t (null = failed). */
 function series(from: number, to: number, who: (t: number) => string | null): ProbeRecord[] {
@@ -55,4 +55,24 @@ test('servedBy counts successful probes per host inside the window, bounds inclu
   assert.deepEqual(servedBy(failover, { from: 110, to: 290 }), {});
   assert.equal(failures(failover, { from: 110, to: 290 }), 19);
   assert.equal(failures(failover), 19);
+});
+
+test('addressChanges reads the VIP\'s adds, renewals and deletes from ip -ts monitor, and nothing else', () => {
+  // Captured from iproute2 6.1 in a namespace (TZ=UTC), plus another address that must be ignored.
+  const output = [
+    '[2026-11-30T18:20:12.822528] 3: eth0    inet 10.77.0.100/24 scope global dynamic eth0\\       valid_lft 5sec preferred_lft 5sec',
+    '[2026-11-30T18:20:12.825001] 3: eth0    inet 10.77.0.101/24 scope global eth0\\       valid_lft forever preferred_lft forever',
+    '[2026-11-30T18:20:12.827424] 3: eth0    inet 10.77.0.100/24 scope global dynamic eth0\\       valid_lft 6sec preferred_lft 6sec',
+    '[2026-11-30T18:20:12.833400] Deleted 3: eth0    inet 10.77.0.100/24 scope global dynamic eth0\\       valid_lft 6sec preferred_lft 6sec',
+    '',
+  ].join('\n');
+  const base = Date.parse('2026-11-30T18:20:12.822Z');
+  assert.deepEqual(
+    addressChanges(output, '10.77.0.100').map((c) => ({ ms: c.at - base, present: c.present })),
+    [
+      { ms: 0, present: true },
+      { ms: 5, present: true },
+      { ms: 11, present: false },
+    ],
+  );
 });

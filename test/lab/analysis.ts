@@ -88,3 +88,14 @@ export function servedBy(records: readonly ProbeRecord[], window: Window = {}): 
 export function failures(records: readonly ProbeRecord[], window: Window = {}): number {
   return records.filter((r) => r.host === null && inWindow(r.sentAt, window)).length;
 }
+
+/** The VIP's appearances and removals in `ip -ts -o monitor address` output (UTC stamps), in order. */
+export function addressChanges(output: string, vip: string): { at: number; present: boolean }[] {
+  const out: { at: number; present: boolean }[] = [];
+  for (const line of output.split('\n')) {
+    const m = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)\] (Deleted )?\d+: \S+\s+inet (\S+)\//.exec(line);
+    if (m === null || m[3] !== vip) continue;
+    out.push({ at: Date.parse(`${m[1]!.slice(0, 23)}Z`), present: m[2] === undefined });
+  }
+  return out;
+}

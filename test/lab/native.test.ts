@@ -57,7 +57,7 @@ describe('native defaults', { concurrency: false }, () => {
     for (let i = 0; i < ROUNDS; i++) {
       await waitHolders(lab, ['alpha'], 10_000);
       await prober.waitFor((r) => r.host === 'alpha' && r.sentAt > lab.now() - 50, 3000);
-      const watch = watchDoubleHolders(lab, 20);
+      const watch = await watchDoubleHolders(lab, 20);
       const at = prober.mark(`SIGTERM alpha #${i}`);
       lab.kill(sidecars.get('alpha')!.child, 'SIGTERM', 'process');
       const served = await prober.waitFor((r) => r.host === 'beta' && r.sentAt >= at, 5000);

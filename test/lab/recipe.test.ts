@@ -117,7 +117,7 @@ describe('the recipe, unchanged but for addresses', { concurrency: false }, () =
 
   test('SIGTERM of the active: the peer holds without waiting deadtime, never both at once', async (t) => {
     if (!requireLab(t)) return;
-    const watch = watchDoubleHolders(lab);
+    const watch = await watchDoubleHolders(lab);
     const at = prober.mark('sigterm cookbook');
     lab.kill(sidecars.get('cookbook')!.child, 'SIGTERM', 'process');
     const exit = await lab.waitExit(sidecars.get('cookbook')!.child, 8000);
@@ -133,7 +133,7 @@ describe('the recipe, unchanged but for addresses', { concurrency: false }, () =
 
   test('the primary returns: with auto_failback on it takes the VIP back through the handshake', async (t) => {
     if (!requireLab(t)) return;
-    const watch = watchDoubleHolders(lab);
+    const watch = await watchDoubleHolders(lab);
     const at = prober.mark('restart cookbook');
     start('cookbook');
     const back = await prober.waitFor((r) => r.host === 'cookbook' && r.sentAt >= at, 20_000);

@@ -97,7 +97,7 @@ describe('reload on SIGHUP', { concurrency: false }, () => {
 
   test("a reload that removes the held group on its holder: the peer takes it by handshake, never two holders", async (t) => {
     if (!requireLab(t)) return;
-    const watch = watchDoubleHolders(pair.lab, 5);
+    const watch = await watchDoubleHolders(pair.lab, 5);
     // only alpha reloads a config without the group, as when one host's change lands first
     const shared = fs.readFileSync(config, 'utf8');
     fs.writeFileSync(config, `${shared.slice(0, shared.indexOf('groups:'))}groups: []\n${shared.slice(shared.indexOf('auth:'))}`);

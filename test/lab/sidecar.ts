@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
+import { addressChanges } from './analysis.js';
 import { createLab, waitFor, type Lab, type Prober } from './netns.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -104,21 +105,34 @@ export async function waitHolders(lab: Lab, expected: string[], timeoutMs: numbe
  * Samples who holds the VIP every few ms until stopped; reports any moment with two holders, and
  * the longest time between two samples: each sample runs `ip` in every namespace, so on a busy
  * machine they come slower than asked, and that, not their count, says how blind the watch was.
+ *
+ * The namespaces are read one after the other, a few ms apart, so a sample can straddle a clean
+ * handover (the old holder deletes, the new one adds 2–4 ms later) and see both. A sample that
+ * sees two holders therefore counts only when the kernels' own record (`ip -ts monitor address`
+ * in every host, one clock) shows two hosts holding at one instant within the sample; a sample
+ * the record cannot settle (a host's monitor gone) counts as two holders.
  */
-export function watchDoubleHolders(lab: Lab, everyMs = 20): { stop(): Promise<{ samples: number; double: number; longestBlindMs: number }> } {
+export async function watchDoubleHolders(lab: Lab, everyMs = 20): Promise<{ stop(): Promise<{ samples: number; double: number; longestBlindMs: number }> }> {
+  const hosts = Object.keys(lab.hosts);
+  const monitors = hosts.map((host) => ({ host, child: lab.spawn(host, ['ip', '-ts', '-o', 'monitor', 'address', 'dev', 'eth0'], { env: { TZ: 'UTC' } }) }));
+  // `ip monitor` subscribes within a few ms of starting; nothing before that is judged by it.
+  await new Promise((r) => setTimeout(r, 150));
+  const since = Date.now();
+  const initial = new Set(await lab.holders(LAB_VIP));
   let running = true;
   let samples = 0;
-  let double = 0;
   let longestBlindMs = 0;
+  const suspects: { from: number; to: number }[] = [];
   const loop = (async () => {
     let last = lab.now();
     while (running) {
+      const from = Date.now();
       const h = await lab.holders(LAB_VIP);
       const now = lab.now();
       longestBlindMs = Math.max(longestBlindMs, now - last);
       last = now;
       samples++;
-      if (h.length > 1) double++;
+      if (h.length > 1) suspects.push({ from, to: Date.now() });
       await new Promise((r) => setTimeout(r, everyMs));
     }
   })();
@@ -126,6 +140,26 @@ export function watchDoubleHolders(lab: Lab, everyMs = 20): { stop(): Promise<{ 
     async stop() {
       running = false;
       await loop;
+      const records = await Promise.all(
+        monitors.map(async ({ host, child }) => {
+          const alive = child.exitCode === null && child.signalCode === null;
+          lab.kill(child);
+          await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+          return { host, alive, changes: addressChanges(fs.readFileSync(lab.logOf(child) ?? '/dev/null', 'utf8'), LAB_VIP) };
+        }),
+      );
+      const settled = records.every((r) => r.alive);
+      const holdersAt = (t: number) =>
+        records.filter((r) => {
+          let holds = initial.has(r.host);
+          for (const c of r.changes) if (c.at <= t && c.at >= since) holds = c.present;
+          return holds;
+        }).length;
+      const double = suspects.filter(({ from, to }) => {
+        if (!settled) return true;
+        const instants = [from, ...records.flatMap((r) => r.changes.map((c) => c.at)).filter((t) => t > from && t <= to)];
+        return instants.some((t) => holdersAt(t) > 1);
+      }).length;
       return { samples, double, longestBlindMs };
     },
   };
