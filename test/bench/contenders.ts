@@ -594,7 +594,7 @@ class Heartbeat3 implements Contender {
 // ---- the roster -------------------------------------------------------------------------------
 
 /** Tuned heartbeat-sidecar: the fastest timing we call safe (see the report's notes). */
-export const OURS_TUNED = { keepalive: '50ms', warntime: '200ms', deadtime: '400ms' } as const;
+export const OURS_TUNED = { keepalive: '25ms', warntime: '100ms', deadtime: '200ms' } as const;
 
 export const CONTENDERS: Record<string, () => Contender> = {
   'ours-defaults': () =>

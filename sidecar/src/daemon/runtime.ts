@@ -114,7 +114,6 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   const ownEchoes = new ReplayGuard();
   let sendKey = sendKeyOf(config);
   let groupsById = new Map(config.groups.map((g) => [g.id, g]));
-  let tickMs = tickMsOf(config);
   const log = logger.child({ component: 'runtime' });
 
   let state: EngineState = engine.initial(clock.now(), deps.generation);
@@ -163,12 +162,13 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   let pendingApplies = 0;
   /** Groups whose container reconcile is still queued: a hung Docker must not pile them up. */
   const containerReconciling = new Set<string>();
-  let tickHandle: unknown = null;
+  /** The engine's next wake-up: it is ticked only when a tick can change something. */
+  let tickWake: { at: number; handle: unknown } | null = null;
+  let ticking = false;
   let reconcileHandle: unknown = null;
   let renewHandle: unknown = null;
   let sweepHandle: unknown = null;
   let refreshHandle: unknown = null;
-  let lastTickAt = clock.now();
   let onStopped: (() => void) | null = null;
   /** Datagrams handed to the transport but not yet sent; the goodbye must not die with the socket. */
   const inFlight = new Set<Promise<void>>();
@@ -195,6 +195,25 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       }, Math.max(0, deadline - clock.now()));
       claimWake = { at: deadline, handle };
     }
+    scheduleTick();
+  }
+
+  /**
+   * Sleeps until the engine's next wake-up (a heartbeat due, a peer going late or dead…), or an
+   * earlier one if an event brought it forward. A wake-up found early is harmless: the tick
+   * changes nothing and schedules the next.
+   */
+  function scheduleTick(): void {
+    if (!ticking) return;
+    const at = engine.nextWake(state, clock.now());
+    if (tickWake !== null && tickWake.at <= at) return;
+    if (tickWake !== null) timers.clearTimeout(tickWake.handle);
+    const handle = timers.setTimeout(() => {
+      const due = tickWake?.at ?? at;
+      tickWake = null;
+      tick(due);
+    }, Math.max(0, at - clock.now()));
+    tickWake = { at, handle };
   }
 
   /** One executor per action type; the `never` check makes a new action type a compile error. */
@@ -354,11 +373,9 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     }
   }
 
-  function tick(): void {
+  function tick(due: number): void {
     const now = clock.now();
-    const lateMs = Math.max(0, now - lastTickAt - tickMs);
-    lastTickAt = now;
-    metrics.timerLateness.observe(lateMs / 1000);
+    metrics.timerLateness.observe(Math.max(0, now - due) / 1000);
     feed({ type: 'tick' });
     for (const p of Object.values(state.peers)) {
       if (p.lastReceivedAt !== null) metrics.peerLastHeard.set({ peer: p.node }, (now - p.lastReceivedAt) / 1000);
@@ -381,15 +398,15 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     await transport.start(onDatagram);
     initPeerSeries(metrics, peersOf(config), transport.pathIds);
     state = engine.initial(clock.now(), deps.generation);
-    lastTickAt = clock.now();
-    feed({ type: 'tick' });
     startTimers();
+    feed({ type: 'tick' });
     upkeep.watch();
     log.info({ event: 'start', node: config.node, generation: state.generation, paths: transport.pathIds }, 'joined');
   }
 
   function startTimers(): void {
-    tickHandle = timers.setInterval(tick, tickMs);
+    ticking = true;
+    scheduleTick();
     reconcileHandle = timers.setInterval(() => void reconcile(), config.reconcileMs);
     renewHandle = timers.setInterval(() => upkeep.renew(), renewMsOf(config));
     sweepHandle = timers.setInterval(() => void upkeep.sweep(), SAFETY_SWEEP_MS);
@@ -402,7 +419,9 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   }
 
   function stopTimers(): void {
-    timers.clearInterval(tickHandle);
+    ticking = false;
+    if (tickWake !== null) timers.clearTimeout(tickWake.handle);
+    tickWake = null;
     timers.clearInterval(reconcileHandle);
     timers.clearInterval(renewHandle);
     timers.clearInterval(sweepHandle);
@@ -475,7 +494,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     if (config.groups.some((g) => nextGroups.has(g.id) && nextGroups.get(g.id)!.preferred !== g.preferred)) applied.push('preferred');
     const transportChanged = next.port !== config.port || !same(config.paths, next.paths) || !same(config.nodes.map((n) => n.name), next.nodes.map((n) => n.name));
     if (!same(config.nodes, next.nodes)) applied.push('nodes');
-    const timersChanged = tickMsOf(next) !== tickMs || next.reconcileMs !== config.reconcileMs || renewMsOf(next) !== renewMsOf(config) || next.garp.refreshMs !== config.garp.refreshMs;
+    const timersChanged = next.reconcileMs !== config.reconcileMs || renewMsOf(next) !== renewMsOf(config) || next.garp.refreshMs !== config.garp.refreshMs;
     if (transportChanged && deps.transportFor === undefined) restart.push('port and paths');
     if (transportChanged && deps.transportFor !== undefined) {
       // Peers stay as they were: the new socket is up well within deadtime. Should it not come up
@@ -508,7 +527,6 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     upkeep.updateGauges();
     if (timersChanged) {
       stopTimers();
-      tickMs = tickMsOf(next);
       startTimers();
     }
     if (transportChanged) initPeerSeries(metrics, peersOf(next), transport.pathIds);
@@ -561,10 +579,6 @@ function sendKeyOf(config: Config): AuthKey {
 }
 
 /** Ticks four times a keepalive, within 10–250 ms. */
-function tickMsOf(config: Config): number {
-  return Math.min(250, Math.max(10, Math.floor(config.timing.keepaliveMs / 4)));
-}
-
 /** The group a step is about; null for a renewal, which covers every held group. */
 function groupOfStep(step: Step): string | null {
   return step.do === 'renew' ? null : step.group;

@@ -480,3 +480,27 @@ test('an overrun node keeps what it holds and claims nothing new, even for a pee
   sim.advance(3000);
   assert.deepEqual(sim.holders('db'), ['cookbook']);
 });
+
+test('nextWake: the next heartbeat, or a peer path crossing warntime or deadtime, whichever is first', () => {
+  const [settings] = cluster({});
+  const engine = createEngine(settings!);
+  let state = engine.initial(0, 1);
+  state = engine.step(state, { type: 'tick' }, 0).state;
+  assert.equal(engine.nextWake(state, 0), 100, 'nobody heard yet: the next heartbeat, one keepalive on');
+  const message = { type: 'heartbeat' as const, node: 'cookbook2', generation: 7, seq: 1, sentAtMs: 50, priority: 0, healthy: true, standby: false, maintenance: false, takeoverEpoch: 0, groups: [{ group: 'vip', claim: 'none' as const }], echoes: [] };
+  state = engine.step(state, { type: 'message', path: 'ucast:eth0', message }, 50).state;
+  // Silent since 50, ticked only when woken: each wake is a heartbeat due or the path crossing a threshold.
+  const wakes: number[] = [];
+  let now = 50;
+  while (now < 1000) {
+    now = engine.nextWake(state, now);
+    wakes.push(now);
+    state = engine.step(state, { type: 'tick' }, now).state;
+  }
+  assert.ok(wakes.includes(451), `the path goes late 401 ms after it was last heard (wakes ${wakes.join(', ')})`);
+  assert.ok(wakes.includes(851), `and dead 801 ms after (wakes ${wakes.join(', ')})`);
+  assert.equal(state.peers['cookbook2']!.state, 'dead');
+  const beats = wakes.filter((w) => w !== 451 && w !== 851);
+  for (let i = 1; i < beats.length; i++) assert.equal(beats[i]! - beats[i - 1]!, 100, `one wake per keepalive otherwise (wakes ${wakes.join(', ')})`);
+  assert.ok(engine.nextWake(state, 5000) >= 5000, 'never in the past');
+});

@@ -27,6 +27,13 @@ export interface Engine {
    */
   adopt(previous: EngineState, now: number): EngineState;
   step(state: EngineState, event: EngineEvent, now: number): StepResult;
+  /**
+   * The next time a tick can change anything, after `now`: a heartbeat due, a peer's path
+   * going late or dead, a deaf holder's grace ending, initdead or a post-stall recheck ending.
+   * Claim windows have their own (nextClaimDeadline). Between these, a tick is a no-op, so the
+   * runtime sleeps until then instead of ticking at a fixed rate.
+   */
+  nextWake(state: EngineState, now: number): number;
 }
 
 export function createEngine(settings: EngineSettings): Engine {
@@ -482,7 +489,28 @@ export function createEngine(settings: EngineSettings): Engine {
     s.actions.push({ type: 'send', message });
   }
 
-  return { settings, initial, adopt, step };
+  function nextWake(state: EngineState, now: number): number {
+    let at = state.nextHeartbeatAt;
+    // Only what is still ahead: a threshold at `now` itself has just been judged by this step.
+    const soonest = (t: number) => {
+      if (t > now && t < at) at = t;
+    };
+    for (const node of peerNames) {
+      const p = state.peers[node]!;
+      for (const path in p.paths) {
+        // Liveness changes once the silence exceeds a threshold: a millisecond past it.
+        const heard = p.paths[path]!.lastHeardAt;
+        soonest(heard + warntimeMs + 1);
+        soonest(heard + deadtimeMs + 1);
+      }
+      if (p.unheardBySince !== null) soonest(p.unheardBySince + warntimeMs);
+    }
+    if (state.phase === 'initdead') soonest(state.startedAt + initdeadMs);
+    if (state.recheckUntil !== null) soonest(state.recheckUntil);
+    return Math.max(at, now + 1);
+  }
+
+  return { settings, initial, adopt, step, nextWake };
 }
 
 /** The earliest moment a claim window ends, so the runtime can wake then instead of on a later tick. */
