@@ -2,8 +2,6 @@
  * The two active checks, each one sample per call: an HTTP GET against the protected service,
  * and ICMP echo to the ping nodes. They never throw; a failure is a sample with its reason.
  */
-import http from 'node:http';
-import https from 'node:https';
 import type { Timers } from '../clock.js';
 import type { RunCommand } from '../resources/command.js';
 
@@ -32,7 +30,9 @@ export type FetchLike = (url: string, init: { signal: AbortSignal; redirect: 'ma
  */
 export const httpGet: FetchLike = (url, init) =>
   new Promise((resolve, reject) => {
-    const get = url.startsWith('https:') ? https.get : http.get;
+    // Not ES module imports: importing node:http or node:https as a module evaluates every lazy
+    // export, among them the WebSocket classes that load undici (about 13 MB resident).
+    const get = url.startsWith('https:') ? process.getBuiltinModule('node:https').get : process.getBuiltinModule('node:http').get;
     const req = get(url, { signal: init.signal, agent: false, headers: { connection: 'close', 'user-agent': 'heartbeat-sidecar health check' } }, (res) => {
       res.resume();
       resolve({ status: res.statusCode ?? 0, body: null });
