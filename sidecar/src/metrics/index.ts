@@ -5,7 +5,7 @@
  * Naming follows the Prometheus conventions: the `heartbeat_` prefix, base units (seconds),
  * `_total` on counters, and help texts that say what a value means, not how it is computed.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from './prom.js';
 import type { Claim } from '../domain/claims.js';
 import { REFUSAL_REASONS } from '../domain/refusals.js';
 import type { HealthSource } from '../health/monitor.js';
@@ -20,6 +20,8 @@ const TAKEOVER_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
 const LATENESS_BUCKETS_SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /** Docker unpause is milliseconds; start and restart wait for the process, and sometimes stop timeouts. */
 const CONTAINER_ACTION_BUCKETS_SECONDS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export { Registry };
 
 export interface BuildInfo {
   readonly version: string;
