@@ -42,8 +42,13 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production
-# An idle daemon needs neither V8's default young generation nor its pool of helper threads:
-# about 5 MB less resident memory, measured in the lab (test/lab/sidecar.ts applies the same).
+# Resident memory (README, Performance; docs/architecture.md, Memory). An idle daemon needs
+# neither V8's default young generation nor its pool of helper threads (about 5 MB), nor its
+# optimizing compilers, whose code and output cost about 10 MB: --no-opt and --no-maglev keep
+# the bytecode interpreter and the Sparkplug baseline compiler (and WebAssembly, which dockerode's
+# SSH transport compiles when a group protects a container), and --optimize-for-size saves about
+# 1.5 MB more. Those three are flags NODE_OPTIONS refuses, so the ENTRYPOINT passes them.
+# test/lab/sidecar.ts applies both to the lab's daemons, so the lab measures what ships.
 ENV NODE_OPTIONS="--v8-pool-size=1 --max-semi-space-size=1"
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
@@ -53,7 +58,7 @@ COPY docker/heartbeat-sidecar docker/cl_status docker/hb_standby docker/hb_takeo
 # 694/udp: heartbeats (udpport). 9694/tcp: /status, /metrics, admin API (HB_API_PORT).
 EXPOSE 694/udp 9694/tcp
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 CMD ["healthcheck"]
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/sidecar/src/main.js"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--no-opt", "--no-maglev", "--optimize-for-size", "/app/dist/sidecar/src/main.js"]
 CMD ["run"]
 # OCI annotations (https://specs.opencontainers.org/image-spec/annotations/). Version and
 # revision come from the release (the workflow passes the tag and the commit); they are declared
