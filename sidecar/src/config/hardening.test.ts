@@ -142,6 +142,14 @@ describe('parsers: linear, bounded', () => {
     assert.ok(performance.now() - started < 2000);
   });
 
+  test('100 VIPs in one group (the benchmark scale case) load; 1,025 are refused as too many', async () => {
+    const line = (n: number) => `alpha ${Array.from({ length: n }, (_, i) => `IPaddr::10.77.${1 + (i >> 8)}.${i & 255}/16/eth0`).join(' ')}\n`;
+    const hundred = await loadHa(await dir({ haresources: line(100) }));
+    assert.ok(hundred.ok, hundred.ok ? '' : JSON.stringify(hundred.problems));
+    assert.equal(hundred.config.groups[0]!.vips.length, 100);
+    assert.deepEqual(rules(await loadHa(await dir({ haresources: line(1025) }))), ['too-many']);
+  });
+
   test('a megabyte of junk lines prints a bounded list of problems', async () => {
     const r = await loadHa(await dir({ 'ha.cf': HA_CF + 'bogus\n'.repeat(150_000) }));
     assert.ok(!r.ok);
