@@ -29,11 +29,11 @@ FROM --platform=${BUILDPLATFORM:-linux/amd64} ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
-COPY tsconfig.json ./
+COPY tsconfig.json tsconfig.build.json ./
 COPY sidecar ./sidecar
-# Compile, drop the tests and source maps, then the dev dependencies (TypeScript and friends).
-RUN npx tsc -p tsconfig.json \
- && find dist \( -name '*.test.js' -o -name '*.map' \) -delete \
+# Compile the daemon without its unit tests (tsconfig.build.json), then drop the dev
+# dependencies (TypeScript and friends).
+RUN npx tsc -p tsconfig.build.json \
  && npm prune --omit=dev --no-audit --no-fund --loglevel=error
 
 FROM ${NODE_IMAGE}

@@ -71,10 +71,13 @@ test('what the image ships is what the Dockerfile says: sidecar/src minus its te
   const dockerfile = read('Dockerfile');
   const build = dockerfile.slice(0, dockerfile.indexOf('\nFROM ', dockerfile.indexOf(' AS build')));
   assert.match(build, /^COPY sidecar \.\/sidecar$/m, 'the build stage copies sidecar/');
-  assert.match(build, /-name '\*\.test\.js'[^\n]*-delete/, 'the build stage deletes the compiled tests');
+  assert.match(build, /npx tsc -p tsconfig\.build\.json/, 'the build stage compiles tsconfig.build.json');
   assert.match(read('.dockerignore'), /^!sidecar\/src\/\*\*$/m, 'the build context admits sidecar/src');
-  const tsconfig = JSON.parse(read('tsconfig.json')) as { include: string[] };
-  assert.ok(tsconfig.include.includes('sidecar/src/**/*.ts'), 'tsc compiles sidecar/src');
+  assert.match(read('.dockerignore'), /^!tsconfig\.build\.json$/m, 'the build context admits tsconfig.build.json');
+  const tsconfig = JSON.parse(read('tsconfig.build.json')) as { extends: string; include: string[]; exclude: string[] };
+  assert.equal(tsconfig.extends, './tsconfig.json');
+  assert.deepEqual(tsconfig.include, ['sidecar/src/**/*.ts'], 'tsc compiles sidecar/src only');
+  assert.deepEqual(tsconfig.exclude, ['sidecar/src/**/*.test.ts'], 'and none of its unit tests, which import test/support/');
 });
 
 test('no shipped file imports test code, and every one is reachable from main.ts', () => {
