@@ -12,6 +12,7 @@
  *   signals   → SIGTERM/SIGINT hand over through the planned-move path and exit 0; a fatal error
  *               hands over the same way and exits 1
  */
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { networkInterfaces, hostname } from 'node:os';
 import path from 'node:path';
@@ -48,6 +49,10 @@ const STATE_DIR = process.env.HB_STATE_DIR ?? '/var/lib/heartbeat-sidecar';
 
 /** Long enough for a release and a leave message; compose's stop_grace_period must exceed it. */
 const SHUTDOWN_GRACE_MS = 5_000;
+/** Kernel drops are read this often while every peer is heard on time, and on every tick while one is late. */
+const OVERRUN_CALM_POLL_MS = 1_000;
+/** How old the replay marks may be after a crash (daemon/replay-store.ts). */
+const REPLAY_MARKS_WRITE_MS = 1_000;
 
 interface Source {
   configPath: string | null;
@@ -214,7 +219,7 @@ async function runDaemon(source: Source): Promise<void> {
   const replayStore = await openReplayStore({
     file: path.join(STATE_DIR, `replay-${config.node}.json`),
     timers,
-    intervalMs: Math.max(100, Math.min(1_000, 5 * config.timing.keepaliveMs)),
+    intervalMs: REPLAY_MARKS_WRITE_MS,
     onError: (err) => logger.warn({ event: 'replay-store', err }, 'cannot keep the replay marks; retrying'),
   });
   if (replayStore.warning !== null) logger.warn({ event: 'replay-store' }, replayStore.warning);
@@ -245,6 +250,8 @@ async function runDaemon(source: Source): Promise<void> {
     timers,
     resources: protect.resources,
     containers: () => protect.containers(),
+    // A late peer is when drops on the heartbeat sockets matter: judge them at once.
+    onPeerLate: () => overrun.poll(),
   });
   const adminToken = config.api.tokenFile === null ? null : (await readFile(config.api.tokenFile, 'utf8')).trim();
   const api = buildApi({
@@ -286,7 +293,7 @@ async function runDaemon(source: Source): Promise<void> {
       } else logger.info({ event: 'signal', signal: why }, `${why}: handing over`);
       try {
         await runtime.stop(SHUTDOWN_GRACE_MS);
-        await replayStore.stop();
+        replayStore.stop();
       } catch (stopErr) {
         logger.fatal({ err: stopErr, event: 'stop-failed' }, 'handover failed; the VIP lease ends the rest');
       }
@@ -311,11 +318,11 @@ async function runDaemon(source: Source): Promise<void> {
   );
   const dropLog = createLogThrottle({ windowMs: 10_000, now: clock.now, onSuppressed: () => metrics.logLinesSuppressed.inc({ component: 'transport' }) });
   const overrun = createOverrunWatch({
-    read: () => readFile('/proc/self/net/udp', 'utf8'),
+    read: () => readFileSync('/proc/self/net/udp', 'utf8'),
     port: () => running.port,
     now: clock.now,
     timers,
-    intervalMs: Math.max(20, Math.min(200, config.timing.keepaliveMs)),
+    intervalMs: OVERRUN_CALM_POLL_MS,
     quietMs: () => running.timing.deadtimeMs + 200,
     onDrops: (socket, total) => metrics.socketDrops.set({ socket }, total),
     onVerdict: (reason, dropped) => {

@@ -4,7 +4,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeTime } from '../../../test/support/fake-time.js';
@@ -24,7 +24,6 @@ test('a capture of the current generation is refused after the receiver restarts
   // The attacker records beta's datagrams 1–100 while alpha accepts them.
   for (let seq = 1; seq <= 100; seq++) assert.equal(first.guard.check(KEY, 7, seq), 'ok');
   await time.advance(500);
-  await first.written();
   // alpha crashes (no stop) and starts again.
   const second = await openReplayStore({ file: f, timers: new FakeTime(), intervalMs: 500 });
   assert.equal(second.warning, null);
@@ -41,15 +40,33 @@ test('after a crash only the last interval can be replayed; a clean stop leaves 
   store.start();
   for (let seq = 1; seq <= 10; seq++) store.guard.check(KEY, 7, seq);
   await time.advance(500);
-  await store.written();
   for (let seq = 11; seq <= 14; seq++) store.guard.check(KEY, 7, seq);
   const crashed = await openReplayStore({ file: f, timers: new FakeTime(), intervalMs: 500 });
   assert.equal(crashed.guard.check(KEY, 7, 10), 'replay');
   assert.equal(crashed.guard.check(KEY, 7, 12), 'ok', 'within the last interval: at most once, until the next real one');
-  await store.stop();
+  store.stop();
   const stopped = await openReplayStore({ file: f, timers: new FakeTime(), intervalMs: 500 });
   assert.equal(stopped.guard.check(KEY, 7, 14), 'replay');
   assert.equal(time.timerCount, 0, 'stop clears its timer');
+});
+
+test('a shorter text written over a longer one leaves a file that reads back as the newer marks', async () => {
+  const f = file();
+  const time = new FakeTime();
+  const store = await openReplayStore({ file: f, timers: time, intervalMs: 100 });
+  store.start();
+  assert.equal(store.guard.check(KEY, 123_456_789, 987_654_321), 'ok');
+  assert.equal(store.guard.check('gamma\u0000ucast:eth0', 5, 5), 'ok');
+  await time.advance(100);
+  const long = (await readFile(f)).length;
+  assert.equal(store.guard.check(KEY, 123_456_790, 1), 'ok', 'beta restarted: a short sequence number again');
+  store.stop();
+  const text = await readFile(f, 'utf8');
+  assert.equal(text.length, long, 'written in place, padded to the length it had');
+  const again = await openReplayStore({ file: f, timers: new FakeTime(), intervalMs: 100 });
+  assert.equal(again.warning, null);
+  assert.equal(again.guard.check(KEY, 123_456_790, 1), 'replay');
+  assert.equal(again.guard.check(KEY, 123_456_789, 987_654_322), 'stale');
 });
 
 test('nothing is written while no mark moves', async () => {
@@ -58,7 +75,6 @@ test('nothing is written while no mark moves', async () => {
   const store = await openReplayStore({ file: f, timers: time, intervalMs: 100 });
   store.start();
   await time.advance(1_000);
-  await store.written();
   const again = await openReplayStore({ file: f, timers: time, intervalMs: 100 });
   assert.deepEqual(again.guard.marks(), []);
   assert.equal(again.warning, null, 'no file is no warning');

@@ -117,7 +117,7 @@ interface Host {
   watch: FakeWatch | null;
 }
 
-function pair(time: FakeTime, opts: { staleOn?: string; refreshMs?: number; resources?: (node: string) => GroupResources; logs?: string[]; watched?: boolean; groups?: Config['groups'] } = {}): Record<'alpha' | 'beta', Host> {
+function pair(time: FakeTime, opts: { staleOn?: string; refreshMs?: number; resources?: (node: string) => GroupResources; logs?: string[]; watched?: boolean; groups?: Config['groups']; silenced?: Set<string>; onPeerLate?: (node: string) => void } = {}): Record<'alpha' | 'beta', Host> {
   const receivers = new Map<string, (bytes: Buffer) => void>();
   const hosts = {} as Record<'alpha' | 'beta', Host>;
   for (const node of ['alpha', 'beta'] as const) {
@@ -133,7 +133,7 @@ function pair(time: FakeTime, opts: { staleOn?: string; refreshMs?: number; reso
       },
       async send(bytes) {
         sent.push(bytes);
-        receivers.get(other)?.(bytes);
+        if (opts.silenced?.has(node) !== true) receivers.get(other)?.(bytes);
         return [{ path: 'ucast:eth0', ok: true }];
       },
       async stop() {
@@ -162,6 +162,7 @@ function pair(time: FakeTime, opts: { staleOn?: string; refreshMs?: number; reso
       clock: time,
       timers: time,
       ...(opts.resources ? { resources: opts.resources(node) } : {}),
+      ...(opts.onPeerLate ? { onPeerLate: () => opts.onPeerLate!(node) } : {}),
     });
     hosts[node] = { runtime, iface, announced, registry, sent, watch, inject: (b) => receivers.get(node)?.(b) };
   }
@@ -250,6 +251,25 @@ test('garbage, forged and replayed datagrams are counted by reason and change no
   assert.equal(await metric(h.beta.registry, 'heartbeat_datagrams_rejected_total', { reason: 'badAuth' }), 1);
   assert.equal(await metric(h.beta.registry, 'heartbeat_datagrams_rejected_total', { reason: 'tooBig' }), 1);
   assert.equal(JSON.stringify(h.beta.runtime.snapshot().groups), before);
+});
+
+test('a late peer is reported on every tick from one and a half keepalives of silence until it is dead, and never while it is heard', async () => {
+  const time = new FakeTime(1000);
+  const silenced = new Set<string>();
+  const late: number[] = [];
+  const h = pair(time, { silenced, onPeerLate: (node) => void (node === 'beta' && late.push(time.now())) });
+  await h.alpha.runtime.start();
+  await h.beta.runtime.start();
+  await time.advance(3000);
+  assert.deepEqual(late, [], 'heard every keepalive: never late');
+  const cut = time.now();
+  silenced.add('alpha');
+  await time.advance(1500);
+  assert.ok(late.length >= 4, `reported on the ticks between late and dead (${late.length})`);
+  // The last datagram came up to one keepalive before the cut.
+  assert.ok(late[0]! - cut >= 50 && late[0]! - cut <= 250, `first report ${late[0]! - cut} ms into the silence`);
+  assert.ok(late.at(-1)! - cut <= 801 + 100, `last report ${late.at(-1)! - cut} ms into the silence, at deadtime at the latest`);
+  assert.equal(h.beta.runtime.snapshot().peers[0]!.state, 'dead');
 });
 
 test('stop releases the VIP before the goodbye, and the peer takes over at once', async () => {

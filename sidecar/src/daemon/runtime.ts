@@ -72,6 +72,12 @@ export interface RuntimeDeps {
   readonly transportFor?: (config: Config) => DatagramTransport;
   /** The replay guard, with the marks a previous run kept (daemon/replay-store.ts); a fresh one by default. */
   readonly replay?: ReplayGuard;
+  /**
+   * Called on a tick while a peer not yet dead is late (nothing from it for one and a half
+   * keepalives): its silence may soon count, so whatever could discredit silence (kernel drops,
+   * transport/overrun.ts) must be judged now, not at its next slow poll.
+   */
+  readonly onPeerLate?: () => void;
 }
 
 export interface ReloadRequest {
@@ -208,11 +214,14 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     const at = engine.nextWake(state, clock.now());
     if (tickWake !== null && tickWake.at <= at) return;
     if (tickWake !== null) timers.clearTimeout(tickWake.handle);
+    // Node's timers count whole milliseconds from a loop time that may lag the clock by one:
+    // unrounded, a wake came early, judged nothing and set another timer a fraction later.
+    const delayMs = Math.max(0, Math.ceil(at - clock.now()) + 1);
     const handle = timers.setTimeout(() => {
       const due = tickWake?.at ?? at;
       tickWake = null;
       tick(due);
-    }, Math.max(0, at - clock.now()));
+    }, delayMs);
     tickWake = { at, handle };
   }
 
@@ -377,9 +386,14 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     const now = clock.now();
     metrics.timerLateness.observe(Math.max(0, now - due) / 1000);
     feed({ type: 'tick' });
+    const lateAfter = now - 1.5 * config.timing.keepaliveMs;
+    let late = false;
     for (const p of Object.values(state.peers)) {
-      if (p.lastReceivedAt !== null) metrics.peerLastHeard.set({ peer: p.node }, (now - p.lastReceivedAt) / 1000);
+      if (p.lastReceivedAt === null) continue;
+      metrics.peerLastHeard.set({ peer: p.node }, (now - p.lastReceivedAt) / 1000);
+      if (p.state !== 'dead' && p.lastReceivedAt < lateAfter) late = true;
     }
+    if (late) deps.onPeerLate?.();
   }
 
   async function start(): Promise<void> {

@@ -241,13 +241,18 @@ export function createMetrics(registry: Registry, build: BuildInfo) {
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
+const EVENT_LOOP_SAMPLE_MS = 1_000;
+
 /**
  * The process's own health: CPU, resident memory, open file descriptors, heap, GC and event-loop
  * lag (`process_*`, `nodejs_*`), on the same registry. Kept apart from createMetrics because it
  * starts an event-loop delay monitor, which the daemon wants once and unit tests rarely.
  */
 export function collectProcessMetrics(registry: Registry): void {
-  collectDefaultMetrics({ register: registry });
+  // The delay monitor samples the loop on a timer of its own: at prom-client's default of 10 ms
+  // that was a hundred wake-ups a second, most of an idle daemon's. Once a second still shows a
+  // stalled loop; heartbeat_timer_lateness_seconds measures the lateness that decides failovers.
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   // Gauges named like counters, which `promtool check metrics` rejects; nodejs_active_handles,
   // _requests and _resources (by type) carry the same numbers.
   for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);

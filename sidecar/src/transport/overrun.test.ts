@@ -22,7 +22,7 @@ test('drops on the heartbeat port make an overrun that lasts a whole quiet deadt
   const verdicts: (string | null)[] = [];
   const totals: number[] = [];
   const watch = createOverrunWatch({
-    read: async () => HEADER + row(0, '0C004D0A', 694, 0, drops) + row(1, '0100007F', 53, 0, 999),
+    read: () => HEADER + row(0, '0C004D0A', 694, 0, drops) + row(1, '0100007F', 53, 0, 999),
     port: () => 694,
     now: () => time.now(),
     timers: time,

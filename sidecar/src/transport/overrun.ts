@@ -6,7 +6,9 @@
  * drops the peer's real heartbeats with the junk. Nothing in the datagrams shows it; only the
  * socket's drop counter (the `drops` column of /proc/net/udp, per socket, in this network
  * namespace) and the namespace-wide RcvbufErrors do. Node has no SO_RXQ_OVFL, so the counter is
- * polled.
+ * polled: slowly while every peer is heard on time (the drops are counted since the last reading,
+ * so nothing is missed, only judged later), and at once from the runtime's tick whenever a peer
+ * is late, which is the only time the verdict can change what the engine decides.
  *
  * While a socket drops, silence on it is not evidence that the peer is dead: the standby that
  * took it as such claimed the VIP beside a live holder (~150k junk datagrams/s were enough). So
@@ -42,12 +44,13 @@ export function parseProcNetUdp(text: string): UdpSocketStats[] {
 }
 
 export interface OverrunWatchOptions {
-  /** Reads /proc/net/udp; injected for tests. */
-  readonly read: () => Promise<string>;
+  /** Reads /proc/net/udp; injected for tests. Synchronous: procfs answers from memory, and a poll from a tick must judge before the tick's decisions are acted on. */
+  readonly read: () => string;
   /** The heartbeat port now (a reload may change it). Every socket on it is ours: it is bound exclusively. */
   readonly port: () => number;
   readonly now: () => number;
   readonly timers: { setInterval(fn: () => void, ms: number): unknown; clearInterval(h: unknown): void };
+  /** The slow poll while nothing is late. */
   readonly intervalMs: number;
   /** How long the sockets must be clean before silence counts again: deadtime and one poll. */
   readonly quietMs: () => number;
@@ -61,7 +64,7 @@ export interface OverrunWatch {
   start(): void;
   stop(): void;
   /** Polls once now (the timer does this every interval). */
-  poll(): Promise<void>;
+  poll(): void;
 }
 
 export function createOverrunWatch(opts: OverrunWatchOptions): OverrunWatch {
@@ -69,44 +72,37 @@ export function createOverrunWatch(opts: OverrunWatchOptions): OverrunWatch {
   let overrunUntil = -Infinity;
   let reason: string | null = null;
   let handle: unknown = null;
-  let busy = false;
 
-  async function poll(): Promise<void> {
-    if (busy) return;
-    busy = true;
+  function poll(): void {
+    let text: string;
     try {
-      let text: string;
-      try {
-        text = await opts.read();
-      } catch {
-        return; // no procfs (not Linux): nothing to watch
-      }
-      const port = opts.port();
-      const now = opts.now();
-      let dropped = 0;
-      for (const s of parseProcNetUdp(text)) {
-        if (s.localPort !== port) continue;
-        const key = `${s.localAddress}:${s.localPort}`;
-        const before = last.get(key);
-        last.set(key, s.drops);
-        opts.onDrops?.(key, s.drops);
-        // The first reading is a baseline: drops before we watched are history.
-        if (before !== undefined && s.drops > before) dropped += s.drops - before;
-      }
-      if (dropped > 0) {
-        overrunUntil = now + opts.quietMs();
-        reason ??= 'heartbeat socket overrun: the kernel drops datagrams on it, so peer silence is not evidence';
-      } else if (now >= overrunUntil) reason = null;
-      opts.onVerdict(reason, dropped);
-    } finally {
-      busy = false;
+      text = opts.read();
+    } catch {
+      return; // no procfs (not Linux): nothing to watch
     }
+    const port = opts.port();
+    const now = opts.now();
+    let dropped = 0;
+    for (const s of parseProcNetUdp(text)) {
+      if (s.localPort !== port) continue;
+      const key = `${s.localAddress}:${s.localPort}`;
+      const before = last.get(key);
+      last.set(key, s.drops);
+      opts.onDrops?.(key, s.drops);
+      // The first reading is a baseline: drops before we watched are history.
+      if (before !== undefined && s.drops > before) dropped += s.drops - before;
+    }
+    if (dropped > 0) {
+      overrunUntil = now + opts.quietMs();
+      reason ??= 'heartbeat socket overrun: the kernel drops datagrams on it, so peer silence is not evidence';
+    } else if (now >= overrunUntil) reason = null;
+    opts.onVerdict(reason, dropped);
   }
 
   return {
     start() {
-      handle ??= opts.timers.setInterval(() => void poll(), opts.intervalMs);
-      void poll();
+      handle ??= opts.timers.setInterval(poll, opts.intervalMs);
+      poll();
     },
     stop() {
       if (handle !== null) opts.timers.clearInterval(handle);
