@@ -361,11 +361,13 @@ async function runDaemon(source: Source): Promise<void> {
   process.on('uncaughtException', (err) => void shutdown('uncaughtException', err));
   process.on('unhandledRejection', (err) => void shutdown('unhandledRejection', err ?? new Error('a promise was rejected without a reason')));
 
+  // The API first: starting it keeps the event loop busy for some 35 ms, and once the runtime
+  // has joined, a holder that hears us hands over at once and waits on our answer (failback).
+  await api.listen({ host: config.api.host, port: config.api.port });
   await runtime.start();
   replayStore.start();
   overrun.start();
   protect.start((healthy, reasons) => gate.health(healthy, reasons));
-  await api.listen({ host: config.api.host, port: config.api.port });
   started();
 }
 
