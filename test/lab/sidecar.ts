@@ -82,9 +82,15 @@ export async function cli(lab: Lab, host: string, args: string[]): Promise<{ cod
   return lab.exec(host, [process.execPath, MAIN, ...args], { timeoutMs: 10_000 });
 }
 
-export async function waitReady(lab: Lab, host: string, timeoutMs = 30_000): Promise<void> {
+/** Waits for the host's API; with its daemon given, fails at once, with the log's end, if the daemon exits first. */
+export async function waitReady(lab: Lab, host: string, timeoutMs = 30_000, sidecar?: Sidecar): Promise<void> {
   await waitFor(
     async () => {
+      const code = sidecar?.child.exitCode ?? sidecar?.child.signalCode ?? null;
+      if (code !== null) {
+        const tail = fs.readFileSync(sidecar!.log, 'utf8').trimEnd().split('\n').slice(-5).join('\n');
+        throw new Error(`${host}'s daemon exited (${code}) before its API answered; the end of ${sidecar!.log}:\n${tail}`);
+      }
       try {
         return (await api(lab, host, '/healthz')).length > 0;
       } catch {
@@ -214,10 +220,18 @@ export async function startNativePair(name: string, hosts: readonly string[], ex
     sidecars.set(h, s);
     return s;
   };
-  for (const h of hosts) await lab.startResponder(h);
-  for (const h of hosts) start(h);
-  await Promise.all(hosts.map((h) => waitReady(lab, h)));
-  const prober = await lab.startProber(`http://${LAB_VIP}:8080/`);
+  let prober: Prober;
+  try {
+    for (const h of hosts) await lab.startResponder(h);
+    for (const h of hosts) start(h);
+    await Promise.all(hosts.map((h) => waitReady(lab, h, 30_000, sidecars.get(h))));
+    prober = await lab.startProber(`http://${LAB_VIP}:8080/`);
+  } catch (err) {
+    // Nobody else holds the lab yet: its responders and daemons would keep the test process
+    // alive long after its tests failed.
+    await lab.destroy();
+    throw err;
+  }
   return {
     lab,
     prober,
