@@ -361,7 +361,10 @@ export function writeResults(measured: BenchResult, dir: string, base: string): 
             kill9: { value: 1000, label: 'target 1 s' },
             linkdown: { value: 1000, label: 'target 1 s' },
             graceful: { value: 100, label: 'target 100 ms' },
-            'idle-rss': { value: 70, label: 'target 70 MB' },
+            failback: { value: 20, label: 'target 20 ms' },
+            'idle-rss': { value: 55, label: 'target 55 MB' },
+            'idle-cpu': { value: 0.5, label: 'target 0.5 %' },
+            scale: { value: 2000, label: 'target 2 s' },
           }
         : {},
     }),

@@ -19,7 +19,9 @@ const results: MetricResult[] = [
   { contender: 'keepalived-defaults', metric: 'linkdown', reps: reps(3000) },
   { contender: 'ours-defaults', metric: 'graceful', reps: reps(40, 60, 50) },
   { contender: 'ours-defaults', metric: 'graceful-double', reps: reps(0, 0, 1) },
-  { contender: 'ours-defaults', metric: 'idle-rss', reps: reps(60, 61) },
+  { contender: 'ours-defaults', metric: 'idle-rss', reps: reps(50, 54, 56) },
+  { contender: 'ours-defaults', metric: 'idle-cpu', reps: reps(0.4, 0.5, 0.9) },
+  { contender: 'ours-tuned', metric: 'kill9', reps: reps(190, 260, 240) },
   { contender: 'ucarp', metric: 'failback', reps: [], skipped: 'no failback at these settings' },
 ];
 
@@ -41,7 +43,10 @@ test('targets: met, missed by how much, or not measured', () => {
   assert.match(get('linkdown: median ≤ 1.0 s').miss!, /250 ms over \(25 %\)/);
   assert.equal(get('graceful handover: median').met, true);
   assert.equal(get('graceful handover: zero').met, false, 'one double-holder sample in any repetition misses it');
-  assert.equal(get('idle RSS').met, true);
+  assert.equal(get('idle RSS').met, false, 'the max counts: one repetition at 56 MB misses 55');
+  assert.equal(get('idle CPU').met, true, 'the median counts');
+  assert.equal(get('tuned kill -9').met, true);
+  assert.equal(get('failback').met, null, 'not measured');
 });
 
 test('the table has a row per scenario and contender, with ratios; the chart is one well-formed SVG', () => {

@@ -161,8 +161,8 @@ export interface TargetCheck {
   readonly miss?: string;
 }
 
-/** The issue's targets for heartbeat-sidecar's native defaults. */
-export function checkTargets(rows: readonly SummaryRow[], ours: string, baseline: string): TargetCheck[] {
+/** The issues' targets for heartbeat-sidecar's native defaults, and its tuned timing's kill -9. */
+export function checkTargets(rows: readonly SummaryRow[], ours: string, baseline: string, tuned = 'ours-tuned'): TargetCheck[] {
   const get = (c: string, m: MetricId) => rows.find((r) => r.contender === c && r.metric === m)?.stats ?? null;
   const out: TargetCheck[] = [];
   const upper = (target: string, s: Stats | null, limit: number, unit: MetricDef['unit'], pick: (s: Stats) => number = (x) => x.median): void => {
@@ -183,7 +183,11 @@ export function checkTargets(rows: readonly SummaryRow[], ours: string, baseline
   }
   upper('graceful handover: median ≤ 100 ms', get(ours, 'graceful'), 100, 'ms');
   upper('graceful handover: zero double-holder samples', get(ours, 'graceful-double'), 0, 'samples', (x) => x.max);
-  upper('idle RSS ≤ 70 MB', get(ours, 'idle-rss'), 70, 'MB', (x) => x.max);
+  upper('failback: median ≤ 20 ms', get(ours, 'failback'), 20, 'ms');
+  upper('idle RSS ≤ 55 MB, max over the repetitions', get(ours, 'idle-rss'), 55, 'MB', (x) => x.max);
+  upper('idle CPU ≤ 0.5 %', get(ours, 'idle-cpu'), 0.5, '%');
+  upper('tuned kill -9: median ≤ 250 ms', get(tuned, 'kill9'), 250, 'ms');
+  upper('100 VIPs, kill -9: median ≤ 2 s', get(ours, 'scale'), 2000, 'ms');
   return out;
 }
 
