@@ -42,13 +42,26 @@ export interface HostSteps {
   announce(group: GroupSpec, repeats?: boolean): Promise<void>;
   /** Drops the repeat announcements still to come (shutdown). */
   cancelRepeats(): void;
+  /**
+   * Stops the group's announcements: the burst under way and the repeats to come. A release
+   * does this first: a gratuitous ARP that leaves after the release, or after the peer's own,
+   * points clients back at a host that no longer answers for the VIP.
+   */
+  silence(group: string): void;
 }
 
 export function createHostSteps(d: HostStepsDeps): HostSteps {
   const { vips, metrics, log, timers } = d;
   /** The last failure of each group's resource step (`group\0step`), to log changes only. */
   const resourceFailures = new Map<string, string>();
-  const repeatTimers = new Set<unknown>();
+  /** Per group: the repeat announcements still to come, and the bursts under way. */
+  const repeatTimers = new Map<string, Set<unknown>>();
+  const bursts = new Map<string, Set<AbortController>>();
+  const member = <T>(map: Map<string, Set<T>>, group: string): Set<T> => {
+    let set = map.get(group);
+    if (set === undefined) map.set(group, (set = new Set()));
+    return set;
+  };
 
   /** One way to do each step; the `never` check makes a new step a compile error. */
   async function perform({ step }: PlannedStep): Promise<void> {
@@ -109,26 +122,33 @@ export function createHostSteps(d: HostStepsDeps): HostSteps {
     const first = announce(group);
     const repeatAfterMs = d.config().garp.repeatAfterMs;
     if (repeatAfterMs <= 0) return first;
+    const pending = member(repeatTimers, group.id);
     for (const after of [1, 2]) {
       const handle = timers.setTimeout(() => {
-        repeatTimers.delete(handle);
+        pending.delete(handle);
         if (d.claimOf(group.id) === 'held') void announce(group);
       }, after * repeatAfterMs);
-      repeatTimers.add(handle);
+      pending.add(handle);
     }
     return first;
   }
 
   async function announce(group: GroupSpec): Promise<void> {
     const burst = d.config().garp.burst;
+    const controller = new AbortController();
+    const underWay = member(bursts, group.id);
+    underWay.add(controller);
     let failed: ReadonlySet<string>;
     try {
-      failed = new Set((await d.announcer.announce(group.vips, burst)).failed);
+      failed = new Set((await d.announcer.announce(group.vips, burst, controller.signal)).failed);
       if (failed.size > 0) log.warn({ group: group.id, failed: [...failed] }, `gratuitous ARP failed for ${[...failed].join(', ')}`);
     } catch (err) {
       failed = new Set(group.vips.map((v) => v.address));
       log.warn({ err, group: group.id }, 'gratuitous ARP failed');
+    } finally {
+      underWay.delete(controller);
     }
+    if (controller.signal.aborted) return;
     for (const v of group.vips) {
       if (failed.has(v.address)) metrics.garpFailed.inc({ address: v.address });
       else metrics.garpSent.inc({ address: v.address }, burst);
@@ -166,8 +186,13 @@ export function createHostSteps(d: HostStepsDeps): HostSteps {
     onFailure,
     announce: (group, repeats = false) => (repeats ? announceWithRepeats(group) : announce(group)),
     cancelRepeats() {
-      for (const h of repeatTimers) timers.clearTimeout(h);
+      for (const set of repeatTimers.values()) for (const h of set) timers.clearTimeout(h);
       repeatTimers.clear();
+    },
+    silence(group) {
+      for (const h of repeatTimers.get(group) ?? []) timers.clearTimeout(h);
+      repeatTimers.delete(group);
+      for (const c of bursts.get(group) ?? []) c.abort();
     },
   };
 }

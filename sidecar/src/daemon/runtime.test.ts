@@ -117,7 +117,7 @@ interface Host {
   watch: FakeWatch | null;
 }
 
-function pair(time: FakeTime, opts: { staleOn?: string; refreshMs?: number; resources?: (node: string) => GroupResources; logs?: string[]; watched?: boolean; groups?: Config['groups']; silenced?: Set<string>; onPeerLate?: (node: string) => void } = {}): Record<'alpha' | 'beta', Host> {
+function pair(time: FakeTime, opts: { staleOn?: string; refreshMs?: number; resources?: (node: string) => GroupResources; logs?: string[]; watched?: boolean; groups?: Config['groups']; silenced?: Set<string>; onPeerLate?: (node: string) => void; announcer?: (node: string) => Announcer } = {}): Record<'alpha' | 'beta', Host> {
   const receivers = new Map<string, (bytes: Buffer) => void>();
   const hosts = {} as Record<'alpha' | 'beta', Host>;
   for (const node of ['alpha', 'beta'] as const) {
@@ -140,7 +140,7 @@ function pair(time: FakeTime, opts: { staleOn?: string; refreshMs?: number; reso
         receivers.delete(node);
       },
     };
-    const announcer: Announcer = {
+    const announcer: Announcer = opts.announcer?.(node) ?? {
       announce: async (vips) => {
         announced.push(...vips.map((v) => v.address));
         return { failed: [] };
@@ -270,6 +270,32 @@ test('a late peer is reported on every tick from one and a half keepalives of si
   assert.ok(late[0]! - cut >= 50 && late[0]! - cut <= 250, `first report ${late[0]! - cut} ms into the silence`);
   assert.ok(late.at(-1)! - cut <= 801 + 100, `last report ${late.at(-1)! - cut} ms into the silence, at deadtime at the latest`);
   assert.equal(h.beta.runtime.snapshot().peers[0]!.state, 'dead');
+});
+
+test('a release stops the group’s announcements: the burst under way is aborted and no repeat follows', async () => {
+  const time = new FakeTime(1000);
+  const bursts: { node: string; at: number; signal: AbortSignal | undefined }[] = [];
+  // A burst that lasts until it is aborted: as one does on a host too busy to start its arpings.
+  const slow = (node: string): Announcer => ({
+    announce: (_vips, _count, signal) => {
+      bursts.push({ node, at: time.now(), signal });
+      return new Promise((resolve) => signal?.addEventListener('abort', () => resolve({ failed: [] })));
+    },
+  });
+  const h = pair(time, { announcer: slow });
+  await h.alpha.runtime.start();
+  await h.beta.runtime.start();
+  await time.advance(100);
+  const alphas = () => bursts.filter((b) => b.node === 'alpha');
+  assert.equal(alphas().length, 1, 'alpha announced on acquiring');
+  assert.equal(alphas()[0]!.signal?.aborted, false);
+  const stopping = h.alpha.runtime.stop(5000);
+  await time.advance(100);
+  await stopping;
+  assert.equal(alphas()[0]!.signal?.aborted, true, 'the burst under way was aborted by the release');
+  await time.advance(3000);
+  assert.equal(alphas().length, 1, 'no repeat announcement after the release');
+  assert.ok(bursts.some((b) => b.node === 'beta'), 'the new holder announces');
 });
 
 test('stop releases the VIP before the goodbye, and the peer takes over at once', async () => {

@@ -239,6 +239,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
         applying(planAcquire(groupOf(action.group), deps.resources !== undefined));
         return;
       case 'release':
+        steps.silence(action.group);
         applying(planRelease(groupOf(action.group), deps.resources !== undefined));
         return;
       case 'announce':

@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NOT_RUN, spawnCommand } from './command.js';
+import { ABORTED, NOT_RUN, spawnCommand } from './command.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -57,4 +59,39 @@ test('out of file descriptors (EMFILE): every command is a result and the proces
   assert.deepEqual(out.codes, [NOT_RUN, NOT_RUN, NOT_RUN, NOT_RUN, NOT_RUN]);
   assert.ok(out.emfile);
   assert.equal(out.after, 0);
+});
+
+test('an abort kills the program and everything it started, and the result says so', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'hb-abort-'));
+  const pidFile = path.join(dir, 'pid');
+  try {
+    const run = spawnCommand(10_000);
+    const controller = new AbortController();
+    const running = run('sh', ['-c', `sleep 30 & echo $! > ${pidFile}; wait`], undefined, controller.signal);
+    const started = performance.now();
+    while (!existsSync(pidFile) || readFileSync(pidFile, 'utf8').trim() === '') {
+      assert.ok(performance.now() - started < 5_000, 'the shell started its child');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    controller.abort();
+    const result = await running;
+    assert.equal(result.code, ABORTED);
+    assert.ok(performance.now() - started < 5_000, 'did not wait for the sleep');
+    // Killed with its shell; whoever inherits it reaps it a moment later, or it stays a zombie.
+    const gone = (): boolean => {
+      try {
+        return /^State:\s+Z/m.test(readFileSync(`/proc/${grandchild}/status`, 'utf8'));
+      } catch {
+        return true;
+      }
+    };
+    while (!gone()) {
+      assert.ok(performance.now() - started < 5_000, 'the shell’s own child is gone too');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal((await run('true', [], undefined, controller.signal)).code, ABORTED, 'an aborted signal starts nothing');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -6,8 +6,12 @@ export interface CommandResult {
   readonly stderr: string;
 }
 
-/** Runs one program without a shell. Injected so adapters can be tested without touching the host. */
-export type RunCommand = (file: string, args: readonly string[], input?: string) => Promise<CommandResult>;
+/**
+ * Runs one program without a shell. Injected so adapters can be tested without touching the host.
+ * With a signal, the program runs in a process group of its own, and an abort kills the whole
+ * group (a shell and what it started); the result then has code ABORTED.
+ */
+export type RunCommand = (file: string, args: readonly string[], input?: string, signal?: AbortSignal) => Promise<CommandResult>;
 
 export class CommandError extends Error {
   readonly code = 'HB_COMMAND_FAILED';
@@ -22,6 +26,8 @@ export class CommandError extends Error {
 
 /** The exit code a result carries when the program never ran (as a shell reports a missing command). */
 export const NOT_RUN = 127;
+/** The exit code of a program killed by its signal's abort (as a shell reports SIGKILL). */
+export const ABORTED = 137;
 
 export interface CommandLimits {
   /** Children alive at once; more wait their turn. A flood of health probes must not exhaust file descriptors. */
@@ -70,31 +76,44 @@ export function spawnCommand(timeoutMs = 5000, limits: CommandLimits = {}): RunC
     return true;
   }
 
-  return async (file, args, input) => {
+  return async (file, args, input, signal) => {
     if (!(await slot())) return notRun(file, `not run: ${maxQueued} commands already wait for one of ${maxConcurrent} slots`);
     try {
-      return await runOne(file, args, input, timeoutMs, maxOutput, notRun);
+      if (signal?.aborted === true) return { code: ABORTED, stdout: '', stderr: `${file}: aborted before it started` };
+      return await runOne(file, args, input, timeoutMs, maxOutput, notRun, signal);
     } finally {
       release();
     }
   };
 }
 
-function runOne(file: string, args: readonly string[], input: string | undefined, timeoutMs: number, maxOutput: number, notRun: (file: string, reason: string) => CommandResult): Promise<CommandResult> {
+function runOne(file: string, args: readonly string[], input: string | undefined, timeoutMs: number, maxOutput: number, notRun: (file: string, reason: string) => CommandResult, signal?: AbortSignal): Promise<CommandResult> {
   return new Promise((resolve) => {
     let child: ChildProcess;
     try {
-      child = spawn(file, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], timeout: timeoutMs });
+      child = spawn(file, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], timeout: timeoutMs, detached: signal !== undefined });
     } catch (err) {
       // Invalid arguments throw synchronously; resource exhaustion may too on some Node versions.
       resolve(notRun(file, messageOf(err)));
       return;
     }
+    let aborted = false;
+    const abort = (): void => {
+      aborted = true;
+      try {
+        // The group: a shell's children would otherwise go on after it.
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    signal?.addEventListener('abort', abort, { once: true });
     let settled = false;
     const finish = (result: CommandResult): void => {
       if (settled) return;
       settled = true;
-      resolve(result);
+      signal?.removeEventListener('abort', abort);
+      resolve(aborted ? { ...result, code: ABORTED } : result);
     };
     let stdout = '';
     let stderr = '';
