@@ -13,6 +13,8 @@
  * outgoing interface's address (net/ipv4/af_inet.c, inet_bind). So a path needs no second socket.
  */
 import { createSocket } from 'node:dgram';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { isIPv4 } from 'node:net';
 import type { Socket } from 'node:dgram';
 import type { PathSpec } from '../domain/peers.js';
 import type { OnDatagram, PathSendResult, Transport } from './types.js';
@@ -75,6 +77,16 @@ interface OpenPath {
 /** Asked for each heartbeat socket; a heartbeat is ~100 bytes, so this holds thousands. */
 const RECEIVE_BUFFER_BYTES = 4 << 20;
 
+/**
+ * Every destination is an address literal (the schema allows no names), yet dgram resolves each
+ * one through dns.lookup and a process tick on every send. Answered here at once instead; a name
+ * would still go to the resolver.
+ */
+function literalFirst(hostname: string, options: LookupOneOptions | number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  if (isIPv4(hostname)) return callback(null, hostname, 4);
+  dnsLookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
+}
+
 export function createUdpTransport(opts: UdpTransportOptions): Transport {
   const paths = mergeUcast(opts.paths);
   const pathIds = paths.map(pathId);
@@ -101,7 +113,7 @@ export function createUdpTransport(opts: UdpTransportOptions): Transport {
     // heartbeat port beside us and take a share of the heartbeats (the kernel then delivers each
     // datagram to one of the sockets, and the peer looks dead). A reload closes the old socket
     // before it binds the new one.
-    const socket = createSocket({ type: 'udp4', reuseAddr: opts.shareForTests === true });
+    const socket = createSocket({ type: 'udp4', reuseAddr: opts.shareForTests === true, lookup: literalFirst });
     try {
       await bind(socket, bindAddress, opts.port);
     } catch (err) {

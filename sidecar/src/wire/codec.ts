@@ -33,9 +33,10 @@
  * - `HB_WIRE_OUT_OF_RANGE`: a number does not fit its field, or a list has over 255 entries.
  */
 import { isUtf8 } from 'node:buffer';
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { AuthKey, AuthMethod } from '../domain/auth.js';
 import type { Claim } from '../domain/claims.js';
+import { hmac } from './hmac.js';
 import { MAX_DATAGRAM_BYTES } from './types.js';
 import type { DecodeResult, Message, MessageType, RejectReason } from './types.js';
 
@@ -65,9 +66,9 @@ const KNOWN_FLAGS = FLAG_HEALTHY | FLAG_STANDBY | FLAG_MAINTENANCE;
  * it for links nobody else can reach.
  */
 const MACS: Readonly<Record<AuthMethod, { readonly bytes: number; readonly compute: (data: Buffer, secret: Buffer) => Buffer }>> = {
-  sha256: { bytes: 32, compute: (data, secret) => createHmac('sha256', secret).update(data).digest() },
-  sha1: { bytes: 20, compute: (data, secret) => createHmac('sha1', secret).update(data).digest() },
-  md5: { bytes: 16, compute: (data, secret) => createHmac('md5', secret).update(data).digest() },
+  sha256: { bytes: 32, compute: (data, secret) => hmac('sha256', secret, data) },
+  sha1: { bytes: 20, compute: (data, secret) => hmac('sha1', secret, data) },
+  md5: { bytes: 16, compute: (data, secret) => hmac('md5', secret, data) },
   crc: { bytes: 4, compute: (data) => crc32(data) },
 };
 
