@@ -33,6 +33,8 @@ export interface BenchOptions {
   scenarios: readonly Scenario[];
   reps: number;
   idleSeconds: number;
+  /** Seconds between the pair settling and the idle window: the start-up's own work (module loading, the first full GCs) is over by then. */
+  idleWarmupSeconds?: number;
   quick: boolean;
   log: (line: string) => void;
 }
@@ -41,7 +43,7 @@ export interface BenchResult {
   readonly schema: 1;
   readonly date: string;
   readonly mode: 'full' | 'quick';
-  readonly options: { contenders: readonly string[]; scenarios: readonly Scenario[]; reps: number; idleSeconds: number };
+  readonly options: { contenders: readonly string[]; scenarios: readonly Scenario[]; reps: number; idleSeconds: number; idleWarmupSeconds?: number };
   readonly method: Record<string, number | string>;
   readonly machine: Record<string, unknown>;
   readonly durationS: number;
@@ -174,7 +176,7 @@ async function benchContender(id: string, opts: BenchOptions, out: Collector, ev
             switch (scen) {
               case 'idle':
                 await repeat(p, opts.reps, 'idle', async (i) => {
-                  const r = await S.idle(p, prober, opts.idleSeconds);
+                  const r = await S.idle(p, prober, opts.idleSeconds, opts.idleWarmupSeconds ?? 0);
                   out.add(id, 'idle-rss', { rep: i, value: r.rss, extra: { pssMb: r.pss, ...r.extra } });
                   out.add(id, 'idle-cpu', { rep: i, value: r.cpu, extra: r.extra });
                 }, fail(['idle-rss', 'idle-cpu']));
@@ -283,7 +285,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     schema: 1,
     date,
     mode: opts.quick ? 'quick' : 'full',
-    options: { contenders: opts.contenders, scenarios: opts.scenarios, reps: opts.reps, idleSeconds: opts.idleSeconds },
+    options: { contenders: opts.contenders, scenarios: opts.scenarios, reps: opts.reps, idleSeconds: opts.idleSeconds, idleWarmupSeconds: opts.idleWarmupSeconds ?? 0 },
     method: {
       probeIntervalMs: S.PROBE_MS,
       probeTimeoutMs: S.PROBE_TIMEOUT_MS,

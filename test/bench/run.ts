@@ -5,6 +5,7 @@
  *   npm run bench -- --quick                    1 repetition of kill -9, SIGTERM and a 10 s idle window
  *   npm run bench -- --only keepalived-defaults --only ours-defaults --reps 7
  *   npm run bench -- --scenarios kill9,graceful --idle-seconds 60 --out /tmp/bench
+ *   npm run bench -- --scenarios idle --idle-warmup 45   the idle window opens 45 s after the pair settles
  *   npm run bench -- --from-json test/bench/results/latest.json   (re-render only)
  *   npm run bench -- --from-json peers.json --from-json ours.json --name latest
  *       (merge runs of different contenders into one report; a later file's contender wins)
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     reps: { type: 'string' },
     scenarios: { type: 'string' },
     'idle-seconds': { type: 'string' },
+    'idle-warmup': { type: 'string' },
     out: { type: 'string' },
     name: { type: 'string' },
     'from-json': { type: 'string', multiple: true },
@@ -40,7 +42,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  process.stdout.write(`usage: npm run bench -- [--quick] [--only ID]... [--reps N] [--scenarios LIST] [--idle-seconds S] [--out DIR] [--name BASE]
+  process.stdout.write(`usage: npm run bench -- [--quick] [--only ID]... [--reps N] [--scenarios LIST] [--idle-seconds S] [--idle-warmup S] [--out DIR] [--name BASE]
        npm run bench -- --from-json FILE [--from-json FILE]... [--out DIR] [--name BASE]
 contenders: ${ORDER.join(', ')}
 scenarios:  ${ALL_SCENARIOS.join(', ')} (quick: ${QUICK_SCENARIOS.join(', ')})
@@ -97,8 +99,9 @@ for (const s of scenarios) {
 }
 const reps = values.reps !== undefined ? Number(values.reps) : values.quick ? 1 : 5;
 const idleSeconds = values['idle-seconds'] !== undefined ? Number(values['idle-seconds']) : values.quick ? 10 : 60;
-if (!(Number.isInteger(reps) && reps >= 1) || !(idleSeconds >= 1)) {
-  process.stderr.write('bench: --reps must be a whole number ≥ 1, --idle-seconds ≥ 1\n');
+const idleWarmupSeconds = values['idle-warmup'] !== undefined ? Number(values['idle-warmup']) : 0;
+if (!(Number.isInteger(reps) && reps >= 1) || !(idleSeconds >= 1) || !(idleWarmupSeconds >= 0)) {
+  process.stderr.write('bench: --reps must be a whole number ≥ 1, --idle-seconds ≥ 1, --idle-warmup ≥ 0\n');
   process.exit(2);
 }
 
@@ -112,7 +115,7 @@ function chosenHasOurs(): boolean {
 }
 // keep the contenders in roster order (so the chart and table always read the same way)
 const chosen = contenders.length > 0 ? ORDER.filter((c) => contenders.includes(c)) : ORDER;
-const result = await runBench({ contenders: chosen, scenarios: ALL_SCENARIOS.filter((s) => scenarios.includes(s)), reps, idleSeconds, quick: values.quick ?? false, log });
+const result = await runBench({ contenders: chosen, scenarios: ALL_SCENARIOS.filter((s) => scenarios.includes(s)), reps, idleSeconds, idleWarmupSeconds, quick: values.quick ?? false, log });
 const written = writeResults(result, values.out ?? path.join(HERE, 'results'), values.name ?? (values.quick ? 'quick' : 'latest'));
 process.stdout.write(`${markdownReport(result)}\n`);
 log(`raw results: ${written.json}\nchart: ${written.svg}${written.png ? ` (and ${written.png})` : ''}\nreport: ${written.md}`);

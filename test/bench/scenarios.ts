@@ -363,8 +363,9 @@ async function footprint(pidsOf: () => number[], seconds: number): Promise<Footp
 }
 
 /** Idle footprint of both daemons over `seconds`; the figures are the active host's. */
-export async function idle(p: Pair, prober: Prober, seconds: number): Promise<{ rss: number; pss: number; cpu: number; extra: Rep['extra'] }> {
+export async function idle(p: Pair, prober: Prober, seconds: number, warmupSeconds = 0): Promise<{ rss: number; pss: number; cpu: number; extra: Rep['extra'] }> {
   await settle(p, prober);
+  if (warmupSeconds > 0) await sleep(warmupSeconds * 1000);
   const [active, standby] = await Promise.all([
     footprint(() => p.c.daemonPids(p.primary), seconds),
     footprint(() => p.c.daemonPids(p.secondary), seconds),
@@ -375,6 +376,7 @@ export async function idle(p: Pair, prober: Prober, seconds: number): Promise<{ 
     cpu: Math.round(active.cpuPct * 100) / 100,
     extra: {
       seconds,
+      warmupSeconds,
       activeProcesses: active.processes,
       activeMainRssMb: r1(active.mainRssMb),
       activeHelperCpuPct: Math.round(active.helperCpuPct * 100) / 100,
