@@ -59,6 +59,9 @@ export interface Quorum {
   status(): QuorumStatus;
 }
 
+/** How soon a renewal that etcd did not answer is tried again. */
+const RETRY_MS = 250;
+
 const EMPTY_VIEW: StoreView = { candidates: new Map(), holders: new Map(), takeover: null };
 
 export function createQuorum(d: QuorumDeps): Quorum {
@@ -71,7 +74,6 @@ export function createQuorum(d: QuorumDeps): Quorum {
   let running = false;
   let reachable = false;
   let granting = false;
-  let renewing = false;
   let reading = false;
   let renewHandle: unknown = null;
   let fenceHandle: unknown = null;
@@ -241,12 +243,27 @@ export function createQuorum(d: QuorumDeps): Quorum {
     evaluate();
   }
 
-  /** Every renewal period: keepalive (or a new lease), then read everything again. */
-  async function renew(): Promise<void> {
-    if (!running || renewing) return;
+  /**
+   * Renewals follow each other every renewal period; one that failed is tried again soon (a
+   * member that died, an election among the others), so that a short etcd hiccup is bridged
+   * long before the fence.
+   */
+  function scheduleRenewal(afterMs: number): void {
+    if (!running) return;
+    renewHandle = timers.setTimeout(() => {
+      renewHandle = null;
+      void renew().then((ok) => scheduleRenewal(ok ? timing.renewEveryMs : Math.min(timing.renewEveryMs, RETRY_MS)));
+    }, afterMs);
+  }
+
+  /** Keepalive (or a new lease), then read everything again; whether etcd answered. */
+  async function renew(): Promise<boolean> {
+    if (!running) return false;
     const lease = fence.leaseId;
-    if (lease === null) return newLease();
-    renewing = true;
+    if (lease === null) {
+      await newLease();
+      return fence.leaseId !== null;
+    }
     const sentAt = clock.now();
     let lost = false;
     try {
@@ -258,15 +275,18 @@ export function createQuorum(d: QuorumDeps): Quorum {
     } catch (err) {
       if (reachable) log.warn({ event: 'renew-failed', err: (err as Error).message, fenceInMs: fence.deadline === null ? null : Math.round(fence.deadline - clock.now()) }, 'etcd lease not renewed');
       reachable = false;
-    } finally {
-      renewing = false;
+      return false;
     }
-    if (!lost) return refresh();
+    if (!lost) {
+      await refresh();
+      return true;
+    }
     // Our keys went with the lease: let go of everything, then stand again under a new one.
     log.error({ event: 'lease-lost', lease }, 'etcd lease expired: releasing everything and starting over');
     view = { ...view, holders: new Map([...view.holders].filter(([, n]) => n !== d.node)) };
     evaluate();
-    return newLease();
+    await newLease();
+    return fence.leaseId !== null;
   }
 
   /** Wakes at the fence, so an unrenewed holder lets go on time even if nothing else happens. */
@@ -301,12 +321,11 @@ export function createQuorum(d: QuorumDeps): Quorum {
         },
         () => void refresh(),
       );
-      renewHandle = timers.setInterval(() => void renew(), timing.renewEveryMs);
-      void newLease();
+      void newLease().then(() => scheduleRenewal(fence.leaseId === null ? RETRY_MS : timing.renewEveryMs));
     },
     async stop() {
       running = false;
-      timers.clearInterval(renewHandle);
+      if (renewHandle !== null) timers.clearTimeout(renewHandle);
       if (fenceHandle !== null) timers.clearTimeout(fenceHandle);
       const lease = fence.leaseId;
       fence = NO_FENCE;
