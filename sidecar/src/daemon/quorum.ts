@@ -75,12 +75,17 @@ export function createQuorum(d: QuorumDeps): Quorum {
   let reachable = false;
   let granting = false;
   let reading = false;
+  let readAgain = false;
   let renewHandle: unknown = null;
   let fenceHandle: unknown = null;
   const authority = new Map<string, Authority>();
   const vacantSince = new Map<string, number>();
   /** Group keys being created or deleted: one store call per group at a time. */
   const busy = new Set<string>();
+  /** After a failed create or delete, not again before this: etcd is down or cut off. */
+  const retryAt = new Map<string, number>();
+  const mayCall = (group: string) => !busy.has(group) && clock.now() >= (retryAt.get(group) ?? 0);
+  const failed = (group: string) => retryAt.set(group, clock.now() + RETRY_MS);
   /** Groups held on, unfenced, after the fence passed (on_store_lost: keep). */
   const kept = new Set<string>();
   /** Nothing is judged before the first full read: an empty view would make every group look vacant. */
@@ -163,7 +168,7 @@ export function createQuorum(d: QuorumDeps): Quorum {
 
   function campaign(group: string): void {
     const lease = fence.leaseId;
-    if (lease === null || busy.has(group) || d.claimOf(group) !== 'none') return;
+    if (lease === null || !mayCall(group) || d.claimOf(group) !== 'none') return;
     busy.add(group);
     void store
       .claim(lease, group, d.node)
@@ -173,7 +178,10 @@ export function createQuorum(d: QuorumDeps): Quorum {
           view = { ...view, holders: new Map(view.holders).set(group, d.node) };
         } else return refresh();
       })
-      .catch((err: unknown) => log.warn({ event: 'campaign-failed', group, err: (err as Error).message }, `${group}: cannot reach etcd to campaign`))
+      .catch((err: unknown) => {
+        failed(group);
+        log.warn({ event: 'campaign-failed', group, err: (err as Error).message }, `${group}: cannot reach etcd to campaign`);
+      })
       .finally(() => {
         busy.delete(group);
         evaluate();
@@ -182,7 +190,7 @@ export function createQuorum(d: QuorumDeps): Quorum {
 
   function resign(group: string): void {
     const lease = fence.leaseId;
-    if (lease === null || busy.has(group)) return;
+    if (lease === null || !mayCall(group)) return;
     busy.add(group);
     void store
       .resign(lease, group)
@@ -192,7 +200,10 @@ export function createQuorum(d: QuorumDeps): Quorum {
         view = { ...view, holders };
         log.info({ event: 'resigned', group }, `${group}: handed on in etcd`);
       })
-      .catch((err: unknown) => log.warn({ event: 'resign-failed', group, err: (err as Error).message }, `${group}: cannot reach etcd to resign; the lease ends it`))
+      .catch((err: unknown) => {
+        failed(group);
+        log.warn({ event: 'resign-failed', group, err: (err as Error).message }, `${group}: cannot reach etcd to resign; the lease ends it`);
+      })
       .finally(() => {
         busy.delete(group);
         evaluate();
@@ -229,8 +240,12 @@ export function createQuorum(d: QuorumDeps): Quorum {
     }
   }
 
+  /** Reads every key again; a change that comes during a read is read once more after it. */
   async function refresh(): Promise<void> {
-    if (reading) return;
+    if (reading) {
+      readAgain = true;
+      return;
+    }
     reading = true;
     try {
       view = await store.read();
@@ -241,6 +256,10 @@ export function createQuorum(d: QuorumDeps): Quorum {
       reading = false;
     }
     evaluate();
+    if (readAgain) {
+      readAgain = false;
+      return refresh();
+    }
   }
 
   /**
@@ -275,6 +294,7 @@ export function createQuorum(d: QuorumDeps): Quorum {
     } catch (err) {
       if (reachable) log.warn({ event: 'renew-failed', err: (err as Error).message, fenceInMs: fence.deadline === null ? null : Math.round(fence.deadline - clock.now()) }, 'etcd lease not renewed');
       reachable = false;
+      evaluate();
       return false;
     }
     if (!lost) {
@@ -296,29 +316,21 @@ export function createQuorum(d: QuorumDeps): Quorum {
     if (fence.deadline === null) return;
     fenceHandle = timers.setTimeout(() => {
       fenceHandle = null;
-      if (!fenceHolds(fence, clock.now())) log.error({ event: 'fence', policy: d.onStoreLost }, 'etcd lease not renewed before the fence');
+      // A timer may fire a fraction of a millisecond before the monotonic clock reaches the
+      // fence: then it waits again rather than leave the fence unwatched.
+      if (fenceHolds(fence, clock.now())) return scheduleFence();
+      log.error({ event: 'fence', policy: d.onStoreLost }, 'etcd lease not renewed before the fence');
       evaluate();
-    }, Math.max(0, fence.deadline - clock.now()));
+    }, Math.max(1, Math.ceil(fence.deadline - clock.now())));
   }
 
   return {
     start() {
       running = true;
+      // A watched change is a cue to read, not a fact to apply: a watch served by a member that
+      // was cut off replays old changes (an expired owner's delete) after the new owner's put.
       store.watch(
-        (change) => {
-          if (change.kind === 'candidate') {
-            const candidates = new Map(view.candidates);
-            if (change.record === null) candidates.delete(change.node);
-            else candidates.set(change.node, change.record);
-            view = { ...view, candidates };
-          } else if (change.kind === 'holder') {
-            const holders = new Map(view.holders);
-            if (change.node === null) holders.delete(change.group);
-            else holders.set(change.group, change.node);
-            view = { ...view, holders };
-          } else view = { ...view, takeover: change.takeover };
-          evaluate();
-        },
+        () => void refresh(),
         () => void refresh(),
       );
       void newLease().then(() => scheduleRenewal(fence.leaseId === null ? RETRY_MS : timing.renewEveryMs));

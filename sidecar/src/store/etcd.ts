@@ -9,8 +9,8 @@
  *
  * A group key is only ever created when absent (a transaction on its create revision) and only
  * deleted under the lease that created it, so etcd, not this client, decides who owns a group.
- * Every unary call has a deadline shorter than a renewal period, so a member that stopped
- * answering delays nothing past the fence; the client retries on another member.
+ * Every call has a deadline shorter than a renewal period and goes to every member at once, so
+ * a member that stopped answering, or sits in a minority, delays nothing past the fence.
  */
 import type { CandidateRecord, StoreChange, StoreView } from '../domain/election.js';
 import type { ElectionStore } from './types.js';
@@ -29,17 +29,25 @@ export interface EtcdStoreOptions {
 }
 
 export async function connectEtcdStore(o: EtcdStoreOptions): Promise<ElectionStore> {
-  const [{ Etcd3 }, { ConstantBackoff }] = await Promise.all([import('etcd3'), import('cockatiel')]);
+  const [{ Etcd3 }, { ConstantBackoff, noop }] = await Promise.all([import('etcd3'), import('cockatiel')]);
   const deadline = () => new Date(o.wallNow() + o.callTimeoutMs);
   const credentials = o.tls === null ? undefined : { rootCertificate: o.tls.ca ?? Buffer.alloc(0), ...(o.tls.key === null ? {} : { privateKey: o.tls.key }), ...(o.tls.cert === null ? {} : { certChain: o.tls.cert }) };
-  const client = new Etcd3({
-    hosts: [...o.endpoints],
-    ...(credentials === undefined ? {} : { credentials }),
-    dialTimeout: o.callTimeoutMs,
-    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: deadline() }),
-    faultHandling: { watchBackoff: new ConstantBackoff(o.watchRetryMs).next() },
-  });
-  const leases = new Map<string, ReturnType<typeof client.lease>>();
+  // One client per member, and every call raced across them: a member cut off from the others
+  // (or from us) costs nothing as long as one of the majority answers, where a shared pool would
+  // send a share of the keepalives to it and lose them. Retries are ours (daemon/quorum.ts).
+  const clients = o.endpoints.map(
+    (host) =>
+      new Etcd3({
+        hosts: host,
+        ...(credentials === undefined ? {} : { credentials }),
+        dialTimeout: o.callTimeoutMs,
+        defaultCallOptions: (context) => (context.isStream ? {} : { deadline: deadline() }),
+        faultHandling: { global: noop, host: () => noop, watchBackoff: new ConstantBackoff(o.watchRetryMs).next() },
+      }),
+  );
+  type Client = (typeof clients)[number];
+  /** The first member's answer; fails only when every member failed (with the first error). */
+  const anyMember = <T>(call: (client: Client) => Promise<T>): Promise<T> => Promise.any(clients.map(call)).catch((err: AggregateError) => Promise.reject(err.errors[0] as Error));
   const nodeKey = (node: string) => `${o.prefix}nodes/${node}`;
   const groupKey = (group: string) => `${o.prefix}groups/${group}`;
   const takeoverKey = `${o.prefix}takeover`;
@@ -53,84 +61,96 @@ export async function connectEtcdStore(o: EtcdStoreOptions): Promise<ElectionSto
     return null;
   }
 
+  /** One keepalive on one member's stream: the TTL it restarted, 0 when the lease is gone. */
+  async function keepaliveOn(client: Client, leaseId: string): Promise<number> {
+    const stream = await client.leaseClient.leaseKeepAlive({ deadline: deadline() });
+    try {
+      const res = await new Promise<{ TTL: string }>((resolve, reject) => {
+        stream.on('data', resolve);
+        stream.on('error', reject);
+        stream.write({ ID: leaseId });
+      });
+      return Number(res.TTL);
+    } finally {
+      stream.end();
+    }
+  }
+
   return {
     async grant(ttlSec) {
-      const lease = client.lease(ttlSec, { autoKeepAlive: false });
-      // A failed grant is reported here; the lease's own 'lost' event would say it again.
-      lease.on('lost', () => undefined);
-      const id = await lease.grant();
-      leases.set(id, lease);
-      return id;
-    },
-    async keepalive(leaseId) {
-      const lease = leases.get(leaseId);
-      if (lease === undefined) return 0;
-      try {
-        const res = await lease.keepaliveOnce({ deadline: deadline() });
-        return Number(res.TTL);
-      } catch (err) {
-        if ((err as Error).name === 'EtcdLeaseInvalidError') {
-          leases.delete(leaseId);
-          return 0;
+      // Not raced: each member that answered would grant a lease of its own. The first that answers wins.
+      let last: unknown = new Error('no etcd endpoint');
+      for (const client of clients) {
+        try {
+          return (await client.leaseClient.leaseGrant({ TTL: ttlSec })).ID;
+        } catch (err) {
+          last = err;
         }
-        throw err;
       }
+      throw last;
     },
+    keepalive: (leaseId) => anyMember((c) => keepaliveOn(c, leaseId)),
     async revoke(leaseId) {
-      const lease = leases.get(leaseId);
-      leases.delete(leaseId);
-      await lease?.revoke({ deadline: deadline() });
+      await anyMember((c) => c.leaseClient.leaseRevoke({ ID: leaseId }));
     },
-    async read() {
-      const res = await client.getAll().prefix(o.prefix).exec();
-      const candidates = new Map<string, CandidateRecord>();
-      const holders = new Map<string, string>();
-      let takeover: StoreView['takeover'] = null;
-      for (const kv of res.kvs) {
-        const change = changeOf(kv.key.toString(), kv.value.toString(), kv.mod_revision);
-        if (change?.kind === 'candidate' && change.record !== null) candidates.set(change.node, change.record);
-        else if (change?.kind === 'holder' && change.node !== null) holders.set(change.group, change.node);
-        else if (change?.kind === 'takeover') takeover = change.takeover;
-      }
-      return { candidates, holders, takeover };
-    },
+    read: () =>
+      anyMember(async (c) => {
+        const res = await c.getAll().prefix(o.prefix).exec();
+        const candidates = new Map<string, CandidateRecord>();
+        const holders = new Map<string, string>();
+        let takeover: StoreView['takeover'] = null;
+        for (const kv of res.kvs) {
+          const change = changeOf(kv.key.toString(), kv.value.toString(), kv.mod_revision);
+          if (change?.kind === 'candidate' && change.record !== null) candidates.set(change.node, change.record);
+          else if (change?.kind === 'holder' && change.node !== null) holders.set(change.group, change.node);
+          else if (change?.kind === 'takeover') takeover = change.takeover;
+        }
+        return { candidates, holders, takeover };
+      }),
     async register(leaseId, node, record) {
-      await client.put(nodeKey(node)).value(JSON.stringify(record)).lease(leaseId).exec();
+      await anyMember((c) => c.put(nodeKey(node)).value(JSON.stringify(record)).lease(leaseId).exec());
     },
-    async claim(leaseId, group, node) {
+    claim(leaseId, group, node) {
+      // Raced too: etcd creates the key once; our own second attempt then finds it ours.
       const key = groupKey(group);
-      const res = await client.if(key, 'Create', '==', 0).then(client.put(key).value(node).lease(leaseId)).commit();
-      return res.succeeded;
+      return anyMember(async (c) => {
+        const res = await c.if(key, 'Create', '==', 0).then(c.put(key).value(node).lease(leaseId)).else(c.get(key)).commit();
+        if (res.succeeded) return true;
+        const kv = res.responses[0]?.response_range?.kvs[0];
+        return kv !== undefined && kv.value.toString() === node && String(kv.lease) === leaseId;
+      });
     },
     async resign(leaseId, group) {
       const key = groupKey(group);
-      await client.if(key, 'Lease', '==', leaseId).then(client.delete().key(key)).commit();
+      await anyMember((c) => c.if(key, 'Lease', '==', leaseId).then(c.delete().key(key)).commit());
     },
     async takeover(node) {
-      await client.put(takeoverKey).value(node).exec();
+      await anyMember((c) => c.put(takeoverKey).value(node).exec());
     },
     watch(onChange, onGap) {
-      void client
-        .watch()
-        .prefix(o.prefix)
-        .create()
-        .then((watcher) => {
-          watcher.on('put', (kv) => {
-            const change = changeOf(kv.key.toString(), kv.value.toString(), kv.mod_revision);
-            if (change !== null) onChange(change);
-          });
-          watcher.on('delete', (kv) => {
-            const change = changeOf(kv.key.toString(), null, kv.mod_revision);
-            if (change !== null) onChange(change);
-          });
-          // Reconnected: what happened meanwhile is read again rather than trusted to the resume.
-          watcher.on('connected', () => onGap());
-          watcher.on('disconnected', () => onGap());
-          watcher.on('error', () => onGap());
-        }, onGap);
+      for (const client of clients) {
+        void client
+          .watch()
+          .prefix(o.prefix)
+          .create()
+          .then((watcher) => {
+            watcher.on('put', (kv) => {
+              const change = changeOf(kv.key.toString(), kv.value.toString(), kv.mod_revision);
+              if (change !== null) onChange(change);
+            });
+            watcher.on('delete', (kv) => {
+              const change = changeOf(kv.key.toString(), null, kv.mod_revision);
+              if (change !== null) onChange(change);
+            });
+            // Reconnected: what happened meanwhile is read again rather than trusted to the resume.
+            watcher.on('connected', () => onGap());
+            watcher.on('disconnected', () => onGap());
+            watcher.on('error', () => onGap());
+          }, onGap);
+      }
     },
     close() {
-      client.close();
+      for (const client of clients) client.close();
     },
   };
 }
