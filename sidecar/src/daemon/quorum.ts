@@ -90,6 +90,8 @@ export function createQuorum(d: QuorumDeps): Quorum {
   const kept = new Set<string>();
   /** Nothing is judged before the first full read: an empty view would make every group look vacant. */
   let synced = false;
+  /** When this node last stood under a new lease. */
+  let registeredAt = -Infinity;
 
   /** Whether this node may stand and hold now: running, with a lease whose fence holds. */
   function standing(now: number): boolean {
@@ -112,8 +114,10 @@ export function createQuorum(d: QuorumDeps): Quorum {
         view,
         own,
         standing: holds,
-        vacantForMs: vacant ? now - vacantSince.get(g.id)! : 0,
-        vacantGraceMs: timing.renewEveryMs,
+        vacantForMs: vacant ? now - Math.max(vacantSince.get(g.id)!, registeredAt) : 0,
+        // Longer than a fresh node's wait, so that when all stand at once the best goes first.
+        vacantGraceMs: 2 * timing.renewEveryMs,
+        fresh: now - registeredAt < timing.renewEveryMs,
       });
       if (keeps(g.id, verdict, holds)) continue;
       act(g.id, verdict);
@@ -166,9 +170,10 @@ export function createQuorum(d: QuorumDeps): Quorum {
     d.grant(group, next);
   }
 
+  /** Creates the group's key; only with nothing claimed, unless we hold it on, unfenced (keeps). */
   function campaign(group: string): void {
     const lease = fence.leaseId;
-    if (lease === null || !mayCall(group) || d.claimOf(group) !== 'none') return;
+    if (lease === null || !mayCall(group) || (d.claimOf(group) !== 'none' && !kept.has(group))) return;
     busy.add(group);
     void store
       .claim(lease, group, d.node)
@@ -218,6 +223,7 @@ export function createQuorum(d: QuorumDeps): Quorum {
     try {
       const id = await store.grant(d.leaseTtlSec);
       fence = leaseGranted(id, sentAt, d.leaseTtlSec, timing);
+      registeredAt = clock.now();
       reachable = true;
       log.info({ event: 'lease', lease: id, ttlSec: d.leaseTtlSec }, 'etcd lease granted');
       scheduleFence();

@@ -14,7 +14,7 @@ function view(candidates: Record<string, CandidateRecord>, holder: string | null
 }
 
 function input(self: string, v: StoreView, more: Partial<CandidacyInput> = {}): CandidacyInput {
-  return { self, group: { id: 'web', preferred: null }, autoFailback: true, view: v, own: v.candidates.get(self) ?? fit(), standing: true, vacantForMs: 0, vacantGraceMs: 1000, ...more };
+  return { self, group: { id: 'web', preferred: null }, autoFailback: true, view: v, own: v.candidates.get(self) ?? fit(), standing: true, vacantForMs: 0, vacantGraceMs: 1000, fresh: false, ...more };
 }
 
 test('a vacant group: only the best candidate campaigns at once; the others after the grace', () => {
@@ -22,6 +22,9 @@ test('a vacant group: only the best candidate campaigns at once; the others afte
   assert.deepEqual(judge(input('beta', v)), { kind: 'campaign', reason: 'elected' });
   assert.deepEqual(judge(input('alpha', v)), { kind: 'wait', holder: null });
   assert.deepEqual(judge(input('alpha', v, { vacantForMs: 1000 })), { kind: 'campaign', reason: 'vacant' });
+  // just registered, the best cannot know it is: it waits the grace like the others
+  assert.deepEqual(judge(input('beta', v, { fresh: true })), { kind: 'wait', holder: null });
+  assert.deepEqual(judge(input('beta', v, { fresh: true, vacantForMs: 1000 })), { kind: 'campaign', reason: 'vacant' });
 });
 
 test('the holder keeps the group over a higher priority (holder before priority), and gives it to the preferred node with auto_failback', () => {

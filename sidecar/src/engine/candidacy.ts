@@ -10,7 +10,8 @@
  *   auto_failback's rule over the preferred node and the holder, then priority, then name;
  * - only the best candidate tries to create a vacant group key, so the group goes where the
  *   heartbeat election would send it; should it not (it lost etcd just then), any eligible
- *   candidate tries once the group has been vacant for `vacantGraceMs`;
+ *   candidate tries once the group has been vacant for `vacantGraceMs`; a node that has only
+ *   just registered waits that grace too, since it cannot yet see everyone;
  * - the holder hands on (releases, then deletes its key) when it goes into maintenance, when it is
  *   unhealthy and some candidate is fit, or when another candidate outranks it (standby,
  *   takeover, failback, priority); an unfit holder with no fit candidate keeps serving.
@@ -44,8 +45,16 @@ export interface CandidacyInput {
   readonly own: CandidateRecord;
   /** Whether this node may stand at all: running, its lease granted and its fence holding. */
   readonly standing: boolean;
-  /** How long the group has been vacant, in ms; 0 when it is not. */
+  /**
+   * How long the group has been vacant as this node could judge it (since it stood, if later), in
+   * ms; 0 when it is not vacant.
+   */
   readonly vacantForMs: number;
+  /**
+   * This node stood (registered) less than a grace ago: the others may not have registered yet
+   * (all of them starting, or back after etcd was down), so it cannot know it is the best.
+   */
+  readonly fresh: boolean;
   readonly vacantGraceMs: number;
 }
 
@@ -78,7 +87,7 @@ export function judge(input: CandidacyInput): Verdict {
   }
   if (holder !== null) return { kind: 'wait', holder };
   if (!input.standing || !eligible(own)) return { kind: 'wait', holder: null };
-  if (winner?.node === self) return { kind: 'campaign', reason: 'elected' };
+  if (winner?.node === self && !input.fresh) return { kind: 'campaign', reason: 'elected' };
   if (input.vacantForMs >= input.vacantGraceMs) return { kind: 'campaign', reason: 'vacant' };
   return { kind: 'wait', holder: null };
 }
