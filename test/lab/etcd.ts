@@ -38,8 +38,12 @@ export function requireEtcdLab(t: TestContext): boolean {
 }
 
 export interface EtcdLabOptions {
-  /** Hosts running a sidecar (and a responder); the group has no preferred node. */
+  /** Hosts running a sidecar (and a responder). */
   readonly sidecars: readonly string[];
+  /** The group's preferred node; none by default, so a failover is one move. */
+  readonly preferred?: string;
+  /** The group's VIPs; LAB_VIP by default. */
+  readonly vips?: readonly string[];
   /** Hosts running an etcd member. */
   readonly members: readonly string[];
   readonly leaseTtlSec: number;
@@ -60,7 +64,7 @@ export interface EtcdLab {
 
 const clientUrl = (lab: Lab, h: string) => `http://${lab.hosts[h]!.address}:${ETCD_CLIENT_PORT}`;
 
-/** The sidecars' native YAML: no heartbeat path, one group `web` on LAB_VIP, no preferred node. */
+/** The sidecars' native YAML: no heartbeat path, one group `web` (LAB_VIP unless told). */
 export function etcdYaml(lab: Lab, o: EtcdLabOptions): string {
   return [
     `nodes: [${o.sidecars.join(', ')}]`,
@@ -72,7 +76,8 @@ export function etcdYaml(lab: Lab, o: EtcdLabOptions): string {
     `  on_store_lost: ${o.onStoreLost ?? 'release'}`,
     'groups:',
     '  - name: web',
-    `    vips: ["${LAB_VIP}/24/eth0"]`,
+    ...(o.preferred === undefined ? [] : [`    preferred: ${o.preferred}`]),
+    `    vips: [${(o.vips ?? [LAB_VIP]).map((v) => `"${v}/24/eth0"`).join(', ')}]`,
     'auth:',
     '  send_key: 1',
     '  keys: [{id: 1, method: sha256, secret: lab-secret-not-for-production}]',
@@ -80,37 +85,48 @@ export function etcdYaml(lab: Lab, o: EtcdLabOptions): string {
   ].join('\n');
 }
 
+/** An etcd cluster of one member per host, as it runs in the lab; `start` (re)starts one on its data. */
+export interface EtcdMembers {
+  readonly children: Map<string, ChildProcess>;
+  start(host: string): ChildProcess;
+}
+
+/** Starts a member on each of `members` (lab hosts of their own) and waits until all are healthy. */
+export async function startEtcdMembers(lab: Lab, members: readonly string[]): Promise<EtcdMembers> {
+  const cluster = members.map((m) => `${m}=http://${lab.hosts[m]!.address}:${ETCD_PEER_PORT}`).join(',');
+  const children = new Map<string, ChildProcess>();
+  const start = (m: string): ChildProcess => {
+    const a = lab.hosts[m]!.address;
+    const child = lab.spawn(m, [
+      'etcd',
+      '--name', m,
+      '--data-dir', path.join(lab.dir, 'etcd', m),
+      '--listen-peer-urls', `http://${a}:${ETCD_PEER_PORT}`,
+      '--initial-advertise-peer-urls', `http://${a}:${ETCD_PEER_PORT}`,
+      '--listen-client-urls', `http://${a}:${ETCD_CLIENT_PORT}`,
+      '--advertise-client-urls', `http://${a}:${ETCD_CLIENT_PORT}`,
+      '--initial-cluster', cluster,
+      '--initial-cluster-state', 'new',
+      '--initial-cluster-token', lab.prefix,
+      '--heartbeat-interval', '50',
+      '--election-timeout', '500',
+      // A member back from a partition must not depose the leader with the terms it ran up
+      // alone (etcd 3.4 leaves pre-vote off): that costs every sidecar its renewals meanwhile.
+      '--pre-vote',
+      '--logger', 'zap',
+    ]);
+    children.set(m, child);
+    return child;
+  };
+  for (const m of members) start(m);
+  await waitFor(async () => (await Promise.all(members.map((m) => etcdHealthy(lab, m)))).every(Boolean), { what: 'every etcd member healthy', timeoutMs: 30_000 });
+  return { children, start };
+}
+
 export async function startEtcdLab(name: string, o: EtcdLabOptions): Promise<EtcdLab> {
   const lab = await createLab({ hosts: [...o.sidecars, ...o.members], name });
   try {
-    const cluster = o.members.map((m) => `${m}=http://${lab.hosts[m]!.address}:${ETCD_PEER_PORT}`).join(',');
-    const members = new Map<string, ChildProcess>();
-    const startMember = (m: string): ChildProcess => {
-      const a = lab.hosts[m]!.address;
-      const child = lab.spawn(m, [
-        'etcd',
-        '--name', m,
-        '--data-dir', path.join(lab.dir, 'etcd', m),
-        '--listen-peer-urls', `http://${a}:${ETCD_PEER_PORT}`,
-        '--initial-advertise-peer-urls', `http://${a}:${ETCD_PEER_PORT}`,
-        '--listen-client-urls', `http://${a}:${ETCD_CLIENT_PORT}`,
-        '--advertise-client-urls', `http://${a}:${ETCD_CLIENT_PORT}`,
-        '--initial-cluster', cluster,
-        '--initial-cluster-state', 'new',
-        '--initial-cluster-token', lab.prefix,
-        '--heartbeat-interval', '50',
-        '--election-timeout', '500',
-        // A member back from a partition must not depose the leader with the terms it ran up
-        // alone (etcd 3.4 leaves pre-vote off): that costs every sidecar its renewals meanwhile.
-        '--pre-vote',
-        '--logger', 'zap',
-      ]);
-      members.set(m, child);
-      return child;
-    };
-    for (const m of o.members) startMember(m);
-    await waitFor(async () => (await Promise.all(o.members.map((m) => etcdHealthy(lab, m)))).every(Boolean), { what: 'every etcd member healthy', timeoutMs: 30_000 });
-
+    const etcd = await startEtcdMembers(lab, o.members);
     const token = path.join(lab.dir, 'admin-token');
     fs.writeFileSync(token, 'lab-admin-token\n', { mode: 0o600 });
     const config = path.join(lab.dir, 'sidecar.yaml');
@@ -129,9 +145,9 @@ export async function startEtcdLab(name: string, o: EtcdLabOptions): Promise<Etc
       lab,
       prober,
       sidecars,
-      members,
+      members: etcd.children,
       start,
-      startMember,
+      startMember: etcd.start,
       async destroy() {
         await prober.stop();
         await lab.destroy();
