@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { failures, longestGap, servedBy } from './analysis.js';
-import { etcdHealthy, etcdLabUnavailable, requireEtcdLab, split, startEtcdLab, type EtcdLab } from './etcd.js';
+import { adminPost, etcdHealthy, etcdLabUnavailable, requireEtcdLab, split, startEtcdLab, type EtcdLab } from './etcd.js';
 import { waitFor } from './netns.js';
 import { LAB_VIP, transitionCount, watchDoubleHolders } from './sidecar.js';
 
@@ -150,5 +150,68 @@ describe('election: etcd, three sidecars and a three-member etcd', { concurrency
     const served = await e.prober.waitFor((r) => r.host !== null && r.sentAt > backAt, 30_000);
     t.diagnostic(`etcd back: served again by ${served.host} after ${(served.sentAt - backAt).toFixed(0)} ms`);
     await settledHolder();
+  });
+
+  // Last: the takeover it makes stands until the next one, and would decide the tests after it.
+  test('standby, takeover and maintenance on one node act on every node through etcd, never with two holders', async (t) => {
+    if (!requireEtcdLab(t)) return;
+    const holder = await settledHolder();
+    const watch = await watchDoubleHolders(e.lab, SAMPLE_MS);
+    const moved = async (action: string, host: string, body: string, expect: (h: string) => boolean) => {
+      const at = e.prober.mark(`${action} on ${host}`);
+      await adminPost(e.lab, host, `/v1/${action}`, body);
+      const served = await e.prober.waitFor((r) => r.host !== null && expect(r.host) && r.sentAt > at, 5000);
+      return { host: served.host!, ms: served.sentAt - at, gap: longestGap(e.prober.records, at, served.sentAt).ms };
+    };
+    const standby = await moved('standby', holder, '{}', (h) => h !== holder);
+    const takeover = await moved('takeover', holder, '{}', (h) => h === holder);
+    const maintenance = await moved('maintenance', holder, '{"enabled":true}', (h) => h !== holder);
+    await sleep(1000);
+    const during = await e.lab.holders(LAB_VIP);
+    await adminPost(e.lab, holder, '/v1/maintenance', '{"enabled":false}');
+    await sleep(1000);
+    const w = await watch.stop();
+    t.diagnostic(
+      `standby on ${holder}: ${standby.host} serves after ${standby.ms.toFixed(0)} ms (gap ${standby.gap.toFixed(0)} ms); takeover on ${holder}: after ${takeover.ms.toFixed(0)} ms (gap ${takeover.gap.toFixed(0)} ms); ` +
+        `maintenance on ${holder}: ${maintenance.host} after ${maintenance.ms.toFixed(0)} ms (gap ${maintenance.gap.toFixed(0)} ms); double-holder samples ${w.double} of ${w.samples}`,
+    );
+    assert.deepEqual(during, [maintenance.host]);
+    // its takeover still stands (until the next one), as in the heartbeat election
+    assert.deepEqual(await e.lab.holders(LAB_VIP), [holder], 'the takeover did not outlast maintenance');
+    assert.equal(w.double, 0);
+  });
+});
+
+describe('election: etcd with on_store_lost: keep', { concurrency: false }, () => {
+  let e: EtcdLab;
+
+  before(async () => {
+    if (etcdLabUnavailable() !== null) return;
+    e = await startEtcdLab('etcd-keep', { sidecars: SIDECARS, members: MEMBERS, leaseTtlSec: TTL_SEC, onStoreLost: 'keep' });
+  });
+
+  after(async () => e?.destroy());
+
+  test('every etcd member stopped: the holder keeps serving, unfenced, and keeps the group when etcd returns', async (t) => {
+    if (!requireEtcdLab(t)) return;
+    let holder = '';
+    await waitFor(async () => ((holder = (await e.lab.holders(LAB_VIP))[0] ?? ''), holder !== ''), { what: 'a holder', timeoutMs: 15_000 });
+    const transitionsBefore = await transitionCount(e.lab, SIDECARS);
+    const stoppedAt = e.prober.mark('etcd stopped');
+    for (const m of MEMBERS) e.lab.kill(e.members.get(m)!, 'SIGKILL');
+    await sleep(3 * TTL_SEC * 1000);
+    const during = await e.lab.holders(LAB_VIP);
+    const lostWhileDown = failures(e.prober.records, { from: stoppedAt, to: e.lab.now() - 500 });
+    const backAt = e.prober.mark('etcd back');
+    for (const m of MEMBERS) e.startMember(m);
+    await sleep(3 * TTL_SEC * 1000);
+    const after = await e.lab.holders(LAB_VIP);
+    const transitions = (await transitionCount(e.lab, SIDECARS)) - transitionsBefore;
+    const lost = failures(e.prober.records, { from: stoppedAt, to: e.lab.now() - 500 });
+    t.diagnostic(`on_store_lost keep, every etcd member killed for ${((backAt - stoppedAt) / 1000).toFixed(1)} s: holders [${during.join(', ')}] while down, [${after.join(', ')}] after; ${lostWhileDown} probes lost while down, ${lost} in all; ${transitions} transitions`);
+    assert.deepEqual(during, [holder]);
+    assert.deepEqual(after, [holder]);
+    assert.equal(lost, 0);
+    assert.equal(transitions, 0);
   });
 });

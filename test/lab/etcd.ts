@@ -166,8 +166,8 @@ export async function etcdHealthy(lab: Lab, member: string): Promise<boolean> {
 }
 
 /** An admin action on a sidecar's API, with the lab's token, from inside its namespace. */
-export async function adminPost(lab: Lab, host: string, route: string): Promise<void> {
-  const r = await lab.exec(host, ['busybox', 'wget', '-q', '-O', '-', '--header', 'Authorization: Bearer lab-admin-token', '--post-data', '', `http://127.0.0.1:9694${route}`], { timeoutMs: 5000 });
+export async function adminPost(lab: Lab, host: string, route: string, body = '{}'): Promise<void> {
+  const r = await lab.exec(host, ['busybox', 'wget', '-q', '-O', '-', '--header', 'Authorization: Bearer lab-admin-token', '--header', 'Content-Type: application/json', '--post-data', body, `http://127.0.0.1:9694${route}`], { timeoutMs: 5000 });
   if (r.code !== 0) throw new Error(`POST ${route} on ${host} failed: ${r.stderr.trim()}`);
 }
 

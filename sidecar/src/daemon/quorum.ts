@@ -366,7 +366,9 @@ export function createQuorum(d: QuorumDeps): Quorum {
       queueMicrotask(evaluate);
     },
     vipLeaseCapSec() {
-      if (kept.size > 0) return d.vipLeaseSec;
+      // keep is unfenced by choice: a VIP cut short before the fence would drop it just before
+      // the policy keeps it.
+      if (d.onStoreLost === 'keep') return d.vipLeaseSec;
       return vipLeaseCapSec(fence, clock.now(), d.vipLeaseSec);
     },
     status() {
