@@ -6,7 +6,7 @@
  * the others go on.
  */
 import type { Timers, Clock } from '../../sidecar/src/clock.js';
-import type { CandidateRecord, StoreChange, StoreView } from '../../sidecar/src/domain/election.js';
+import type { CandidateRecord, StoreView } from '../../sidecar/src/domain/election.js';
 import type { ElectionStore } from '../../sidecar/src/store/types.js';
 
 interface Entry {
@@ -18,7 +18,7 @@ interface Entry {
 export class MemoryEtcd {
   private readonly keys = new Map<string, Entry>();
   private readonly leases = new Map<string, { expiresAt: number; ttlSec: number }>();
-  private readonly watchers = new Set<(change: StoreChange) => void>();
+  private readonly watchers = new Set<() => void>();
   private readonly unreachable = new Set<string>();
   private revision = 0;
   private nextLease = 1;
@@ -83,7 +83,7 @@ export class MemoryEtcd {
           if (this.keys.get(`groups/${group}`)?.lease === id) this.delete(`groups/${group}`);
         }),
       takeover: (n) => call(() => this.put('takeover', n, null)),
-      watch: (onChange) => void this.watchers.add((c) => (this.unreachable.has(node) ? undefined : onChange(c))),
+      watch: (onChange) => void this.watchers.add(() => (this.unreachable.has(node) ? undefined : onChange())),
       close: () => undefined,
     };
   }
@@ -107,18 +107,17 @@ export class MemoryEtcd {
 
   private put(key: string, value: string, lease: string | null): void {
     this.keys.set(key, { value, lease, revision: ++this.revision });
-    this.notify(key, value);
+    this.notify();
   }
 
   private delete(key: string): void {
     this.keys.delete(key);
     this.revision++;
-    this.notify(key, null);
+    this.notify();
   }
 
-  private notify(key: string, value: string | null): void {
-    const change: StoreChange = key.startsWith('groups/') ? { kind: 'holder', group: key.slice(7), node: value } : key.startsWith('nodes/') ? { kind: 'candidate', node: key.slice(6), record: value === null ? null : (JSON.parse(value) as CandidateRecord) } : { kind: 'takeover', takeover: value === null ? null : { node: value, epoch: this.revision } };
-    for (const w of this.watchers) w(change);
+  private notify(): void {
+    for (const w of this.watchers) w();
   }
 
   private endLease(id: string): void {

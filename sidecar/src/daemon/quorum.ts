@@ -335,10 +335,7 @@ export function createQuorum(d: QuorumDeps): Quorum {
       running = true;
       // A watched change is a cue to read, not a fact to apply: a watch served by a member that
       // was cut off replays old changes (an expired owner's delete) after the new owner's put.
-      store.watch(
-        () => void refresh(),
-        () => void refresh(),
-      );
+      store.watch(() => void refresh());
       void newLease().then(() => scheduleRenewal(fence.leaseId === null ? RETRY_MS : timing.renewEveryMs));
     },
     async stop() {

@@ -54,9 +54,3 @@ export interface StoreView {
   /** The node of the latest takeover, its revision as the epoch; null when none was made. */
   readonly takeover: { readonly node: string; readonly epoch: number } | null;
 }
-
-/** One change under the prefix, as a watch reports it; null: the key was deleted. */
-export type StoreChange =
-  | { readonly kind: 'candidate'; readonly node: string; readonly record: CandidateRecord | null }
-  | { readonly kind: 'holder'; readonly group: string; readonly node: string | null }
-  | { readonly kind: 'takeover'; readonly takeover: StoreView['takeover'] };

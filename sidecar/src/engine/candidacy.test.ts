@@ -58,7 +58,7 @@ test('maintenance resigns even alone; an unhealthy holder resigns only to a fit 
 });
 
 test('a node whose fence has passed neither holds nor campaigns, and others do not count it', () => {
-  assert.deepEqual(judge(input('alpha', view({ alpha: fit(99) }, 'alpha'), { standing: false })), { kind: 'resign', reason: 'not-standing' });
+  assert.deepEqual(judge(input('alpha', view({ alpha: fit(99) }, 'alpha'), { standing: false })), { kind: 'resign', reason: 'fence' });
   assert.deepEqual(judge(input('alpha', view({ alpha: fit(99) }, null), { standing: false, vacantForMs: 60_000 })), { kind: 'wait', holder: null });
   assert.deepEqual(judge(input('beta', view({ beta: fit(1) }, null))), { kind: 'campaign', reason: 'elected' });
 });

@@ -76,7 +76,7 @@ export function judge(input: CandidacyInput): Verdict {
   const winner = winnerOf(fit, group.preferred, input.autoFailback);
 
   if (holder === self) {
-    if (!input.standing) return { kind: 'resign', reason: 'not-standing' };
+    if (!input.standing) return { kind: 'resign', reason: 'fence' };
     if (own.maintenance) return { kind: 'resign', reason: 'maintenance' };
     if (!own.healthy) return winner !== null ? { kind: 'resign', reason: 'unhealthy' } : { kind: 'hold', reason: 'least-unfit' };
     if (winner === null || winner.node === self) return { kind: 'hold', reason: 'elected' };

@@ -12,7 +12,7 @@
  * Every call has a deadline shorter than a renewal period and goes to every member at once, so
  * a member that stopped answering, or sits in a minority, delays nothing past the fence.
  */
-import type { CandidateRecord, StoreChange, StoreView } from '../domain/election.js';
+import type { CandidateRecord, StoreView } from '../domain/election.js';
 import type { ElectionStore } from './types.js';
 
 export interface EtcdStoreOptions {
@@ -52,15 +52,6 @@ export async function connectEtcdStore(o: EtcdStoreOptions): Promise<ElectionSto
   const groupKey = (group: string) => `${o.prefix}groups/${group}`;
   const takeoverKey = `${o.prefix}takeover`;
 
-  /** What a key under the prefix means; null for keys this version does not know. */
-  function changeOf(key: string, value: string | null, modRevision: string): StoreChange | null {
-    const rest = key.slice(o.prefix.length);
-    if (rest.startsWith('nodes/')) return { kind: 'candidate', node: rest.slice('nodes/'.length), record: value === null ? null : recordOf(value) };
-    if (rest.startsWith('groups/')) return { kind: 'holder', group: rest.slice('groups/'.length), node: value };
-    if (rest === 'takeover') return { kind: 'takeover', takeover: value === null ? null : { node: value, epoch: Number(modRevision) } };
-    return null;
-  }
-
   /** One keepalive on one member's stream: the TTL it restarted, 0 when the lease is gone. */
   async function keepaliveOn(client: Client, leaseId: string): Promise<number> {
     const stream = await client.leaseClient.leaseKeepAlive({ deadline: deadline() });
@@ -99,11 +90,12 @@ export async function connectEtcdStore(o: EtcdStoreOptions): Promise<ElectionSto
         const candidates = new Map<string, CandidateRecord>();
         const holders = new Map<string, string>();
         let takeover: StoreView['takeover'] = null;
+        // Keys this version does not know are left alone.
         for (const kv of res.kvs) {
-          const change = changeOf(kv.key.toString(), kv.value.toString(), kv.mod_revision);
-          if (change?.kind === 'candidate' && change.record !== null) candidates.set(change.node, change.record);
-          else if (change?.kind === 'holder' && change.node !== null) holders.set(change.group, change.node);
-          else if (change?.kind === 'takeover') takeover = change.takeover;
+          const rest = kv.key.toString().slice(o.prefix.length);
+          if (rest.startsWith('nodes/')) candidates.set(rest.slice('nodes/'.length), recordOf(kv.value.toString()));
+          else if (rest.startsWith('groups/')) holders.set(rest.slice('groups/'.length), kv.value.toString());
+          else if (rest === 'takeover') takeover = { node: kv.value.toString(), epoch: Number(kv.mod_revision) };
         }
         return { candidates, holders, takeover };
       }),
@@ -127,26 +119,20 @@ export async function connectEtcdStore(o: EtcdStoreOptions): Promise<ElectionSto
     async takeover(node) {
       await anyMember((c) => c.put(takeoverKey).value(node).exec());
     },
-    watch(onChange, onGap) {
+    watch(onChange) {
       for (const client of clients) {
         void client
           .watch()
           .prefix(o.prefix)
           .create()
           .then((watcher) => {
-            watcher.on('put', (kv) => {
-              const change = changeOf(kv.key.toString(), kv.value.toString(), kv.mod_revision);
-              if (change !== null) onChange(change);
-            });
-            watcher.on('delete', (kv) => {
-              const change = changeOf(kv.key.toString(), null, kv.mod_revision);
-              if (change !== null) onChange(change);
-            });
-            // Reconnected: what happened meanwhile is read again rather than trusted to the resume.
-            watcher.on('connected', () => onGap());
-            watcher.on('disconnected', () => onGap());
-            watcher.on('error', () => onGap());
-          }, onGap);
+            watcher.on('put', () => onChange());
+            watcher.on('delete', () => onChange());
+            // Reconnected, or lost: what happened meanwhile is read again.
+            watcher.on('connected', () => onChange());
+            watcher.on('disconnected', () => onChange());
+            watcher.on('error', () => onChange());
+          }, onChange);
       }
     },
     close() {

@@ -3,7 +3,7 @@
  * (daemon/quorum.ts) needs and nothing of etcd's client. etcd.ts implements it; unit tests use an
  * in-memory one with the same rules (one owner per group key, keys die with their lease).
  */
-import type { CandidateRecord, StoreChange, StoreView } from '../domain/election.js';
+import type { CandidateRecord, StoreView } from '../domain/election.js';
 
 export interface ElectionStore {
   /** A new lease of `ttlSec`; resolves with its id once etcd granted it. */
@@ -22,7 +22,10 @@ export interface ElectionStore {
   resign(leaseId: string, group: string): Promise<void>;
   /** Records a takeover by `node`; its revision outranks every earlier one. */
   takeover(node: string): Promise<void>;
-  /** Reports every change under the prefix; `onGap` when changes may have been missed. */
-  watch(onChange: (change: StoreChange) => void, onGap: () => void): void;
+  /**
+   * Calls `onChange` whenever something under the prefix changed, or changes may have been missed
+   * (a watch reconnected): a cue to read() again, never the change itself.
+   */
+  watch(onChange: () => void): void;
   close(): void;
 }
