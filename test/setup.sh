@@ -24,6 +24,9 @@ have debootstrap || [ -x /usr/sbin/debootstrap ] || need_pkgs+=(debootstrap)
 # The quick benchmark compares against keepalived at defaults.
 have keepalived || need_pkgs+=(keepalived)
 have promtool  || need_pkgs+=(prometheus)
+# election: etcd's lab test runs a three-member etcd, one member per lab namespace (the
+# package's own service is never used).
+have etcd      || need_pkgs+=(etcd-server)
 # The status page's browser test drives Debian's chromium (playwright-core downloads no browser).
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 # The pinned Node.js (test/node/) links libatomic, as the official Node images' binaries do.

@@ -7,6 +7,8 @@
  *   resources → the VIP (ip), its announcement (arping), the notify hook
  *   containers→ only when a group names one: Docker (loaded lazily), its health and events
  *   runtime   → the engine's loop: heartbeats, election, acquire/release, reconcile
+ *   quorum    → only with election: etcd: the etcd client (loaded lazily), the lease and its
+ *               fence, candidacy; it grants the runtime each group it may hold
  *   health    → container state, the HTTP check → runtime health events
  *   api       → /status, /metrics, admin actions
  *   signals   → SIGTERM/SIGINT hand over through the planned-move path and exit 0; a fatal error
@@ -28,7 +30,10 @@ import { createContainerResources } from './daemon/containers.js';
 import { nextGeneration } from './daemon/generation.js';
 import { openReplayStore } from './daemon/replay-store.js';
 import type { ContainerStatus, ReloadStatus } from './daemon/status.js';
+import { createQuorum, type Quorum } from './daemon/quorum.js';
 import { createRuntime, type GroupResources } from './daemon/runtime.js';
+import type { ElectionSpec } from './domain/election.js';
+import { fenceTiming } from './engine/fence.js';
 import { createHealthMonitor, type HealthMonitor } from './health/monitor.js';
 import { collectProcessMetrics, createMetrics, initContainerSeries, initHealthSeries, Registry, type Metrics } from './metrics/index.js';
 import { createArpingAnnouncer } from './resources/announce.js';
@@ -187,6 +192,20 @@ async function protection(config: Config, run: RunCommand, metrics: Metrics, log
   };
 }
 
+/**
+ * election: etcd's store: the etcd3 client and its gRPC stack (about as much memory as the rest
+ * of the daemon) are loaded only here, so the heartbeat election never pays for them. Each call
+ * must end within half a renewal period, so that a member that stopped answering cannot hold the
+ * next renewal back.
+ */
+async function etcdStore(election: Extract<ElectionSpec, { backend: 'etcd' }>) {
+  const { connectEtcdStore } = await import('./store/etcd.js');
+  const file = (name: string | null | undefined) => (name == null ? Promise.resolve(null) : readFile(name));
+  const tls = election.tls === null ? null : { ca: await file(election.tls.caFile), cert: await file(election.tls.certFile), key: await file(election.tls.keyFile) };
+  const { renewEveryMs } = fenceTiming(election.leaseTtlSec);
+  return connectEtcdStore({ endpoints: election.endpoints, prefix: election.prefix, tls, callTimeoutMs: Math.max(200, Math.floor(renewEveryMs / 2)), wallNow: clock.wallNow, watchRetryMs: Math.min(500, renewEveryMs) });
+}
+
 function ipv4Of(iface: string): { ipv4: string | null; broadcast: string | null } {
   const info = networkInterfaces()[iface]?.find((a) => a.family === 'IPv4');
   if (info === undefined) return { ipv4: null, broadcast: null };
@@ -230,6 +249,10 @@ async function runDaemon(source: Source): Promise<void> {
   // At most 16 children at once, so health probes or a notify storm never exhaust file descriptors.
   const run = spawnCommand(5_000, { onNotRun: (program) => metrics.commandsNotRun.inc({ program: path.basename(program) }) });
   const protect = await protection(config, run, metrics, logger);
+  // Bound once the runtime exists: the quorum grants the runtime's engine, the runtime asks the
+  // quorum how long a VIP may live.
+  let quorum: Quorum | null = null;
+  const election = config.election;
   const udpTransport = (c: Config) => createUdpTransport({ paths: c.paths, port: c.port, localAddresses: ipv4Of, logger: logger.child({ component: 'transport' }) });
   const runtime = createRuntime({
     config,
@@ -252,15 +275,44 @@ async function runDaemon(source: Source): Promise<void> {
     containers: () => protect.containers(),
     // A late peer is when drops on the heartbeat sockets matter: judge them at once.
     onPeerLate: () => overrun.poll(),
+    ...(election.backend === 'etcd'
+      ? {
+          vipLeaseCapSec: () => quorum?.vipLeaseCapSec() ?? 0,
+          onClaim: (group: string) => quorum?.claimChanged(group),
+          election: () => quorum!.status(),
+        }
+      : {}),
   });
+  if (election.backend === 'etcd') {
+    quorum = createQuorum({
+      store: await etcdStore(election),
+      node: config.node,
+      priority: config.nodes.find((n) => n.name === config.node)?.priority ?? 0,
+      groups: config.groups,
+      autoFailback: config.autoFailback,
+      leaseTtlSec: election.leaseTtlSec,
+      onStoreLost: election.onStoreLost,
+      vipLeaseSec: config.vipLeaseSec,
+      claimOf: (group) => runtime.claimOf(group),
+      grant: (group, authority) => runtime.command({ type: 'authority', group, authority }),
+      clock,
+      timers,
+      logger,
+    });
+  }
+  /** An operator's word or a health verdict: the engine's, and with etcd, the candidacy's too. */
+  const operate = (event: { type: 'standby' } | { type: 'takeover' } | { type: 'maintenance'; enabled: boolean } | { type: 'health'; healthy: boolean; reasons: readonly string[] }) => {
+    runtime.command(event);
+    quorum?.command(event);
+  };
   const adminToken = config.api.tokenFile === null ? null : (await readFile(config.api.tokenFile, 'utf8')).trim();
   const api = buildApi({
     status: () => runtime.snapshot(),
     registry,
     admin: {
-      standby: () => runtime.command({ type: 'standby' }),
-      takeover: () => runtime.command({ type: 'takeover' }),
-      maintenance: (enabled) => runtime.command({ type: 'maintenance', enabled }),
+      standby: () => operate({ type: 'standby' }),
+      takeover: () => operate({ type: 'takeover' }),
+      maintenance: (enabled) => operate({ type: 'maintenance', enabled }),
       reload: () => reload('api'),
     },
     adminToken,
@@ -293,6 +345,8 @@ async function runDaemon(source: Source): Promise<void> {
       } else logger.info({ event: 'signal', signal: why }, `${why}: handing over`);
       try {
         await runtime.stop(SHUTDOWN_GRACE_MS);
+        // After the release: revoking the lease deletes our keys, and the next holder campaigns.
+        await quorum?.stop();
         replayStore.stop();
       } catch (stopErr) {
         logger.fatal({ err: stopErr, event: 'stop-failed' }, 'handover failed; the VIP lease ends the rest');
@@ -313,7 +367,7 @@ async function runDaemon(source: Source): Promise<void> {
   // Health as the engine sees it: the monitors' verdict, and no new claims while the heartbeat
   // sockets are overrun (transport/overrun.ts).
   const gate = createHealthGate(
-    (healthy, reasons) => runtime.command({ type: 'health', healthy, reasons }),
+    (healthy, reasons) => operate({ type: 'health', healthy, reasons }),
     () => runtime.snapshot().groups.some((g) => g.localClaim !== 'none'),
   );
   const dropLog = createLogThrottle({ windowMs: 10_000, now: clock.now, onSuppressed: () => metrics.logLinesSuppressed.inc({ component: 'transport' }) });
@@ -338,7 +392,9 @@ async function runDaemon(source: Source): Promise<void> {
     if (!next.ok) return runtime.refuseReload(trigger, formatProblems([...next.problems]).split('\n'));
     for (const w of next.warnings) logger.warn({ event: 'config-warning', ...w }, w.message);
     const changed = (k: keyof Config): boolean => JSON.stringify(running[k]) !== JSON.stringify(next.config[k]);
-    const restartOnly: string[] = (['api', 'log', 'health', 'pingNodes', 'notifyCommand'] as const).filter(changed);
+    // The etcd election reads its settings, groups and priority at start (docs/etcd.md, Reload).
+    const restartOnly: string[] = (['api', 'log', 'health', 'pingNodes', 'notifyCommand', 'election'] as const).filter(changed);
+    if (election.backend === 'etcd' && (changed('groups') || changed('nodes') || changed('autoFailback'))) restartOnly.push('etcd candidacy (groups, priorities, auto_failback)');
     const containers = (c: Config): string => JSON.stringify(c.groups.filter((g) => g.container != null).map((g) => [g.id, g.container]));
     if (containers(running) !== containers(next.config)) restartOnly.push('protected containers');
     let outcome: ReloadStatus;
@@ -365,6 +421,7 @@ async function runDaemon(source: Source): Promise<void> {
   // has joined, a holder that hears us hands over at once and waits on our answer (failback).
   await api.listen({ host: config.api.host, port: config.api.port });
   await runtime.start();
+  quorum?.start();
   replayStore.start();
   overrun.start();
   protect.start((healthy, reasons) => gate.health(healthy, reasons));

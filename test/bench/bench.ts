@@ -141,7 +141,7 @@ async function repeat(
 }
 
 async function withPair<T>(c: Contender, vips: readonly string[], label: string, events: string[], log: (l: string) => void, body: (p: S.Pair, lab: Lab) => Promise<T>): Promise<T> {
-  const lab = await createLab({ hosts: [...HOSTS], name: `bench-${c.id}-${label}` });
+  const lab = await createLab({ hosts: [...HOSTS, ...(c.extraHosts ?? [])], name: `bench-${c.id}-${label}` });
   const nsPid: Record<string, number> = {};
   const p: S.Pair = { lab, c, primary: HOSTS[0], secondary: HOSTS[1], vips, nsPid, log, events, down: new Set() };
   try {

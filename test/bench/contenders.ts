@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor, type Lab } from '../lab/netns.js';
+import { etcdLabUnavailable, etcdYaml, startEtcdMembers } from '../lab/etcd.js';
 import { api, LAB_VIP, MAIN, nativeYaml, startSidecar, writeRecipe, type Sidecar } from '../lab/sidecar.js';
 import { allStats, descendants, killExact, readStat, type ProcStat } from './procfs.js';
 
@@ -30,6 +31,8 @@ export interface Contender {
   readonly supportsFailback: boolean;
   /** Generous upper bounds (ms) used as timeouts: start until ready, a failover, 100 VIPs moving. */
   readonly budget: { readonly startMs: number; readonly failoverMs: number; readonly scaleMs: number };
+  /** Lab hosts it needs besides the pair, for its own infrastructure (etcd members), or none. */
+  readonly extraHosts?: readonly string[];
   /** Why this contender cannot run on this machine, or null. */
   unavailable(): string | null;
   /** Writes the configuration for a pair; hosts[0] is the preferred node; vips[0] is the main VIP. */
@@ -207,18 +210,32 @@ class Ours implements Contender {
     readonly id: string,
     readonly label: string,
     readonly settings: string,
-    private readonly mode: { kind: 'yaml'; extra: string } | { kind: 'recipe' },
+    private readonly mode: { kind: 'yaml'; extra: string } | { kind: 'recipe' } | { kind: 'etcd'; leaseTtlSec: number },
     readonly budget: Contender['budget'],
   ) {}
 
+  get extraHosts(): readonly string[] {
+    return this.mode.kind === 'etcd' ? ETCD_MEMBERS : [];
+  }
+
   unavailable(): string | null {
+    if (this.mode.kind === 'etcd') {
+      const why = etcdLabUnavailable();
+      if (why !== null) return why;
+    }
     return fs.existsSync(MAIN) ? null : `${path.relative(process.cwd(), MAIN)} is missing: run \`npx tsc -p tsconfig.json\``;
   }
 
   async setup(lab: Lab, hosts: readonly string[], vips: readonly string[]): Promise<void> {
     this.lab = lab;
     this.hosts = hosts;
-    if (this.mode.kind === 'yaml') {
+    if (this.mode.kind === 'etcd') {
+      // a three-member etcd on hosts of its own, the pair electing through it, hosts[0] preferred
+      await startEtcdMembers(lab, ETCD_MEMBERS);
+      const file = path.join(lab.dir, `${this.id}.yaml`);
+      fs.writeFileSync(file, etcdYaml(lab, { sidecars: hosts, members: ETCD_MEMBERS, leaseTtlSec: this.mode.leaseTtlSec, preferred: hosts[0]!, vips }).replace(/^api: .*$/m, ''));
+      for (const h of hosts) this.args.set(h, ['--config', file]);
+    } else if (this.mode.kind === 'yaml') {
       const file = path.join(lab.dir, `${this.id}.yaml`);
       fs.writeFileSync(file, nativeYamlFor(lab, hosts, vips, this.mode.extra));
       for (const h of hosts) this.args.set(h, ['--config', file]);
@@ -593,6 +610,9 @@ class Heartbeat3 implements Contender {
 
 // ---- the roster -------------------------------------------------------------------------------
 
+/** The etcd members of the `ours-etcd` contender, lab hosts of their own beside the pair. */
+const ETCD_MEMBERS = ['e1', 'e2', 'e3'] as const;
+
 /** Tuned heartbeat-sidecar: the fastest timing we call safe (see the report's notes). */
 export const OURS_TUNED = { keepalive: '25ms', warntime: '100ms', deadtime: '200ms' } as const;
 
@@ -626,6 +646,12 @@ export const CONTENDERS: Record<string, () => Contender> = {
   'keepalived-tuned': () =>
     new Keepalived('keepalived-tuned', 'keepalived tuned', 'VRRPv3, advert_int 0.01 (the smallest it accepts), unicast', '0.01', ['vrrp_version 3'], {
       startMs: 15_000,
+      failoverMs: 15_000,
+      scaleMs: 60_000,
+    }),
+  'ours-etcd': () =>
+    new Ours('ours-etcd', 'heartbeat-sidecar on etcd', 'election: etcd, lease_ttl 5s (the default), a three-member etcd 3.4 (heartbeat 50 ms, election timeout 500 ms, pre-vote)', { kind: 'etcd', leaseTtlSec: 5 }, {
+      startMs: 30_000,
       failoverMs: 15_000,
       scaleMs: 60_000,
     }),

@@ -35,7 +35,7 @@ const SRC = 'sidecar/src/';
 export const LAYERS: readonly (readonly string[])[] = [
   ['domain/', 'clock.ts', 'version.ts'],
   ['work/'],
-  ['wire/', 'config/', 'logging/', 'transport/', 'resources/'],
+  ['wire/', 'config/', 'logging/', 'transport/', 'resources/', 'store/'],
   ['engine/', 'health/'],
   ['metrics/'],
   ['daemon/'],

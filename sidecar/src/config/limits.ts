@@ -13,6 +13,8 @@ export const LIST_LIMITS = {
   vips: 1024,
   keys: 16,
   ping_nodes: 16,
+  /** etcd members: 3, 5 or 7 in practice. */
+  endpoints: 16,
 } as const;
 
 export type ListName = keyof typeof LIST_LIMITS;

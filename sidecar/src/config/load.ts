@@ -15,7 +15,7 @@ import { fillHeartbeatDefaults, readHeartbeatDir } from './heartbeat.js';
 import { keyLabel, readNativeFile } from './native.js';
 import { problemAt } from './problem.js';
 import type { ConfigProblem, Locate, ProblemRule, Where } from './problem.js';
-import { configSchema, describeConfig, envBindings, knownKeys, partsOf, show } from './schema.js';
+import { configSchema, describeConfig, envBindings, knownKeys, maxVipLeaseSec, partsOf, show } from './schema.js';
 import type { DraftKey, Parts } from './schema.js';
 import { pathKey, readSourceBytes } from './source.js';
 import type { SourceDocument } from './source.js';
@@ -260,7 +260,8 @@ function crossCheck(c: Parts, ctx: CheckContext): void {
     if (ctx.interfaces !== null && !ctx.interfaces.includes(iface)) error(where, 'iface-missing', `interface ${iface} does not exist on this host`, `correct the name; this host has ${ctx.interfaces.join(', ') || 'no interfaces'}`);
   };
 
-  if (c.paths?.length === 0) {
+  // With etcd deciding, heartbeats only show the peers: a cluster may run without them.
+  if (c.paths?.length === 0 && c.election !== 'etcd') {
     error(locate(['paths']), 'no-path', 'no heartbeat path is configured, so no peer would ever be heard', hb ? 'add a ucast line per peer (e.g. ucast eth0 10.0.0.2), or an mcast or bcast line' : 'add a path, e.g. paths: [{ucast: {iface: eth0, peers: [10.0.0.2]}}]');
   }
   const pathIds = new Map<string, Where>();
@@ -333,6 +334,30 @@ function crossCheck(c: Parts, ctx: CheckContext): void {
   const { vipLeaseSec, reconcileMs } = c;
   if (vipLeaseSec !== undefined && reconcileMs !== undefined && vipLeaseSec * 1000 < 2 * reconcileMs) {
     error(at('vip_lease', 'reconcile'), 'vip-lease-too-short', `vip_lease ${vipLeaseSec} s must be at least 2 × reconcile (${fmt(2 * reconcileMs)}), as each reconcile renews it`, 'raise vip_lease or lower reconcile');
+  }
+  if (c.election === 'etcd') etcdChecks(c, ctx);
+}
+
+/** election: etcd needs members to talk to, whole TLS pairs, and a VIP lease inside the fence. */
+function etcdChecks(c: Parts, ctx: CheckContext): void {
+  const { locate } = ctx;
+  const error = (where: Where, rule: ProblemRule, message: string, fix: string) => ctx.problems.push(problemAt(where, rule, message, fix));
+  if (c.etcd.endpoints?.length === 0) {
+    error(locate(['election']), 'etcd-without-endpoints', 'election is etcd, but no etcd endpoint is configured', 'list the etcd members, e.g. etcd: {endpoints: [https://10.0.0.1:2379, https://10.0.0.2:2379, https://10.0.0.3:2379]}');
+  }
+  const { certFile, keyFile } = c.etcd.tls;
+  if (certFile !== undefined && keyFile !== undefined && (certFile === null) !== (keyFile === null)) {
+    const [has, lacks] = certFile === null ? ['key_file', 'cert_file'] : ['cert_file', 'key_file'];
+    error(locate(['etcd', 'tls', has]), 'etcd-tls-incomplete', `etcd.tls has ${has} but no ${lacks}: a client certificate needs both`, `set etcd.tls.${lacks}, or remove etcd.tls.${has}`);
+  }
+  const ttl = c.etcd.leaseTtlSec;
+  if (ttl !== undefined && c.vipLeaseSec !== undefined && c.vipLeaseWritten && c.vipLeaseSec > maxVipLeaseSec(ttl)) {
+    error(
+      locate(['vip_lease']),
+      'vip-lease-over-fence',
+      `vip_lease ${c.vipLeaseSec} s is longer than half of etcd.lease_ttl (${ttl} s): a frozen holder's VIP could outlive its etcd lease and sit beside the next holder's`,
+      `lower vip_lease to ${maxVipLeaseSec(ttl)} s or less, or raise etcd.lease_ttl to ${2 * c.vipLeaseSec} s`,
+    );
   }
 }
 

@@ -16,6 +16,7 @@ import type { Frozen } from '../domain/frozen.js';
 import { ACQUIRE_POLICIES, RELEASE_POLICIES } from '../domain/groups.js';
 import type { ContainerSpec, GroupSpec, Vip } from '../domain/groups.js';
 import type { PathSpec } from '../domain/peers.js';
+import { ELECTIONS, STORE_LOST_POLICIES, type ElectionSpec } from '../domain/election.js';
 import { formatDuration, parseDurationMs } from './duration.js';
 import { quote } from './problem.js';
 
@@ -307,12 +308,50 @@ const keyEntry = z
     return fail(`${k.method} needs a secret`, 'add secret_file: /run/secrets/... (or secret: ...)');
   });
 
+/** An etcd client URL, as etcd's own --advertise-client-urls writes them. */
+const ETCD_ENDPOINT_TEXT = 'an etcd client URL such as https://10.0.0.1:2379 (http:// or https://, a host and a port)';
+const etcdEndpoint = leaf(ETCD_ENDPOINT_TEXT, (v) => {
+  if (typeof v !== 'string' || !URL.canParse(v)) return undefined;
+  const url = new URL(v);
+  if (!['http:', 'https:'].includes(url.protocol) || url.hostname === '' || url.port === '') return undefined;
+  return url.pathname === '/' && url.search === '' ? `${url.protocol}//${url.host}` : reject(`${show(v)} has a path or a query`, 'write only the scheme, host and port, e.g. https://10.0.0.1:2379');
+});
+
+/** Every key this daemon writes lies under the prefix; several clusters can share one etcd. */
+const etcdPrefix = leaf("a key prefix starting and ending with '/', such as /heartbeat-sidecar/web/", (v) => (typeof v === 'string' && /^\/[\x21-\x7e]*$/.test(v) && v.endsWith('/') && !v.includes('//') ? v : undefined));
+
+/**
+ * etcd grants leases in whole seconds, and its servers refuse a TTL shorter than their election
+ * timeout allows (1.5 s at etcd's defaults): 2 s is the least that works everywhere.
+ */
+const leaseTtl = leaf('a whole number of seconds from 2 to 600, such as 5s', (v) => {
+  const ms = parseDurationMs(v);
+  return ms !== null && ms % 1000 === 0 && ms >= 2000 && ms <= 600_000 ? ms / 1000 : undefined;
+});
+
+const etcdShape = {
+    endpoints: documented(z.array(etcdEndpoint).max(LIST_LIMITS.endpoints).prefault([]), { description: 'With election: etcd, the client URLs of the etcd members, e.g. [https://10.0.0.1:2379, https://10.0.0.2:2379, https://10.0.0.3:2379].' }),
+    prefix: documented(etcdPrefix.prefault('/heartbeat-sidecar/'), { description: 'Key prefix of every key this cluster writes in etcd; give each cluster sharing an etcd its own.', env: true }),
+    lease_ttl: documented(leaseTtl.prefault('5s'), { description: "TTL of this node's etcd lease. A holder that cannot renew it releases its VIPs a quarter of it before it can expire; a killed holder's groups move within about this long.", env: true }),
+    on_store_lost: documented(oneOf(STORE_LOST_POLICIES).prefault('release'), { description: 'What a holder does when it cannot renew its lease in time: release (fenced: never two holders; an outage while etcd is unreachable everywhere) or keep (available: it keeps the VIP, unfenced, and another node may take the group meanwhile).', env: true }),
+    tls: z
+      .strictObject({
+        ca_file: documented(textOrNull.prefault(null), { description: "CA bundle that signs the etcd members' certificates; set it to use https:// endpoints with your own CA.", env: true }),
+        cert_file: documented(textOrNull.prefault(null), { description: 'Client certificate for etcd (with key_file), when the members require client certificates.', env: true }),
+        key_file: documented(textOrNull.prefault(null), { description: 'Private key of cert_file (mode 600).', env: true }),
+      })
+      .prefault({}),
+};
+const etcdSection = z.strictObject(etcdShape).prefault({});
+
 const configFields = z
   .strictObject({
     node: documented(nodeName, { description: "This node's name; must be one of `nodes`.", env: true, default: 'host name' }),
     nodes: documented(z.array(nodeEntry).max(LIST_LIMITS.nodes), { description: 'Every node of the cluster: a name, or {name, priority}. Higher priority wins when no preferred node or holder decides.' }),
     udpport: documented(integer(1, 65535).prefault(694), { description: 'UDP port of every path.', env: true }),
-    paths: documented(z.array(pathEntry).max(LIST_LIMITS.paths), { description: 'Heartbeat paths, each {ucast: {iface, peers}}, {mcast: {iface, group, ttl, loop}} or {bcast: {iface}}. A peer is dead only when silent on all of them.' }),
+    election: documented(oneOf(ELECTIONS).prefault('heartbeat'), { description: "Who decides each group's holder: heartbeat (the nodes among themselves, over the paths) or etcd (an election held in etcd under each node's lease; see docs/etcd.md).", env: true }),
+    etcd: etcdSection,
+    paths: documented(z.array(pathEntry).max(LIST_LIMITS.paths), { description: 'Heartbeat paths, each {ucast: {iface, peers}}, {mcast: {iface, group, ttl, loop}} or {bcast: {iface}}. A peer is dead only when silent on all of them. With election: etcd they may be empty: heartbeats then only show the peers.' }),
     keepalive: documented(duration(1).prefault('100ms'), { description: 'Interval between heartbeats.', env: true }),
     warntime: documented(duration(1).prefault('400ms'), { description: 'Silence after which a heartbeat counts as late (logged and counted).', env: true }),
     deadtime: documented(duration(1).prefault('800ms'), { description: 'Silence on every path after which a peer is dead. Must exceed 2 × keepalive.', env: true }),
@@ -334,7 +373,7 @@ const configFields = z
         token_file: documented(textOrNull.prefault(null), { description: 'File holding the bearer token for admin actions (mode 600); without it they are refused.', env: true }),
       })
       .prefault({}),
-    vip_lease: documented(wholeSeconds.optional(), { description: 'Kernel lifetime of a VIP, renewed while held, so a crashed holder’s VIP vanishes by itself.', env: true, default: 'max(2 s, deadtime rounded up to seconds)' }),
+    vip_lease: documented(wholeSeconds.optional(), { description: 'Kernel lifetime of a VIP, renewed while held, so a crashed holder’s VIP vanishes by itself.', env: true, default: 'max(2 s, deadtime rounded up to seconds); with election: etcd at most half of etcd.lease_ttl' }),
     reconcile: documented(duration(10).prefault('500ms'), { description: "How often the protected containers are brought back to their roles, and, while the kernel's address events are not heard, the VIPs listed and compared with the claims. Leases are renewed every third of vip_lease.", env: true }),
     garp: z
       .strictObject({
@@ -366,6 +405,7 @@ export const configSchema = configFields.transform((c) => ({
   paths: c.paths,
   timing: { keepaliveMs: c.keepalive, warntimeMs: c.warntime, deadtimeMs: c.deadtime, initdeadMs: c.initdead },
   autoFailback: c.auto_failback,
+  election: electionOf(c.election, c.etcd),
   groups: c.groups,
   auth: {
     /** The key id this node signs with (`auth N` in authkeys). */
@@ -377,7 +417,7 @@ export const configSchema = configFields.transform((c) => ({
   pingNodes: c.ping_nodes,
   api: { host: c.api.host, port: c.api.port, tokenFile: c.api.token_file },
   /** Kernel lifetime given to a VIP, renewed while held, so a crashed holder's VIP vanishes by itself. */
-  vipLeaseSec: c.vip_lease ?? defaultVipLeaseSec(c.deadtime),
+  vipLeaseSec: c.vip_lease ?? defaultVipLeaseSec(c.deadtime, c.election === 'etcd' ? c.etcd.lease_ttl : null),
   /** How often actual state (VIPs on interfaces) is compared with desired, and leases renewed. */
   reconcileMs: c.reconcile,
   garp: {
@@ -395,9 +435,31 @@ export const configSchema = configFields.transform((c) => ({
   log: c.log,
 }));
 
-/** The VIP lease when none is set: deadtime rounded up to whole seconds, at least 2 s. */
-function defaultVipLeaseSec(deadtimeMs: number): number {
-  return Math.max(2, Math.ceil(deadtimeMs / 1000));
+/**
+ * The VIP lease when none is set: deadtime rounded up to whole seconds, at least 2 s; with
+ * election: etcd no longer than the fence allows (maxVipLeaseSec).
+ */
+function defaultVipLeaseSec(deadtimeMs: number, leaseTtlSec: number | null): number {
+  const byDeadtime = Math.max(2, Math.ceil(deadtimeMs / 1000));
+  return leaseTtlSec === null ? byDeadtime : Math.min(byDeadtime, maxVipLeaseSec(leaseTtlSec));
+}
+
+/**
+ * The longest kernel lease a VIP may get under an etcd lease of `leaseTtlSec`: half of it. A
+ * holder renews its etcd lease every quarter of the TTL and must have let go a quarter before
+ * the lease can expire (engine/fence.ts), so between two renewals it always has at least half
+ * the TTL left: a VIP renewed then with at most that much dies before the fence, even if the
+ * daemon is frozen right after.
+ */
+export function maxVipLeaseSec(leaseTtlSec: number): number {
+  return Math.max(1, Math.floor(leaseTtlSec / 2));
+}
+
+/** The election as the daemon reads it: the heartbeat election, or etcd's with its settings. */
+function electionOf(backend: (typeof ELECTIONS)[number], etcd: z.output<typeof etcdSection>): ElectionSpec {
+  if (backend === 'heartbeat') return { backend };
+  const tls = etcd.tls.ca_file === null && etcd.tls.cert_file === null && etcd.tls.key_file === null ? null : { caFile: etcd.tls.ca_file, certFile: etcd.tls.cert_file, keyFile: etcd.tls.key_file };
+  return { backend, endpoints: etcd.endpoints, prefix: etcd.prefix, leaseTtlSec: etcd.lease_ttl, onStoreLost: etcd.on_store_lost, tls };
 }
 
 /**
@@ -422,13 +484,32 @@ export interface Parts {
   readonly timing: { readonly [K in keyof Draft['timing']]: number | undefined };
   readonly vipLeaseSec: number | undefined;
   readonly reconcileMs: number | undefined;
+  readonly election: Draft['election']['backend'] | undefined;
+  /** Whether vip_lease was written (in the file or an HB_ variable), not derived. */
+  readonly vipLeaseWritten: boolean;
+  readonly etcd: {
+    readonly endpoints: readonly (string | undefined)[] | undefined;
+    readonly leaseTtlSec: number | undefined;
+    readonly tls: { readonly caFile: string | null | undefined; readonly certFile: string | null | undefined; readonly keyFile: string | null | undefined };
+  };
 }
 
 export function partsOf(doc: Record<string, unknown>): Parts {
   const fields = configFields.shape;
   const keys = valueAt(doc, 'auth', 'keys');
   const deadtimeMs = fields.deadtime.safeParse(doc['deadtime']).data;
+  const etcd = etcdShape;
+  const election = fields.election.safeParse(doc['election']).data;
+  const leaseTtlSec = etcd.lease_ttl.safeParse(valueAt(doc, 'etcd', 'lease_ttl')).data;
+  const tlsFile = (key: string) => textOrNull.safeParse(valueAt(doc, 'etcd', 'tls', key) ?? null).data;
   return {
+    election,
+    vipLeaseWritten: doc['vip_lease'] !== undefined,
+    etcd: {
+      endpoints: items(etcd.endpoints, etcdEndpoint, valueAt(doc, 'etcd', 'endpoints') ?? []),
+      leaseTtlSec,
+      tls: { caFile: tlsFile('ca_file'), certFile: tlsFile('cert_file'), keyFile: tlsFile('key_file') },
+    },
     node: fields.node.safeParse(doc['node']).data,
     nodes: items(fields.nodes, nodeEntry, doc['nodes']),
     paths: items(fields.paths, pathEntry, doc['paths']),
@@ -444,7 +525,7 @@ export function partsOf(doc: Record<string, unknown>): Parts {
       initdeadMs: fields.initdead.safeParse(doc['initdead']).data,
     },
     // An absent lease follows deadtime; a refused one is not replaced by that default.
-    vipLeaseSec: doc['vip_lease'] !== undefined ? fields.vip_lease.safeParse(doc['vip_lease']).data : deadtimeMs === undefined ? undefined : defaultVipLeaseSec(deadtimeMs),
+    vipLeaseSec: doc['vip_lease'] !== undefined ? fields.vip_lease.safeParse(doc['vip_lease']).data : deadtimeMs === undefined ? undefined : defaultVipLeaseSec(deadtimeMs, election === 'etcd' ? leaseTtlSec ?? null : null),
     reconcileMs: fields.reconcile.safeParse(doc['reconcile']).data,
   };
 }

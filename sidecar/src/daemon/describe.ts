@@ -2,7 +2,7 @@
 import type { Config } from '../config/types.js';
 import type { EngineState, PeerState } from '../engine/types.js';
 import type { PresentAddress } from '../resources/ipaddr.js';
-import type { ContainerStatus, GroupStatus, PeerStatus, Role, RscStatus, StatusSnapshot, TransitionRecord, ReloadStatus } from './status.js';
+import type { ContainerStatus, ElectionStatus, GroupStatus, PeerStatus, Role, RscStatus, StatusSnapshot, TransitionRecord, ReloadStatus } from './status.js';
 
 export interface DescribeInput {
   readonly config: Config;
@@ -15,6 +15,7 @@ export interface DescribeInput {
   readonly pathIds: readonly string[];
   readonly containers: readonly ContainerStatus[];
   readonly reload: ReloadStatus | null;
+  readonly election?: ElectionStatus;
 }
 
 export function describeStatus(input: DescribeInput): StatusSnapshot {
@@ -22,6 +23,9 @@ export function describeStatus(input: DescribeInput): StatusSnapshot {
   const groups: GroupStatus[] = config.groups.map((g) => {
     const claim = state.groups[g.id]!.claim;
     const holders = claim === 'held' ? [config.node] : [];
+    // With etcd deciding, etcd's owner is the holder, whether or not its heartbeats are heard.
+    const owner = input.election?.backend === 'etcd' ? input.election.holders[g.id] : undefined;
+    if (owner != null && !holders.includes(owner)) holders.push(owner);
     for (const p of Object.values(state.peers)) {
       const c = p.view?.groups.find((x) => x.group === g.id)?.claim;
       if ((p.state === 'up' || p.state === 'late') && c === 'held') holders.push(p.node);
@@ -50,6 +54,7 @@ export function describeStatus(input: DescribeInput): StatusSnapshot {
     configHash: input.configHash,
     ready: state.phase === 'running',
     reload: input.reload,
+    ...(input.election === undefined ? {} : { election: input.election }),
   };
 }
 

@@ -27,6 +27,11 @@ export interface HostStepsDeps {
   readonly timers: Pick<Timers, 'setTimeout' | 'clearTimeout'>;
   /** The config in force (a reload replaces it). */
   readonly config: () => Config;
+  /**
+   * The kernel lease to give a VIP now: vip_lease, or less under an etcd fence (engine/fence.ts);
+   * 0 when the VIP must not be assigned or renewed at all, as it would outlive the fence.
+   */
+  readonly leaseSec: () => number;
   readonly groupOf: (id: string) => GroupSpec;
   readonly claimOf: (id: string) => Claim;
   /** Tells the engine the group's VIPs are up, or gone. */
@@ -66,14 +71,19 @@ export function createHostSteps(d: HostStepsDeps): HostSteps {
   /** One way to do each step; the `never` check makes a new step a compile error. */
   async function perform({ step }: PlannedStep): Promise<void> {
     switch (step.do) {
-      case 'assign':
-        await vips.assign(step.vips, d.config().vipLeaseSec);
+      case 'assign': {
+        const lease = d.leaseSec();
+        if (lease < 1) throw new Error('the etcd fence is less than a second away: the VIP would outlive it');
+        await vips.assign(step.vips, lease);
         d.done(step.vips, true);
         return;
+      }
       case 'renew': {
-        // Planned when the timer fired; a group released since is left out, not renewed.
+        // Planned when the timer fired; a group released since is left out, not renewed. Past
+        // the fence nothing is renewed: the lease it has ends before the fence.
         const held = step.groups.filter((g) => d.claimOf(g.group) === 'held');
-        if (held.length > 0) await vips.assign(held.flatMap((g) => g.vips), d.config().vipLeaseSec);
+        const lease = d.leaseSec();
+        if (held.length > 0 && lease >= 1) await vips.assign(held.flatMap((g) => g.vips), lease);
         return;
       }
       case 'remove':

@@ -31,6 +31,7 @@ function configFor(node: string): Config {
     paths: [{ kind: 'ucast', iface: 'eth0', peers: [] }],
     timing: { keepaliveMs: 100, warntimeMs: 400, deadtimeMs: 800, initdeadMs: 3000 },
     autoFailback: true,
+    election: { backend: 'heartbeat' },
     groups: [{ id: 'web', preferred: 'alpha', vips: [VIP] }],
     auth: { sendKeyId: 1, keys: [KEY] },
     pingNodes: [],

@@ -30,7 +30,7 @@ import { createSerial } from '../work/serial.js';
 import { describeStatus } from './describe.js';
 import { createHostSteps } from './host-steps.js';
 import { planAcquire, planContainerReconcile, planRelease, type PlannedStep, type Step } from './plan.js';
-import type { ContainerStatus, ReloadStatus, StatusSnapshot, TransitionRecord } from './status.js';
+import type { ContainerStatus, ElectionStatus, ReloadStatus, StatusSnapshot, TransitionRecord } from './status.js';
 import { createVipUpkeep, renewMsOf, SAFETY_SWEEP_MS } from './vip-upkeep.js';
 
 export interface DatagramTransport {
@@ -78,6 +78,15 @@ export interface RuntimeDeps {
    * transport/overrun.ts) must be judged now, not at its next slow poll.
    */
   readonly onPeerLate?: () => void;
+  /**
+   * election: etcd: the kernel lease a VIP may get now (daemon/quorum.ts), never past the fence;
+   * without it, vip_lease.
+   */
+  readonly vipLeaseCapSec?: () => number;
+  /** election: etcd: told of every claim the engine moves, so a resign can follow the release. */
+  readonly onClaim?: (group: string, claim: Claim) => void;
+  /** election: etcd: what /status shows of the election. */
+  readonly election?: () => ElectionStatus;
 }
 
 export interface ReloadRequest {
@@ -95,7 +104,9 @@ export interface Runtime {
   /** Planned-move shutdown: release, say goodbye, stop. Resolves when done or after `graceMs`. */
   stop(graceMs: number): Promise<void>;
   snapshot(): StatusSnapshot;
-  command(event: Extract<EngineEvent, { type: 'standby' | 'takeover' | 'maintenance' | 'health' | 'overrun' }>): void;
+  /** A group's claim now; `none` for a group the config does not have. */
+  claimOf(group: string): Claim;
+  command(event: Extract<EngineEvent, { type: 'standby' | 'takeover' | 'maintenance' | 'health' | 'overrun' | 'authority' }>): void;
   /**
    * Applies a new, valid config in place (or refuses it, running on as before, when it cannot be
    * applied; rejects only when the heartbeat socket is lost): timing, keys, failback and priorities at once without
@@ -147,6 +158,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     log,
     timers,
     config: () => config,
+    leaseSec: () => deps.vipLeaseCapSec?.() ?? config.vipLeaseSec,
     groupOf,
     claimOf,
     report: (event, group) => feed({ type: event, group }),
@@ -359,6 +371,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     if (recentTransitions.length > RECENT_TRANSITIONS) recentTransitions.shift();
     log.info({ event: 'transition', group, from, to, reason }, `${group}: ${from} -> ${to} (${reason})`);
     notifier.notify({ group, from, to, reason });
+    deps.onClaim?.(group, to);
   }
 
   /**
@@ -577,16 +590,17 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   }
 
   function snapshot(): StatusSnapshot {
-    return describeStatus({ config, configHash, state, present: upkeep.present, lastTransition, recentTransitions: [...recentTransitions], now: clock.now(), pathIds: transport.pathIds, containers: deps.containers?.() ?? [], reload: lastReload });
+    return describeStatus({ config, configHash, state, present: upkeep.present, lastTransition, recentTransitions: [...recentTransitions], now: clock.now(), pathIds: transport.pathIds, containers: deps.containers?.() ?? [], reload: lastReload, election: deps.election?.() ?? { backend: 'heartbeat' } });
   }
 
-  function command(event: Extract<EngineEvent, { type: 'standby' | 'takeover' | 'maintenance' | 'health' | 'overrun' }>): void {
+  function command(event: Extract<EngineEvent, { type: 'standby' | 'takeover' | 'maintenance' | 'health' | 'overrun' | 'authority' }>): void {
     if (event.type === 'health') metrics.healthy.set(event.healthy ? 1 : 0);
+    else if (event.type === 'authority') log.debug({ event: 'authority', group: event.group, ...event.authority }, 'etcd election');
     else if (event.type !== 'overrun') log.info({ event: 'command', command: event.type, ...(event.type === 'maintenance' ? { enabled: event.enabled } : {}) }, `operator: ${event.type}`);
     feed(event);
   }
 
-  return { start, stop, snapshot, command, reload, refuseReload };
+  return { start, stop, snapshot, claimOf, command, reload, refuseReload };
 }
 
 function sendKeyOf(config: Config): AuthKey {

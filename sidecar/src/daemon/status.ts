@@ -96,6 +96,26 @@ export const reloadStatusSchema = z.object({
 });
 export type ReloadStatus = Frozen<z.output<typeof reloadStatusSchema>>;
 
+/** Who decides the holders (docs/etcd.md); with etcd, this node's lease and etcd's view. */
+export const electionStatusSchema = z.discriminatedUnion('backend', [
+  z.object({ backend: z.literal('heartbeat') }),
+  z.object({
+    backend: z.literal('etcd'),
+    /** This node's etcd lease; null while it has none. */
+    lease: z.string().nullable(),
+    /** Time left before this node must have let go, in ms; null without a lease. */
+    fenceInMs: z.number().nullable(),
+    /** Whether etcd answered the last keepalive. */
+    storeReachable: z.boolean(),
+    onStoreLost: z.enum(['release', 'keep']),
+    /** The nodes registered in etcd. */
+    candidates: z.array(z.string()),
+    /** Each group's owner in etcd; null when vacant. */
+    holders: z.record(z.string(), z.string().nullable()),
+  }),
+]);
+export type ElectionStatus = Frozen<z.output<typeof electionStatusSchema>>;
+
 /** Everything `/status`, `cl_status` and `heartbeat-sidecar status` show, read at one moment. */
 export const statusSnapshotSchema = z.object({
   node: z.string(),
@@ -119,5 +139,7 @@ export const statusSnapshotSchema = z.object({
   ready: z.boolean(),
   /** The last reload since start; null when there was none. */
   reload: reloadStatusSchema.nullable(),
+  /** The daemon always sends it; optional so that fixtures need not spell it. */
+  election: electionStatusSchema.optional(),
 });
 export type StatusSnapshot = Frozen<z.output<typeof statusSnapshotSchema>>;

@@ -11,6 +11,7 @@
 import type { Claim } from '../domain/claims.js';
 import type { PeerLiveness } from '../domain/peers.js';
 import type { Message, MessageType } from '../wire/types.js';
+import { winnerOf, type Candidate } from './rank.js';
 import type { Action, EngineEvent, EngineSettings, EngineState, GroupState, PeerState, StepResult } from './types.js';
 
 const LIVENESS_ORDER: Record<PeerLiveness, number> = { up: 4, late: 3, dead: 2, left: 1, unknown: 0 };
@@ -41,6 +42,8 @@ export function createEngine(settings: EngineSettings): Engine {
   const peerNames = settings.nodes.map((n) => n.name).filter((n) => n !== self);
   const priorityOf = new Map(settings.nodes.map((n) => [n.name, n.priority]));
   const { keepaliveMs, warntimeMs, deadtimeMs, initdeadMs } = settings.timing;
+  /** election: etcd: the store decides who holds; heartbeats only show the peers. */
+  const byStore = settings.election?.backend === 'etcd';
   /**
    * The claim window must outlast the slowest peer's news: twice the highest recent RTT, at
    * least 20 ms (a LAN round trip plus a busy event loop), at most one keepalive.
@@ -79,6 +82,7 @@ export function createEngine(settings: EngineSettings): Engine {
       groups,
       retiring: [],
       overrun: false,
+      authority: {},
     };
   }
 
@@ -95,8 +99,9 @@ export function createEngine(settings: EngineSettings): Engine {
 
     // A timer that fired later than deadtime means we were frozen long enough for a peer to
     // declare us dead and take over; keepalived added the same guard after split-brain reports.
+    // With etcd deciding, the fence guards against a freeze instead (fence.ts), on the lease's clock.
     const silentFor = now - state.lastTickAt;
-    if (silentFor > deadtimeMs) onStall(s, now, silentFor);
+    if (silentFor > deadtimeMs && !byStore) onStall(s, now, silentFor);
 
     switch (event.type) {
       case 'tick':
@@ -142,6 +147,9 @@ export function createEngine(settings: EngineSettings): Engine {
         break;
       case 'overrun':
         s.state.overrun = event.active;
+        break;
+      case 'authority':
+        s.state.authority = { ...s.state.authority, [event.group]: event.authority };
         break;
       case 'shutdown':
         if (s.state.phase !== 'stopping') s.state.phase = 'stopping';
@@ -271,7 +279,8 @@ export function createEngine(settings: EngineSettings): Engine {
   }
 
   function initdeadOver(state: EngineState, now: number): boolean {
-    if (now - state.startedAt >= initdeadMs) return true;
+    // The store grants nothing a peer still holds: there is nobody to wait for.
+    if (byStore || now - state.startedAt >= initdeadMs) return true;
     return peerNames.every((n) => state.peers[n]!.view !== null);
   }
 
@@ -304,35 +313,6 @@ export function createEngine(settings: EngineSettings): Engine {
     return p.view?.groups.find((c) => c.group === group)?.claim;
   }
 
-  interface Candidate {
-    readonly node: string;
-    readonly standby: boolean;
-    readonly epoch: number;
-    readonly holder: boolean;
-    readonly priority: number;
-  }
-
-  /**
-   * The election order for one group: operator intent first (standby yields, the newest
-   * takeover wins), then auto_failback's rule (preferred node, else whoever holds), then priority,
-   * then the lowest name so that every node breaks ties the same way.
-   */
-  function outranks(a: Candidate, b: Candidate, preferred: string | null): boolean {
-    const ka = rankKey(a, preferred);
-    const kb = rankKey(b, preferred);
-    for (let i = 0; i < ka.length; i++) {
-      if (ka[i]! !== kb[i]!) return ka[i]! > kb[i]!;
-    }
-    return a.node < b.node;
-  }
-
-  function rankKey(c: Candidate, preferred: string | null): number[] {
-    const isPreferred = c.node === preferred ? 1 : 0;
-    const isHolder = c.holder ? 1 : 0;
-    const stickiness = settings.autoFailback ? [isPreferred, isHolder] : [isHolder, isPreferred];
-    return [c.standby ? 0 : 1, c.epoch, ...stickiness, c.priority];
-  }
-
   function decide(s: Draft, group: string, preferred: string | null, now: number): void {
     const state = s.state;
     const mine = state.groups[group]!;
@@ -342,6 +322,7 @@ export function createEngine(settings: EngineSettings): Engine {
       else if (mine.claim === 'acquiring' || mine.claim === 'held') startRelease(s, group, 'removed', now);
       return;
     }
+    if (byStore) return followStore(s, group, now);
     const candidates: Candidate[] = [];
     if (selfEligible(state)) {
       candidates.push({
@@ -364,8 +345,7 @@ export function createEngine(settings: EngineSettings): Engine {
         candidates.push({ node, standby: v.standby, epoch: v.takeoverEpoch, holder: claim === 'held' || claim === 'acquiring', priority: v.priority });
       }
     }
-    let winner: Candidate | null = null;
-    for (const c of candidates) if (winner === null || outranks(c, winner, preferred)) winner = c;
+    const winner = winnerOf(candidates, preferred, settings.autoFailback);
 
     if (mine.claim === 'acquiring' && mine.applyAt !== null) {
       // Only a claim so far: stand down if someone else wins or already has the VIP.
@@ -413,6 +393,26 @@ export function createEngine(settings: EngineSettings): Engine {
       const settled = contenders.every((n) => n === releasedBy);
       if (!settled) s.setGroup(group, { ...s.group(group)!, applyAt: now + claimWindowMs(state) });
       else s.actions.push({ type: 'acquire', group, reason });
+      sendSoon(s);
+    }
+  }
+
+  /**
+   * election: etcd: hold exactly while the store grants the group. The store lets one node own
+   * the group's key at a time, and the previous owner let go of the VIP before its key could go
+   * (it released first, or its fence passed), so there is no claim window to wait. Maintenance
+   * and shutdown let go at once, before the store hears of them.
+   */
+  function followStore(s: Draft, group: string, now: number): void {
+    const state = s.state;
+    const mine = state.groups[group]!;
+    const authority = state.authority[group];
+    const holding = mine.claim === 'held' || mine.claim === 'acquiring';
+    const reason = state.phase === 'stopping' ? 'shutdown' : state.maintenance ? 'maintenance' : authority?.granted === true ? null : (authority?.reason ?? 'not-elected');
+    if (holding && reason !== null) return startRelease(s, group, reason, now);
+    if (mine.claim === 'none' && reason === null && authority !== undefined) {
+      setClaim(s, group, 'acquiring', authority.reason, now);
+      s.actions.push({ type: 'acquire', group, reason: authority.reason });
       sendSoon(s);
     }
   }

@@ -1,10 +1,24 @@
 import type { Config } from '../config/types.js';
 import type { Claim } from '../domain/claims.js';
+import type { ElectionBackend } from '../domain/election.js';
 import type { PeerLiveness } from '../domain/peers.js';
 import type { Message, MessageType } from '../wire/types.js';
 
-/** What the engine needs from the config; a subset so simulations can build it directly. */
-export type EngineSettings = Pick<Config, 'node' | 'nodes' | 'groups' | 'timing' | 'autoFailback'>;
+/**
+ * What the engine needs from the config; a subset so simulations can build it directly. Without
+ * `election` it runs the heartbeat election.
+ */
+export type EngineSettings = Pick<Config, 'node' | 'nodes' | 'groups' | 'timing' | 'autoFailback'> & { readonly election?: { readonly backend: ElectionBackend } };
+
+/**
+ * With election: etcd, the store's word on one group (daemon/quorum.ts): this node owns the
+ * group's key under a lease whose fence still holds, or why it may not hold the group.
+ */
+export interface Authority {
+  readonly granted: boolean;
+  /** Why: the acquire's reason when granted, the release's when not. */
+  readonly reason: string;
+}
 
 export type Phase = 'initdead' | 'running' | 'stopping' | 'stopped';
 
@@ -75,6 +89,8 @@ export interface EngineState {
    * claimed; what is held is kept.
    */
   readonly overrun: boolean;
+  /** With election: etcd, each group's authority from the store; empty with the heartbeat election. */
+  readonly authority: Readonly<Record<string, Authority>>;
 }
 
 export type EngineEvent =
@@ -88,6 +104,7 @@ export type EngineEvent =
   | { readonly type: 'maintenance'; readonly enabled: boolean }
   | { readonly type: 'retire'; readonly groups: readonly string[] }
   | { readonly type: 'overrun'; readonly active: boolean }
+  | { readonly type: 'authority'; readonly group: string; readonly authority: Authority }
   | { readonly type: 'shutdown' };
 
 export type Action =

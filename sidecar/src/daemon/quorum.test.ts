@@ -1,0 +1,218 @@
+/**
+ * The etcd election's loop (quorum.ts) on a fake clock against an in-memory etcd with etcd's
+ * rules (test/support/memory-store.ts). Each node's engine is stood in for by a claim that follows
+ * the authority at once. A watchdog checks every 10 ms of fake time that at most one node holds,
+ * and that a holder's lease is alive on the "server" for longer than any VIP lease it may give.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import type { Claim } from '../domain/claims.js';
+import type { StoreLostPolicy } from '../domain/election.js';
+import { FakeTime } from '../../../test/support/fake-time.js';
+import { MemoryEtcd } from '../../../test/support/memory-store.js';
+import { createQuorum, type Quorum } from './quorum.js';
+
+const TTL_SEC = 4;
+const RENEW_MS = 1000;
+
+interface Node {
+  readonly name: string;
+  readonly quorum: Quorum;
+  holds(): boolean;
+  /** When this node last stopped holding. */
+  releasedAt: number | null;
+  heldSince: number | null;
+}
+
+function cluster(names: readonly string[], opts: { onStoreLost?: StoreLostPolicy; preferred?: string; priorities?: Record<string, number> } = {}) {
+  const time = new FakeTime(1_000);
+  const etcd = new MemoryEtcd(time);
+  const problems: string[] = [];
+  const nodes = new Map<string, Node>();
+  for (const name of names) {
+    let claim: Claim = 'none';
+    const node: Node = {
+      name,
+      holds: () => claim === 'held',
+      releasedAt: null,
+      heldSince: null,
+      quorum: createQuorum({
+        store: etcd.connect(name),
+        node: name,
+        priority: opts.priorities?.[name] ?? 0,
+        groups: [{ id: 'web', preferred: opts.preferred ?? null, vips: [], container: null }],
+        autoFailback: true,
+        leaseTtlSec: TTL_SEC,
+        onStoreLost: opts.onStoreLost ?? 'release',
+        vipLeaseSec: 2,
+        claimOf: () => claim,
+        grant: (_group, authority) => {
+          const next: Claim = authority.granted ? 'held' : 'none';
+          if (next === claim) return;
+          claim = next;
+          if (next === 'held') node.heldSince = time.now();
+          else node.releasedAt = time.now();
+          queueMicrotask(() => node.quorum.claimChanged('web'));
+        },
+        clock: time,
+        timers: time,
+        logger: pino({ level: process.env.QDEBUG ? 'debug' : 'silent' }).child({ node: name }),
+      }),
+    };
+    nodes.set(name, node);
+  }
+  const watchdog = (unfenced: readonly string[] = []) =>
+    time.setInterval(() => {
+      const holding = [...nodes.values()].filter((n) => n.holds());
+      if (holding.length > 1 && unfenced.length === 0) problems.push(`${time.now()}: ${holding.map((n) => n.name).join(' and ')} hold`);
+      for (const n of holding) {
+        if (unfenced.includes(n.name)) continue;
+        const lease = n.quorum.status().lease;
+        const server = lease === null ? undefined : etcd.leaseOf(lease);
+        if (server === undefined) problems.push(`${time.now()}: ${n.name} holds without a live lease`);
+        else if (time.now() + n.quorum.vipLeaseCapSec() * 1000 > server.expiresAt) problems.push(`${time.now()}: ${n.name}'s VIP could outlive its lease`);
+      }
+    }, 10);
+  const holders = () => [...nodes.values()].filter((n) => n.holds()).map((n) => n.name);
+  return { time, etcd, nodes, problems, watchdog, holders, node: (n: string) => nodes.get(n)! };
+}
+
+async function started(c: ReturnType<typeof cluster>, unfenced: readonly string[] = []): Promise<void> {
+  c.watchdog(unfenced);
+  for (const n of c.nodes.values()) n.quorum.start();
+  // A node that has just registered waits a renewal period before it campaigns (candidacy.ts).
+  await c.time.advance(RENEW_MS + 100);
+}
+
+test('three nodes: one holds, as etcd says', async () => {
+  const c = cluster(['alpha', 'beta', 'gamma'], { priorities: { beta: 10 } });
+  await started(c);
+  assert.deepEqual(c.holders(), ['beta'], 'the highest priority wins a vacant group');
+  assert.equal(c.etcd.holder('web'), 'beta');
+  await c.time.advance(30_000);
+  assert.deepEqual(c.holders(), ['beta']);
+  assert.deepEqual(c.problems, []);
+});
+
+test('a holder cut off from etcd lets go at its fence, a renewal period before its lease can expire; the next holder only after it expired', async () => {
+  const c = cluster(['alpha', 'beta', 'gamma'], { priorities: { alpha: 10 } });
+  await started(c);
+  assert.deepEqual(c.holders(), ['alpha']);
+  const lease = c.node('alpha').quorum.status().lease!;
+  await c.time.advance(350);
+  c.etcd.cut('alpha');
+  await c.time.advance(10_000);
+  const released = c.node('alpha').releasedAt!;
+  const expired = c.etcd.expired.get(lease)!;
+  assert.ok(released !== null && expired !== undefined);
+  assert.ok(expired - released >= RENEW_MS, `released at ${released}, lease expired at ${expired}`);
+  const next = c.holders();
+  assert.equal(next.length, 1);
+  assert.ok(c.node(next[0]!).heldSince! >= expired, 'the next holder took over before the old lease ended');
+  assert.ok(c.node(next[0]!).heldSince! - expired <= 100, 'the next holder waited for nothing');
+  assert.deepEqual(c.problems, []);
+});
+
+test('back from the cut, the old holder stands again but does not take the group back (no extra transition)', async () => {
+  const c = cluster(['alpha', 'beta'], { priorities: { alpha: 10 } });
+  await started(c);
+  c.etcd.cut('alpha');
+  await c.time.advance(10_000);
+  assert.deepEqual(c.holders(), ['beta']);
+  const betaSince = c.node('beta').heldSince;
+  c.etcd.heal('alpha');
+  await c.time.advance(10_000);
+  assert.deepEqual(c.holders(), ['beta']);
+  assert.equal(c.node('beta').heldSince, betaSince);
+  assert.ok(c.node('alpha').quorum.status().storeReachable);
+  assert.deepEqual(c.node('alpha').quorum.status().candidates, ['alpha', 'beta']);
+  assert.deepEqual(c.problems, []);
+});
+
+test('on_store_lost keep: a holder that cannot reach etcd keeps the group past its fence, with full VIP leases', async () => {
+  const c = cluster(['alpha', 'beta'], { onStoreLost: 'keep', priorities: { alpha: 10 } });
+  await started(c, ['alpha']);
+  c.etcd.cut('alpha');
+  c.etcd.cut('beta');
+  await c.time.advance(20_000);
+  assert.deepEqual(c.holders(), ['alpha']);
+  assert.equal(c.node('alpha').quorum.vipLeaseCapSec(), 2);
+  // etcd back: the group is vacant (the lease expired); alpha creates it again without letting go
+  c.etcd.heal('alpha');
+  c.etcd.heal('beta');
+  await c.time.advance(5_000);
+  assert.deepEqual(c.holders(), ['alpha']);
+  assert.equal(c.etcd.holder('web'), 'alpha');
+  assert.equal(c.node('alpha').releasedAt, null);
+});
+
+test('on_store_lost release (the default): the same outage releases everything', async () => {
+  const c = cluster(['alpha', 'beta'], { priorities: { alpha: 10 } });
+  await started(c);
+  c.etcd.cut('alpha');
+  c.etcd.cut('beta');
+  await c.time.advance(20_000);
+  assert.deepEqual(c.holders(), []);
+  assert.equal(c.node('alpha').quorum.vipLeaseCapSec(), 0);
+  c.etcd.heal('alpha');
+  c.etcd.heal('beta');
+  await c.time.advance(5_000);
+  assert.deepEqual(c.holders(), ['alpha']);
+  assert.deepEqual(c.problems, []);
+});
+
+test('standby through the store: the holder releases, then deletes its key, and another node takes the group at once', async () => {
+  const c = cluster(['alpha', 'beta', 'gamma'], { priorities: { alpha: 10, beta: 5 } });
+  await started(c);
+  const at = c.time.now();
+  c.node('alpha').quorum.command({ type: 'standby' });
+  await c.time.advance(50);
+  assert.deepEqual(c.holders(), ['beta']);
+  assert.ok(c.node('beta').heldSince! >= c.node('alpha').releasedAt!);
+  assert.ok(c.node('beta').heldSince! - at < 50);
+  // a standby node still takes over when nobody else can
+  c.etcd.cut('beta');
+  c.etcd.cut('gamma');
+  await c.time.advance(10_000);
+  assert.deepEqual(c.holders(), ['alpha']);
+  assert.deepEqual(c.problems, []);
+});
+
+test('takeover through the store: the group moves to the node that asked, across the cluster', async () => {
+  const c = cluster(['alpha', 'beta', 'gamma'], { preferred: 'alpha' });
+  await started(c);
+  assert.deepEqual(c.holders(), ['alpha']);
+  c.node('gamma').quorum.command({ type: 'takeover' });
+  await c.time.advance(50);
+  assert.deepEqual(c.holders(), ['gamma']);
+  await c.time.advance(10_000);
+  assert.deepEqual(c.holders(), ['gamma'], 'the takeover outranks auto_failback to the preferred node');
+  assert.deepEqual(c.problems, []);
+});
+
+test('maintenance: the holder hands on and never campaigns, even when alone; unhealthy hands on only to a fit node', async () => {
+  const c = cluster(['alpha', 'beta'], { priorities: { alpha: 10 } });
+  await started(c);
+  c.node('alpha').quorum.command({ type: 'health', healthy: false });
+  await c.time.advance(50);
+  assert.deepEqual(c.holders(), ['beta']);
+  c.node('beta').quorum.command({ type: 'maintenance', enabled: true });
+  await c.time.advance(5_000);
+  assert.deepEqual(c.holders(), [], 'as in the heartbeat election, an unfit node acquires nothing');
+  c.node('alpha').quorum.command({ type: 'health', healthy: true });
+  await c.time.advance(50);
+  assert.deepEqual(c.holders(), ['alpha']);
+  c.etcd.cut('alpha');
+  await c.time.advance(10_000);
+  assert.deepEqual(c.holders(), [], 'beta in maintenance holds nothing, even alone');
+  assert.deepEqual(c.problems, []);
+});
+
+test('stop revokes the lease: its keys go at once and another node takes over without waiting for the TTL', async () => {
+  const c = cluster(['alpha', 'beta'], { priorities: { alpha: 10 } });
+  await started(c);
+  await c.node('alpha').quorum.stop();
+  await c.time.advance(50);
+  assert.deepEqual(c.holders().filter((h) => h !== 'alpha'), ['beta']);
+});
