@@ -344,9 +344,10 @@ async function runDaemon(source: Source): Promise<void> {
         api.server.closeAllConnections();
       } else logger.info({ event: 'signal', signal: why }, `${why}: handing over`);
       try {
-        await runtime.stop(SHUTDOWN_GRACE_MS);
-        // After the release: revoking the lease deletes our keys, and the next holder campaigns.
-        await quorum?.stop();
+        const { vipsGone } = await runtime.stop(SHUTDOWN_GRACE_MS);
+        // After the release: revoking the lease deletes our keys, and the next holder campaigns;
+        // with a VIP perhaps still here, the lease must run out instead, after the VIP's own.
+        await quorum?.stop({ revoke: vipsGone });
         replayStore.stop();
       } catch (stopErr) {
         logger.fatal({ err: stopErr, event: 'stop-failed' }, 'handover failed; the VIP lease ends the rest');

@@ -41,6 +41,13 @@ export class MemoryEtcd {
     return this.keys.get(`groups/${group}`)?.value ?? null;
   }
 
+  /** A node's published candidacy, as the server has it. */
+  record(node: string): { maintenance?: boolean; standby?: boolean; healthy?: boolean } | null {
+    this.expire();
+    const raw = this.keys.get(`nodes/${node}`)?.value;
+    return raw === undefined ? null : (JSON.parse(raw) as { maintenance?: boolean });
+  }
+
   /** When the lease holding a group key can expire at the earliest, or null. */
   leaseOf(id: string): { expiresAt: number } | undefined {
     return this.leases.get(id);

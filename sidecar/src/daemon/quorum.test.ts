@@ -212,7 +212,32 @@ test('maintenance: the holder hands on and never campaigns, even when alone; unh
 test('stop revokes the lease: its keys go at once and another node takes over without waiting for the TTL', async () => {
   const c = cluster(['alpha', 'beta'], { priorities: { alpha: 10 } });
   await started(c);
-  await c.node('alpha').quorum.stop();
+  await c.node('alpha').quorum.stop({ revoke: true });
   await c.time.advance(50);
   assert.deepEqual(c.holders().filter((h) => h !== 'alpha'), ['beta']);
+});
+
+test('a stop that could not remove the VIP leaves the lease to expire: nobody else is granted the group before it', async () => {
+  const c = cluster(['alpha', 'beta'], { priorities: { alpha: 10 } });
+  await started(c);
+  const lease = c.node('alpha').quorum.status().lease!;
+  const expiresAt = c.etcd.leaseOf(lease)!.expiresAt;
+  await c.node('alpha').quorum.stop({ revoke: false });
+  await c.time.advance(50);
+  assert.deepEqual(c.holders().filter((h) => h !== 'alpha'), [], 'beta waits: alpha may still have the VIP');
+  await c.time.advance(expiresAt - c.time.now() + 3_000);
+  assert.deepEqual(c.holders().filter((h) => h !== 'alpha'), ['beta'], 'beta holds once the lease has run out');
+  assert.ok((c.node('beta').heldSince ?? 0) >= expiresAt, 'never before the expiry');
+});
+
+test('a publish that failed is made again after the next renewal: the cluster sees the node in maintenance', async () => {
+  const c = cluster(['alpha', 'beta'], { priorities: { alpha: 10 } });
+  await started(c);
+  c.etcd.cut('alpha');
+  c.node('alpha').quorum.command({ type: 'maintenance', enabled: true });
+  await c.time.advance(10);
+  c.etcd.heal('alpha');
+  await c.time.advance(2 * RENEW_MS);
+  assert.equal(c.etcd.record('alpha')?.maintenance, true, "alpha's record says maintenance");
+  assert.deepEqual(c.holders(), ['beta']);
 });

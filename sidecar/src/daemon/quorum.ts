@@ -49,8 +49,12 @@ export type QuorumStatus = Extract<ElectionStatus, { backend: 'etcd' }>;
 
 export interface Quorum {
   start(): void;
-  /** Revokes the lease (every key of this node goes) and closes the store; after the engine released. */
-  stop(): Promise<void>;
+  /**
+   * Stops renewing. With `revoke`, the lease is revoked so that its keys go at once and the next
+   * holder campaigns now; without it (a VIP may still be on the interface) the lease is left to
+   * expire, after the VIP's capped kernel lease.
+   */
+  stop(opts: { revoke: boolean }): Promise<void>;
   command(event: { type: 'standby' } | { type: 'takeover' } | { type: 'maintenance'; enabled: boolean } | { type: 'health'; healthy: boolean }): void;
   /** The engine moved a claim: a resign may now delete its key. */
   claimChanged(group: string): void;
@@ -74,6 +78,8 @@ export function createQuorum(d: QuorumDeps): Quorum {
   let running = false;
   let reachable = false;
   let granting = false;
+  /** Whether etcd has this node's current record; a failed publish is retried after the next renewal. */
+  let published = false;
   let reading = false;
   let readAgain = false;
   let renewHandle: unknown = null;
@@ -222,6 +228,11 @@ export function createQuorum(d: QuorumDeps): Quorum {
     const sentAt = clock.now();
     try {
       const id = await store.grant(d.leaseTtlSec);
+      if (!running) {
+        // Stopped while the grant was on its way: nothing may be held or published under it.
+        await store.revoke(id).catch(() => {});
+        return;
+      }
       fence = leaseGranted(id, sentAt, d.leaseTtlSec, timing);
       registeredAt = clock.now();
       reachable = true;
@@ -239,8 +250,12 @@ export function createQuorum(d: QuorumDeps): Quorum {
 
   async function publish(): Promise<void> {
     if (fence.leaseId === null) return;
+    published = false;
+    const record = own;
     try {
-      await store.register(fence.leaseId, d.node, own);
+      await store.register(fence.leaseId, d.node, record);
+      // A command that came meanwhile publishes again; this one is current only if none did.
+      published = record === own;
     } catch (err) {
       log.warn({ event: 'register-failed', err: (err as Error).message }, 'cannot publish this node in etcd; retrying with the next renewal');
     }
@@ -304,6 +319,7 @@ export function createQuorum(d: QuorumDeps): Quorum {
       return false;
     }
     if (!lost) {
+      if (!published) await publish();
       await refresh();
       return true;
     }
@@ -338,13 +354,14 @@ export function createQuorum(d: QuorumDeps): Quorum {
       store.watch(() => void refresh());
       void newLease().then(() => scheduleRenewal(fence.leaseId === null ? RETRY_MS : timing.renewEveryMs));
     },
-    async stop() {
+    async stop({ revoke }) {
       running = false;
       if (renewHandle !== null) timers.clearTimeout(renewHandle);
       if (fenceHandle !== null) timers.clearTimeout(fenceHandle);
       const lease = fence.leaseId;
       fence = NO_FENCE;
-      if (lease !== null) await store.revoke(lease).catch((err: unknown) => log.warn({ event: 'revoke-failed', err: (err as Error).message }, 'cannot revoke the etcd lease; it expires by itself'));
+      if (lease !== null && !revoke) log.warn({ event: 'lease-left', lease }, 'a VIP may still be assigned here: the etcd lease is left to expire, after its kernel lease');
+      if (lease !== null && revoke) await store.revoke(lease).catch((err: unknown) => log.warn({ event: 'revoke-failed', err: (err as Error).message }, 'cannot revoke the etcd lease; it expires by itself'));
       store.close();
     },
     command(event) {

@@ -101,8 +101,11 @@ const REJECT_LOG_WINDOW_MS = 10_000;
 
 export interface Runtime {
   start(): Promise<void>;
-  /** Planned-move shutdown: release, say goodbye, stop. Resolves when done or after `graceMs`. */
-  stop(graceMs: number): Promise<void>;
+  /**
+   * Planned-move shutdown: release, say goodbye, stop. Resolves when done or after `graceMs`,
+   * with whether every VIP is known to be gone from the interfaces.
+   */
+  stop(graceMs: number): Promise<{ vipsGone: boolean }>;
   snapshot(): StatusSnapshot;
   /** A group's claim now; `none` for a group the config does not have. */
   claimOf(group: string): Claim;
@@ -564,7 +567,8 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     return { applied, restart };
   }
 
-  async function stop(graceMs: number): Promise<void> {
+  async function stop(graceMs: number): Promise<{ vipsGone: boolean }> {
+    let vipsGone = true;
     const stopped = new Promise<void>((resolve) => (onStopped = resolve));
     const deadline = new Promise<'timeout'>((resolve) => timers.setTimeout(() => resolve('timeout'), graceMs));
     feed({ type: 'shutdown' });
@@ -576,7 +580,10 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       executor.cancel();
       // Past the grace period the engine could not finish; never exit with a VIP still assigned.
       log.error({ event: 'stop-timeout', graceMs }, 'graceful release did not finish in time: removing VIPs directly');
-      await vips.remove(config.groups.flatMap((g) => g.vips)).catch((err: unknown) => log.error({ err }, 'final VIP removal failed'));
+      await vips.remove(config.groups.flatMap((g) => g.vips)).catch((err: unknown) => {
+        vipsGone = false;
+        log.error({ err }, 'final VIP removal failed');
+      });
       // A hung apply (a Docker call that never returns) must not keep the process from exiting.
       await Promise.race([executor.idle(), new Promise((r) => timers.setTimeout(r as () => void, 100))]);
     } else {
@@ -587,6 +594,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     vips.close?.();
     await transport.stop();
     log.info({ event: 'stop', outcome }, 'left');
+    return { vipsGone };
   }
 
   function snapshot(): StatusSnapshot {
