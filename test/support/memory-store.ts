@@ -103,13 +103,16 @@ export class MemoryEtcd {
   private view(): StoreView {
     const candidates = new Map<string, CandidateRecord>();
     const holders = new Map<string, string>();
+    const holderLeases = new Map<string, string>();
     let takeover: StoreView['takeover'] = null;
     for (const [key, e] of this.keys) {
       if (key.startsWith('nodes/')) candidates.set(key.slice(6), JSON.parse(e.value) as CandidateRecord);
-      else if (key.startsWith('groups/')) holders.set(key.slice(7), e.value);
-      else if (key === 'takeover') takeover = { node: e.value, epoch: e.revision };
+      else if (key.startsWith('groups/')) {
+        holders.set(key.slice(7), e.value);
+        if (e.lease !== null) holderLeases.set(key.slice(7), e.lease);
+      } else if (key === 'takeover') takeover = { node: e.value, epoch: e.revision };
     }
-    return { candidates, holders, takeover };
+    return { candidates, holders, holderLeases, takeover };
   }
 
   private put(key: string, value: string, lease: string | null): void {

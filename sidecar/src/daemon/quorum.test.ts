@@ -230,6 +230,45 @@ test('a stop that could not remove the VIP leaves the lease to expire: nobody el
   assert.ok((c.node('beta').heldSince ?? 0) >= expiresAt, 'never before the expiry');
 });
 
+test('a node restarted within the TTL does not take its old key for its own: it holds only once that lease has expired', async () => {
+  const c = cluster(['alpha', 'beta'], { priorities: { alpha: 10 } });
+  await started(c);
+  assert.deepEqual(c.holders(), ['alpha']);
+  const oldLease = c.node('alpha').quorum.status().lease!;
+  const oldExpiry = c.etcd.leaseOf(oldLease)!.expiresAt;
+  // kill -9: the process is gone without a word; its lease runs on in etcd.
+  await c.node('alpha').quorum.stop({ revoke: false });
+  let claim: Claim = 'none';
+  let heldAt: number | null = null;
+  const again: Quorum = createQuorum({
+    store: c.etcd.connect('alpha'),
+    node: 'alpha',
+    priority: 10,
+    groups: [{ id: 'web', preferred: null, vips: [], container: null }],
+    autoFailback: true,
+    leaseTtlSec: TTL_SEC,
+    onStoreLost: 'release',
+    vipLeaseSec: 2,
+    claimOf: () => claim,
+    grant: (_group, authority) => {
+      claim = authority.granted ? 'held' : 'none';
+      if (claim === 'held') heldAt ??= c.time.now();
+      queueMicrotask(() => again.claimChanged('web'));
+    },
+    clock: c.time,
+    timers: c.time,
+    logger: pino({ level: 'silent' }),
+  });
+  again.start();
+  await c.time.advance(RENEW_MS + 100);
+  assert.equal(claim, 'none', "the key still under the old lease is not the new run's");
+  assert.match(again.status().holders['web'] ?? '', /earlier lease/);
+  await c.time.advance(oldExpiry - c.time.now() + 3 * RENEW_MS);
+  assert.equal(claim, 'held', 'held again once the old lease expired');
+  assert.ok(heldAt! >= oldExpiry, `held at ${heldAt}, the old lease expired at ${oldExpiry}`);
+  await again.stop({ revoke: true });
+});
+
 test('a publish that failed is made again after the next renewal: the cluster sees the node in maintenance', async () => {
   const c = cluster(['alpha', 'beta'], { priorities: { alpha: 10 } });
   await started(c);

@@ -66,7 +66,7 @@ export interface Quorum {
 /** How soon a renewal that etcd did not answer is tried again. */
 const RETRY_MS = 250;
 
-const EMPTY_VIEW: StoreView = { candidates: new Map(), holders: new Map(), takeover: null };
+const EMPTY_VIEW: StoreView = { candidates: new Map(), holders: new Map(), holderLeases: new Map(), takeover: null };
 
 export function createQuorum(d: QuorumDeps): Quorum {
   const { store, clock, timers } = d;
@@ -261,6 +261,20 @@ export function createQuorum(d: QuorumDeps): Quorum {
     }
   }
 
+  /**
+   * A group key with our name under another lease is a previous run's (a restart within the
+   * TTL): nothing renews that lease, so it expires on a schedule our fence knows nothing of. It
+   * counts as another node's until it is gone; then the group is vacant and we stand again.
+   */
+  function ownedUnderThisLease(read: StoreView): StoreView {
+    const holders = new Map(read.holders);
+    for (const [group, node] of read.holders) {
+      const lease = read.holderLeases.get(group);
+      if (node === d.node && lease !== fence.leaseId) holders.set(group, `${d.node} (earlier lease ${lease ?? 'unknown'})`);
+    }
+    return { ...read, holders };
+  }
+
   /** Reads every key again; a change that comes during a read is read once more after it. */
   async function refresh(): Promise<void> {
     if (reading) {
@@ -269,7 +283,7 @@ export function createQuorum(d: QuorumDeps): Quorum {
     }
     reading = true;
     try {
-      view = await store.read();
+      view = ownedUnderThisLease(await store.read());
       synced = true;
     } catch (err) {
       log.debug({ err: (err as Error).message }, 'cannot read etcd');

@@ -51,6 +51,8 @@ export interface StoreView {
   readonly candidates: ReadonlyMap<string, CandidateRecord>;
   /** Each group's owner; a group missing here is vacant. */
   readonly holders: ReadonlyMap<string, string>;
+  /** The lease each group's key lives under: a key with our name under another lease is not ours. */
+  readonly holderLeases: ReadonlyMap<string, string>;
   /** The node of the latest takeover, its revision as the epoch; null when none was made. */
   readonly takeover: { readonly node: string; readonly epoch: number } | null;
 }

@@ -10,7 +10,7 @@ import { judge, type CandidacyInput } from './candidacy.js';
 const fit = (priority = 0, more: Partial<CandidateRecord> = {}): CandidateRecord => ({ priority, healthy: true, standby: false, maintenance: false, ...more });
 
 function view(candidates: Record<string, CandidateRecord>, holder: string | null, takeover: StoreView['takeover'] = null): StoreView {
-  return { candidates: new Map(Object.entries(candidates)), holders: new Map(holder === null ? [] : [['web', holder]]), takeover };
+  return { candidates: new Map(Object.entries(candidates)), holders: new Map(holder === null ? [] : [['web', holder]]), holderLeases: new Map(), takeover };
 }
 
 function input(self: string, v: StoreView, more: Partial<CandidacyInput> = {}): CandidacyInput {

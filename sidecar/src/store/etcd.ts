@@ -89,15 +89,18 @@ export async function connectEtcdStore(o: EtcdStoreOptions): Promise<ElectionSto
         const res = await c.getAll().prefix(o.prefix).exec();
         const candidates = new Map<string, CandidateRecord>();
         const holders = new Map<string, string>();
+        const holderLeases = new Map<string, string>();
         let takeover: StoreView['takeover'] = null;
         // Keys this version does not know are left alone.
         for (const kv of res.kvs) {
           const rest = kv.key.toString().slice(o.prefix.length);
           if (rest.startsWith('nodes/')) candidates.set(rest.slice('nodes/'.length), recordOf(kv.value.toString()));
-          else if (rest.startsWith('groups/')) holders.set(rest.slice('groups/'.length), kv.value.toString());
-          else if (rest === 'takeover') takeover = { node: kv.value.toString(), epoch: Number(kv.mod_revision) };
+          else if (rest.startsWith('groups/')) {
+            holders.set(rest.slice('groups/'.length), kv.value.toString());
+            holderLeases.set(rest.slice('groups/'.length), String(kv.lease));
+          } else if (rest === 'takeover') takeover = { node: kv.value.toString(), epoch: Number(kv.mod_revision) };
         }
-        return { candidates, holders, takeover };
+        return { candidates, holders, holderLeases, takeover };
       }),
     async register(leaseId, node, record) {
       await anyMember((c) => c.put(nodeKey(node)).value(JSON.stringify(record)).lease(leaseId).exec());
