@@ -18,6 +18,8 @@ export interface Timers {
   clearInterval(handle: unknown): void;
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+  /** Runs `fn` once the loop has read the I/O that is ready now (after its poll phase). */
+  afterIo(fn: () => void): void;
 }
 
 export const systemClock: Clock = {
@@ -30,4 +32,6 @@ export const systemTimers: Timers = {
   clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  // An immediate runs in the check phase, after the poll phase that reads sockets and pipes.
+  afterIo: (fn) => void setImmediate(fn),
 };

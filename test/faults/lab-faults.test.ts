@@ -125,6 +125,29 @@ describe('faults in the lab', { concurrency: false }, () => {
     await waitHolders(lab, ['alpha'], 5000); // then failback by handshake
   });
 
+  test('SIGSTOP of the standby just short of deadtime, 8 times: it never claims the live holder\'s VIP', async (t) => {
+    if (!requireLab(t)) return;
+    await waitHolders(lab, ['alpha'], 5000);
+    const beta = sidecars.get('beta')!;
+    const since = Date.now();
+    const watch = await watchDoubleHolders(lab, 20);
+    for (let i = 0; i < 8; i++) {
+      // A different phase against the heartbeats each time; the native deadtime is 800 ms.
+      await sleep(300 + 37 * i);
+      lab.kill(beta.child, 'SIGSTOP', 'process');
+      await sleep(740);
+      lab.kill(beta.child, 'SIGCONT', 'process');
+    }
+    await sleep(1500);
+    const w = await watch.stop();
+    const lines = daemonLines(beta.log, since).map((l) => l.msg);
+    t.diagnostic(`beta after 8 freezes of 740 ms: ${lines.filter((m) => m.startsWith('timers fired later')).length} stalls, ${lines.filter((m) => m === 'peer alpha dead').length} deaths of alpha`);
+    // Before the engine waited for the queued heartbeats, about one freeze in four ended in a claim.
+    assert.deepEqual(lines.filter((m) => m.includes('-> acquiring')), []);
+    assert.equal(w.double, 0);
+    await waitHolders(lab, ['alpha'], 5000);
+  });
+
   test('a VIP deleted by hand is restored within a reconcile period; one added on the standby is removed', async (t) => {
     if (!requireLab(t)) return;
     await waitHolders(lab, ['alpha'], 5000);

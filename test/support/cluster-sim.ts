@@ -194,6 +194,8 @@ export class SimCluster {
   private deliver(node: SimNode, event: EngineEvent): void {
     const { state, actions } = node.engine.step(node.state, event, this.now);
     const hadDeadline = nextClaimDeadline(node.state);
+    // As the runtime does: after a pause, `resumed` once the datagrams queued meanwhile are in.
+    if (state.pausedAt !== null && node.state.pausedAt === null) this.schedule(node, this.now, { type: 'resumed' });
     node.state = state;
     const deadline = nextClaimDeadline(state);
     if (deadline !== null && deadline !== hadDeadline) {

@@ -34,6 +34,11 @@ export class FakeTime implements Clock, Timers {
     this.pending.delete(handle as number);
   }
 
+  /** Fires on the next `advance`, before any timer that is due later: no I/O is pending here. */
+  afterIo(fn: () => void): void {
+    this.setTimeout(fn, 0);
+  }
+
   setInterval(fn: () => void, ms: number): unknown {
     const id = ++this.seq;
     this.pending.set(id, { at: this.t + Math.max(1, ms), fn, every: Math.max(1, ms) });

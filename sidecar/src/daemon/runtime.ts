@@ -195,6 +195,8 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   const inFlight = new Set<Promise<void>>();
 
   let claimWake: { at: number; handle: unknown } | null = null;
+  /** A `resumed` event waits for the loop's next poll phase (see EngineState.pausedAt). */
+  let resumeQueued = false;
   let lastReload: ReloadStatus | null = null;
   /** Reloads run one at a time. */
   const reloads = createSerial();
@@ -204,6 +206,14 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   function feed(event: EngineEvent): void {
     const result = engine.step(state, event, clock.now());
     state = result.state;
+    if (state.pausedAt !== null && !resumeQueued) {
+      // The loop was paused: let it read what the sockets queued meanwhile before silence counts.
+      resumeQueued = true;
+      timers.afterIo(() => {
+        resumeQueued = false;
+        feed({ type: 'resumed' });
+      });
+    }
     for (const action of result.actions) execute(action);
     if (onRetired !== null && state.retiring.every((g) => state.groups[g]?.claim === 'none')) onRetired();
     // Wake exactly when a claim window ends rather than on a later tick: it is on the failover path.

@@ -504,3 +504,44 @@ test('nextWake: the next heartbeat, or a peer path crossing warntime or deadtime
   for (let i = 1; i < beats.length; i++) assert.equal(beats[i]! - beats[i - 1]!, 100, `one wake per keepalive otherwise (wakes ${wakes.join(', ')})`);
   assert.ok(engine.nextWake(state, 5000) >= 5000, 'never in the past');
 });
+
+test('a freeze just short of deadtime: timers that fire before the queued heartbeats are read do not declare the holder dead', () => {
+  const [, standbySettings] = cluster({});
+  const engine = createEngine(standbySettings!);
+  let seq = 0;
+  const fromHolder = (sentAtMs: number) => ({
+    type: 'message' as const,
+    path: 'ucast:eth0',
+    message: { type: 'heartbeat' as const, node: 'cookbook', generation: 7, seq: ++seq, sentAtMs, priority: 0, healthy: true, standby: false, maintenance: false, takeoverEpoch: 0, groups: [{ group: 'vip', claim: 'held' as const }], echoes: [] },
+  });
+  const freeze = () => {
+    let state = engine.initial(0, 1);
+    // The holder's heartbeats land on the hundreds, this node's own ticks 90 ms after each.
+    for (let t = 0; t <= 2000; t += 100) {
+      state = engine.step(state, fromHolder(t), t).state;
+      state = engine.step(state, { type: 'tick' }, t + 90).state;
+    }
+    assert.equal(state.peers['cookbook']!.state, 'up');
+    // Frozen from 2090: two timers fire at 2885, 795 ms after the last tick (under deadtime, so
+    // no stall) and 885 ms after the holder was last heard. Its heartbeats of 2100 onwards wait
+    // in the socket, read only after the timers.
+    const first = engine.step(state, { type: 'tick' }, 2885);
+    const second = engine.step(first.state, { type: 'tick' }, 2885.5);
+    return { state: second.state, actions: [...first.actions, ...second.actions] };
+  };
+
+  const woken = freeze();
+  assert.deepEqual(woken.actions.filter((a) => (a.type === 'peer' && a.to === 'dead') || a.type === 'acquire' || a.type === 'stall'), [], 'silence is judged only up to the step before the pause');
+  assert.equal(woken.state.pausedAt, 2090);
+  let state = woken.state;
+  for (let t = 2100; t <= 2800; t += 100) state = engine.step(state, fromHolder(t), 2886).state;
+  const resumed = engine.step(state, { type: 'resumed' }, 2886);
+  assert.equal(resumed.state.pausedAt, null);
+  assert.equal(resumed.state.peers['cookbook']!.state, 'up');
+  assert.equal(resumed.state.groups['vip']!.claim, 'none');
+
+  // Had the holder died at 2000, the sockets held nothing: once read, it is dead and taken over.
+  const alone = engine.step(freeze().state, { type: 'resumed' }, 2886);
+  assert.equal(alone.state.peers['cookbook']!.state, 'dead');
+  assert.ok(alone.actions.some((a) => a.type === 'acquire'), `took over (${JSON.stringify(alone.actions.map((a) => a.type))})`);
+});

@@ -49,6 +49,8 @@ export function createEngine(settings: EngineSettings): Engine {
    * least 20 ms (a LAN round trip plus a busy event loop), at most one keepalive.
    */
   const minClaimWindowMs = Math.min(20, keepaliveMs / 5);
+  /** A running loop steps at least once a keepalive, to send its heartbeat: a longer gap is a pause (see pausedAt). */
+  const resumeGapMs = 1.5 * keepaliveMs;
   function claimWindowMs(state: EngineState): number {
     let high = 0;
     for (const n of peerNames) {
@@ -68,6 +70,8 @@ export function createEngine(settings: EngineSettings): Engine {
       generation,
       startedAt: now,
       lastTickAt: now,
+      lastStepAt: now,
+      pausedAt: null,
       nextHeartbeatAt: now,
       seq: 0,
       healthy: true,
@@ -106,6 +110,8 @@ export function createEngine(settings: EngineSettings): Engine {
     switch (event.type) {
       case 'tick':
         s.state.lastTickAt = now;
+        break;
+      case 'resumed':
         break;
       case 'message':
         onMessage(s, event.path, event.message, now);
@@ -156,7 +162,8 @@ export function createEngine(settings: EngineSettings): Engine {
         break;
     }
 
-    updateMembership(s, now);
+    s.state.pausedAt = event.type === 'resumed' ? null : pausedAt(state, now);
+    updateMembership(s, s.state.pausedAt ?? now);
     if (s.state.phase === 'initdead' && initdeadOver(s.state, now)) s.state.phase = 'running';
     if (s.state.recheckUntil !== null && recheckOver(s.state, now)) s.state.recheckUntil = null;
     if (s.state.phase === 'running' || s.state.phase === 'stopping') {
@@ -170,7 +177,20 @@ export function createEngine(settings: EngineSettings): Engine {
     } else if (now >= s.state.nextHeartbeatAt) {
       sendNow(s, 'heartbeat', now);
     }
+    s.state.lastStepAt = now;
     return { state: s.state, actions: s.actions };
+  }
+
+  /**
+   * A loop steps at least once a keepalive (it sends its heartbeat then), reading the sockets in
+   * between. After a longer pause (the process descheduled or stopped, a long GC, a busy host)
+   * the timers run before the sockets are read, so what the peers sent meanwhile is still queued:
+   * until the runtime says it has been read (`resumed`), silence counts only up to the step
+   * before the pause. Without this a freeze just short of deadtime, too short to count as a
+   * stall, declared a live holder dead and claimed its VIP.
+   */
+  function pausedAt(state: EngineState, now: number): number | null {
+    return state.pausedAt ?? (now - state.lastStepAt > resumeGapMs ? state.lastStepAt : null);
   }
 
   function onStall(s: Draft, now: number, silentFor: number): void {

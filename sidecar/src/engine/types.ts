@@ -68,6 +68,13 @@ export interface EngineState {
   readonly generation: number;
   readonly startedAt: number;
   readonly lastTickAt: number;
+  /** When the engine last stepped, for any event: a longer pause means its loop was not reading the sockets. */
+  readonly lastStepAt: number;
+  /**
+   * The last step before a pause of the loop, until the runtime reports the sockets read since
+   * (`resumed`): silence is judged only up to here meanwhile (see `pausedAt` in engine.ts).
+   */
+  readonly pausedAt: number | null;
   readonly nextHeartbeatAt: number;
   readonly seq: number;
   readonly healthy: boolean;
@@ -95,6 +102,8 @@ export interface EngineState {
 
 export type EngineEvent =
   | { readonly type: 'tick' }
+  /** The loop has read what its sockets held after a pause: silence counts in full again. */
+  | { readonly type: 'resumed' }
   | { readonly type: 'message'; readonly path: string; readonly message: Message }
   | { readonly type: 'acquired'; readonly group: string }
   | { readonly type: 'released'; readonly group: string }
