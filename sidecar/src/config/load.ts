@@ -21,6 +21,7 @@ import { pathKey, readSourceBytes } from './source.js';
 import type { SourceDocument } from './source.js';
 import type { Config } from './types.js';
 import type { AuthKey } from '../domain/auth.js';
+import { largestHeartbeatBytes, MAX_DATAGRAM_BYTES } from '../domain/datagram.js';
 
 export type { ConfigProblem } from './problem.js';
 
@@ -296,6 +297,8 @@ function crossCheck(c: Parts, ctx: CheckContext): void {
     });
   });
 
+  heartbeatFits(c, ctx, names);
+
   const keys = c.keys ?? [];
   keys.forEach((k, i) => {
     if (k === undefined) return;
@@ -336,6 +339,27 @@ function crossCheck(c: Parts, ctx: CheckContext): void {
     error(at('vip_lease', 'reconcile'), 'vip-lease-too-short', `vip_lease ${vipLeaseSec} s must be at least 2 × reconcile (${fmt(2 * reconcileMs)}), as each reconcile renews it`, 'raise vip_lease or lower reconcile');
   }
   if (c.election === 'etcd') etcdChecks(c, ctx);
+}
+
+/**
+ * Every heartbeat must fit one datagram: this node's name, every group and an echo of every peer,
+ * under the send key's MAC. Judged only when all of those parsed.
+ */
+function heartbeatFits(c: Parts, ctx: CheckContext, names: readonly string[] | undefined): void {
+  const groups = complete(c.groups)?.map((g) => g.id);
+  const sendKey = complete(c.keys)?.find((k) => k.id === c.sendKeyId);
+  if (names === undefined || c.node === undefined || groups === undefined || sendKey === undefined) return;
+  const peers = [...new Set(names)].filter((n) => n !== c.node);
+  const bytes = largestHeartbeatBytes(c.node, groups, peers, sendKey.method);
+  if (bytes <= MAX_DATAGRAM_BYTES) return;
+  ctx.problems.push(
+    problemAt(
+      ctx.locate(['groups']),
+      'heartbeat-too-big',
+      `a heartbeat from ${c.node} would be ${bytes} bytes (its name, ${groups.length} groups, ${peers.length} peer${peers.length === 1 ? '' : 's'}), over the ${MAX_DATAGRAM_BYTES} bytes of one datagram`,
+      `shorten group ids or node names by ${bytes - MAX_DATAGRAM_BYTES} bytes in all, or split the groups between two clusters`,
+    ),
+  );
 }
 
 /** election: etcd needs members to talk to, whole TLS pairs, and a VIP lease inside the fence. */

@@ -263,6 +263,16 @@ auth: {send_key: 2, keys: [{id: 1, secret: s}]}
     assert.deepEqual(summary(await refused(`${MINIMAL}vip_lease: 1\nreconcile: 1s\n`)), [[6, 'vip_lease', 'vip-lease-too-short']]);
   });
 
+  test('groups whose heartbeat would not fit one datagram: refused at the groups, with the bytes to cut', async () => {
+    const group = (i: number) => `{name: ${String(i).padStart(3, '0')}${'g'.repeat(57)}, vips: [10.77.0.${100 + i}/24/eth0]}`;
+    const yaml = (n: number) => `${MINIMAL}groups: [${Array.from({ length: n }, (_, i) => group(i)).join(', ')}]\n`;
+    // alpha's heartbeat: 7 + 6 + 31 fixed, 1 + 62 per group, an echo of beta (1 + 5 + 12 + 1), a 32-byte sha256 MAC.
+    await loaded(yaml(21));
+    const problems = await refused(yaml(22));
+    assert.deepEqual(summary(problems), [[6, 'groups', 'heartbeat-too-big']]);
+    assert.match(formatProblems(problems), /a heartbeat from alpha would be 1459 bytes \(its name, 22 groups, 1 peer\), over the 1400 bytes of one datagram — fix: shorten group ids or node names by 59 bytes in all/);
+  });
+
   test('a secret file open to others, and one that is missing', async () => {
     const open = await files.dir({ 'hb.key': 'secret\n' }, { 'hb.key': 0o640 });
     const problems = await refused(MINIMAL.replace('secret: not-for-production', `secret_file: ${join(open, 'hb.key')}`).replace('send_key: 1, keys: [', `send_key: 1, keys: [{id: 2, secret_file: ${join(open, 'none.key')}}, `));

@@ -42,6 +42,7 @@ export const RULES = {
   'warntime-out-of-range': 'error',
   'initdead-too-small': 'error',
   'vip-lease-too-short': 'error',
+  'heartbeat-too-big': 'error',
   'etcd-without-endpoints': 'error',
   'etcd-tls-incomplete': 'error',
   'vip-lease-over-fence': 'error',

@@ -6,7 +6,7 @@ import type { AuthKey } from '../domain/auth.js';
 import type { Claim } from '../domain/claims.js';
 import { decode, encode, WireEncodeError } from './codec.js';
 import type { WireEncodeErrorCode } from './codec.js';
-import { MAX_DATAGRAM_BYTES } from './types.js';
+import { largestHeartbeatBytes, MAX_DATAGRAM_BYTES } from '../domain/datagram.js';
 import type { Message, MessageType } from './types.js';
 
 const SHA256: AuthKey = { id: 1, method: 'sha256', secret: Buffer.from('golden-sha256-secret') };
@@ -370,6 +370,16 @@ test('property: encode then decode is the identity on valid messages, under ever
   fc.assert(
     fc.property(messageArb, fc.constantFrom(...KEYS), (message, key) => {
       assert.deepEqual(decode(encode(message, key), KEYS), { ok: true, message, keyId: key.id });
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('property: the size the configuration checks (domain/datagram.ts) is the size encode writes', () => {
+  fc.assert(
+    fc.property(messageArb, fc.constantFrom(...KEYS), (message, key) => {
+      const predicted = largestHeartbeatBytes(message.node, message.groups.map((g) => g.group), message.echoes.map((e) => e.node), key.method);
+      assert.equal(encode(message, key).length, predicted);
     }),
     { numRuns: 500 },
   );

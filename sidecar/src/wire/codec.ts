@@ -36,8 +36,8 @@ import { isUtf8 } from 'node:buffer';
 import { timingSafeEqual } from 'node:crypto';
 import type { AuthKey, AuthMethod } from '../domain/auth.js';
 import type { Claim } from '../domain/claims.js';
+import { MAC_BYTES, MAX_DATAGRAM_BYTES } from '../domain/datagram.js';
 import { hmac } from './hmac.js';
-import { MAX_DATAGRAM_BYTES } from './types.js';
 import type { DecodeResult, Message, MessageType, RejectReason } from './types.js';
 
 export const WIRE_VERSION = 1;
@@ -66,10 +66,10 @@ const KNOWN_FLAGS = FLAG_HEALTHY | FLAG_STANDBY | FLAG_MAINTENANCE;
  * it for links nobody else can reach.
  */
 const MACS: Readonly<Record<AuthMethod, { readonly bytes: number; readonly compute: (data: Buffer, secret: Buffer) => Buffer }>> = {
-  sha256: { bytes: 32, compute: (data, secret) => hmac('sha256', secret, data) },
-  sha1: { bytes: 20, compute: (data, secret) => hmac('sha1', secret, data) },
-  md5: { bytes: 16, compute: (data, secret) => hmac('md5', secret, data) },
-  crc: { bytes: 4, compute: (data) => crc32(data) },
+  sha256: { bytes: MAC_BYTES.sha256, compute: (data, secret) => hmac('sha256', secret, data) },
+  sha1: { bytes: MAC_BYTES.sha1, compute: (data, secret) => hmac('sha1', secret, data) },
+  md5: { bytes: MAC_BYTES.md5, compute: (data, secret) => hmac('md5', secret, data) },
+  crc: { bytes: MAC_BYTES.crc, compute: (data) => crc32(data) },
 };
 
 export type WireEncodeErrorCode = 'HB_WIRE_TOO_BIG' | 'HB_WIRE_STRING_TOO_LONG' | 'HB_WIRE_BAD_STRING' | 'HB_WIRE_OUT_OF_RANGE';

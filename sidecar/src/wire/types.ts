@@ -67,6 +67,3 @@ export const REJECT_REASONS: readonly RejectReason[] = [
 export type DecodeResult =
   | { readonly ok: true; readonly message: Message; readonly keyId: number }
   | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
-
-/** The largest datagram sent or accepted. */
-export const MAX_DATAGRAM_BYTES = 1400;

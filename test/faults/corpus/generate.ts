@@ -12,7 +12,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuthKey } from '../../../sidecar/src/domain/auth.js';
 import { encode } from '../../../sidecar/src/wire/codec.js';
-import { MAX_DATAGRAM_BYTES } from '../../../sidecar/src/wire/types.js';
+import { MAX_DATAGRAM_BYTES } from '../../../sidecar/src/domain/datagram.js';
 import type { Message } from '../../../sidecar/src/wire/types.js';
 import { CONFIG_DIR, GOLDEN_KEYS, RING, WIRE_DIR, YAML_FILE, formatKeys, writeConfigEntry, writeWireEntry } from './entry.js';
 import type { ConfigExpectation, WireExpectation } from './entry.js';
