@@ -33,7 +33,7 @@ import type { ContainerStatus, ReloadStatus } from './daemon/status.js';
 import { createQuorum, type Quorum } from './daemon/quorum.js';
 import { createRuntime, type GroupResources } from './daemon/runtime.js';
 import type { ElectionSpec } from './domain/election.js';
-import { fenceTiming } from './engine/fence.js';
+import { fenceTiming } from './domain/lease-timing.js';
 import { createHealthMonitor, type HealthMonitor } from './health/monitor.js';
 import { collectProcessMetrics, createMetrics, initContainerSeries, initHealthSeries, Registry, type Metrics } from './metrics/index.js';
 import { createArpingAnnouncer } from './resources/announce.js';

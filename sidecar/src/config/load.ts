@@ -15,12 +15,13 @@ import { fillHeartbeatDefaults, readHeartbeatDir } from './heartbeat.js';
 import { keyLabel, readNativeFile } from './native.js';
 import { problemAt } from './problem.js';
 import type { ConfigProblem, Locate, ProblemRule, Where } from './problem.js';
-import { configSchema, describeConfig, envBindings, knownKeys, maxVipLeaseSec, partsOf, show } from './schema.js';
+import { configSchema, describeConfig, envBindings, knownKeys, partsOf, show } from './schema.js';
 import type { DraftKey, Parts } from './schema.js';
 import { pathKey, readSourceBytes } from './source.js';
 import type { SourceDocument } from './source.js';
 import type { Config } from './types.js';
 import type { AuthKey } from '../domain/auth.js';
+import { leaseTtlForVipSec, maxVipLeaseSec } from '../domain/lease-timing.js';
 
 export type { ConfigProblem } from './problem.js';
 
@@ -355,8 +356,8 @@ function etcdChecks(c: Parts, ctx: CheckContext): void {
     error(
       locate(['vip_lease']),
       'vip-lease-over-fence',
-      `vip_lease ${c.vipLeaseSec} s is longer than half of etcd.lease_ttl (${ttl} s): a frozen holder's VIP could outlive its etcd lease and sit beside the next holder's`,
-      `lower vip_lease to ${maxVipLeaseSec(ttl)} s or less, or raise etcd.lease_ttl to ${2 * c.vipLeaseSec} s`,
+      `vip_lease ${c.vipLeaseSec} s is longer than etcd.lease_ttl ${ttl} s allows (${maxVipLeaseSec(ttl)} s: half of it, less the second the kernel may take to remove an expired address): renewals would be cut short to stay inside the fence`,
+      `lower vip_lease to ${maxVipLeaseSec(ttl)} s or less, or raise etcd.lease_ttl to ${leaseTtlForVipSec(c.vipLeaseSec)} s`,
     );
   }
 }

@@ -12,7 +12,7 @@ import type { Vip } from '../domain/groups.js';
 import { createMetrics } from '../metrics/index.js';
 import type { Announcer } from '../resources/announce.js';
 import type { AddressEvent, AddressWatch } from '../resources/ip-monitor.js';
-import type { PresentAddress, VipDriver } from '../resources/ipaddr.js';
+import { FenceTooClose, type PresentAddress, type VipDriver } from '../resources/ipaddr.js';
 import { FakeTime } from '../../../test/support/fake-time.js';
 import { createRuntime, type DatagramTransport, type GroupResources, type Runtime } from './runtime.js';
 
@@ -57,7 +57,9 @@ class FakeInterface implements VipDriver {
     this.lists++;
     return new Map(this.addresses);
   }
-  async assign(vips: readonly Vip[], leaseSec: number): Promise<void> {
+  async assign(vips: readonly Vip[], leaseAt: () => number): Promise<void> {
+    const leaseSec = leaseAt();
+    if (leaseSec < 1) throw new FenceTooClose();
     if (this.failNext > 0) {
       this.failNext--;
       throw new Error('RTNETLINK answers: Operation not permitted');
