@@ -30,8 +30,10 @@ export interface Fence {
 export const NO_FENCE: Fence = { leaseId: null, deadline: null };
 
 /**
- * A lease granted in answer to a request sent at `sentAt`, for `ttlSec` as the server granted it
- * (which may differ from what was asked): the server started its TTL after we asked.
+ * A lease granted in answer to a request sent at `sentAt` for `ttlSec`, the TTL asked for: the
+ * server started its TTL after we asked, and it never grants less than asked (it raises a TTL
+ * under its minimum), so the fence is never later than the lease's end. From the first renewal
+ * on, the fence follows the TTL the server reports (leaseRenewed).
  */
 export function leaseGranted(leaseId: string, sentAt: number, ttlSec: number, timing: FenceTiming): Fence {
   return { leaseId, deadline: sentAt + ttlSec * 1000 - timing.marginMs };
