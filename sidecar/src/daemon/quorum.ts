@@ -24,6 +24,7 @@ import { fenceTiming, type FenceTiming } from '../domain/lease-timing.js';
 import { fenceHolds, leaseGranted, leaseRenewed, NO_FENCE, vipLeaseCapSec, type Fence } from '../engine/fence.js';
 import type { Authority } from '../engine/types.js';
 import type { ElectionStore } from '../store/types.js';
+import { createLatestWriter } from '../work/latest.js';
 import type { ElectionStatus } from './status.js';
 
 export interface QuorumDeps {
@@ -99,6 +100,13 @@ export function createQuorum(d: QuorumDeps): Quorum {
   let synced = false;
   /** When this node last stood under a new lease. */
   let registeredAt = -Infinity;
+  /**
+   * This node's record and the takeover key, each written one at a time and the newest last
+   * (work/latest.ts): every write goes to every member, and two in flight at once could commit
+   * in either order (maintenance on, then off, left on).
+   */
+  const records = createLatestWriter<{ lease: string; record: CandidateRecord }>(({ lease, record }) => store.register(lease, d.node, record));
+  const takeovers = createLatestWriter<string>((node) => store.takeover(node));
 
   /** Whether this node may stand and hold now: running, with a lease whose fence holds. */
   function standing(now: number): boolean {
@@ -254,8 +262,9 @@ export function createQuorum(d: QuorumDeps): Quorum {
     published = false;
     const record = own;
     try {
-      await store.register(fence.leaseId, d.node, record);
-      // A command that came meanwhile publishes again; this one is current only if none did.
+      await records.write({ lease: fence.leaseId, record });
+      // A command that came meanwhile publishes again; this one is current only if none did
+      // (a newer record that replaced this one settles it too).
       published = record === own;
     } catch (err) {
       log.warn({ event: 'register-failed', err: (err as Error).message }, 'cannot publish this node in etcd; retrying with the next renewal');
@@ -385,7 +394,7 @@ export function createQuorum(d: QuorumDeps): Quorum {
       else if (event.type === 'health') own = { ...own, healthy: event.healthy };
       else {
         own = { ...own, standby: false };
-        void store.takeover(d.node).then(refresh, (err: unknown) => log.warn({ event: 'takeover-failed', err: (err as Error).message }, 'cannot record the takeover in etcd'));
+        void takeovers.write(d.node).then(refresh, (err: unknown) => log.warn({ event: 'takeover-failed', err: (err as Error).message }, 'cannot record the takeover in etcd'));
       }
       evaluate();
       void publish();

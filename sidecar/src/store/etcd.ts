@@ -10,7 +10,9 @@
  * A group key is only ever created when absent (a transaction on its create revision) and only
  * deleted under the lease that created it, so etcd, not this client, decides who owns a group.
  * Every call has a deadline shorter than a renewal period and goes to every member at once, so
- * a member that stopped answering, or sits in a minority, delays nothing past the fence.
+ * a member that stopped answering, or sits in a minority, delays nothing past the fence. Record
+ * and takeover writes settle only when every member's copy has, so that the next one to the same
+ * key cannot be overtaken by it.
  */
 import type { CandidateRecord, StoreView } from '../domain/election.js';
 import type { ElectionStore } from './types.js';
@@ -48,6 +50,17 @@ export async function connectEtcdStore(o: EtcdStoreOptions): Promise<ElectionSto
   type Client = (typeof clients)[number];
   /** The first member's answer; fails only when every member failed (with the first error). */
   const anyMember = <T>(call: (client: Client) => Promise<T>): Promise<T> => Promise.any(clients.map(call)).catch((err: AggregateError) => Promise.reject(err.errors[0] as Error));
+  /**
+   * Like anyMember, but settled only once every member's copy has (each within its deadline): a
+   * record or takeover is written again only after that (daemon/quorum.ts), so a copy of an older
+   * write still on its way through a slow member cannot commit after the newer one.
+   */
+  const everyMember = async <T>(call: (client: Client) => Promise<T>): Promise<T> => {
+    const results = await Promise.allSettled(clients.map(call));
+    const answered = results.find((r) => r.status === 'fulfilled');
+    if (answered !== undefined) return answered.value;
+    throw (results[0] as PromiseRejectedResult).reason;
+  };
   const nodeKey = (node: string) => `${o.prefix}nodes/${node}`;
   const groupKey = (group: string) => `${o.prefix}groups/${group}`;
   const takeoverKey = `${o.prefix}takeover`;
@@ -103,7 +116,7 @@ export async function connectEtcdStore(o: EtcdStoreOptions): Promise<ElectionSto
         return { candidates, holders, holderLeases, takeover };
       }),
     async register(leaseId, node, record) {
-      await anyMember((c) => c.put(nodeKey(node)).value(JSON.stringify(record)).lease(leaseId).exec());
+      await everyMember((c) => c.put(nodeKey(node)).value(JSON.stringify(record)).lease(leaseId).exec());
     },
     claim(leaseId, group, node) {
       // Raced too: etcd creates the key once; our own second attempt then finds it ours.
@@ -120,7 +133,7 @@ export async function connectEtcdStore(o: EtcdStoreOptions): Promise<ElectionSto
       await anyMember((c) => c.if(key, 'Lease', '==', leaseId).then(c.delete().key(key)).commit());
     },
     async takeover(node) {
-      await anyMember((c) => c.put(takeoverKey).value(node).exec());
+      await everyMember((c) => c.put(takeoverKey).value(node).exec());
     },
     watch(onChange) {
       for (const client of clients) {
