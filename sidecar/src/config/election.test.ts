@@ -68,8 +68,10 @@ test('every mistake is named, with its fix', async () => {
   assert.match(byKey['etcd.lease_ttl']!.fix, /raise etcd.lease_ttl to 4s or more/);
   assert.match(byKey['etcd.on_store_lost']!.fix, /release, keep/);
   assert.match(byKey['etcd.prefix']!.fix, /starting and ending with '\/'/);
-  assert.equal(byKey['etcd.tls.cert_file']!.rule, 'etcd-tls-incomplete');
-  assert.match(byKey['etcd.tls.cert_file']!.fix, /set etcd.tls.key_file/);
+  const certFile = p.filter((x) => x.key === 'etcd.tls.cert_file');
+  assert.deepEqual(certFile.map((x) => x.rule), ['etcd-tls-incomplete', 'file-unreadable']);
+  assert.match(certFile[0]!.fix, /set etcd.tls.key_file/);
+  assert.match(certFile[1]!.message, /does not exist: \/run\/secrets\/etcd.crt/);
 });
 
 test('etcd without endpoints, and a VIP lease that would outlive the fence, are refused', async () => {
@@ -78,4 +80,28 @@ test('etcd without endpoints, and a VIP lease that would outlive the fence, are 
   const long = problems(await load(`${BASE}election: etcd\netcd: {endpoints: [http://10.77.0.14:2379], lease_ttl: 4s}\nvip_lease: 2\npaths: []\n`));
   assert.deepEqual(long.map((p) => [p.key, p.rule]), [['vip_lease', 'vip-lease-over-fence']]);
   assert.match(long[0]!.fix, /lower vip_lease to 1 s or less, or raise etcd.lease_ttl to 6 s/);
+});
+
+test('TLS files with an http:// endpoint are refused: they would go unused', async () => {
+  const dir = await files.dir({ 'ca.pem': 'PEM' });
+  const p = problems(await load(`${BASE}election: etcd\netcd: {endpoints: [https://10.77.0.14:2379, http://10.77.0.15:2379], tls: {ca_file: ${join(dir, 'ca.pem')}}}\npaths: []\n`));
+  assert.deepEqual(p.map((x) => [x.key, x.rule]), [['etcd.endpoints[1]', 'etcd-tls-over-http']]);
+  assert.match(p[0]!.fix, /write https:\/\/10.77.0.15:2379, or remove etcd.tls/);
+  const ok = await load(`${BASE}election: etcd\netcd: {endpoints: [https://10.77.0.14:2379], tls: {ca_file: ${join(dir, 'ca.pem')}}}\npaths: []\n`);
+  assert.ok(ok.ok, ok.ok ? '' : formatProblems(ok.problems));
+  assert.deepEqual(ok.config.election.backend === 'etcd' && ok.config.election.tls, { caFile: join(dir, 'ca.pem'), certFile: null, keyFile: null });
+});
+
+test('a missing or unreadable TLS file is named with its key, its path and the fix, together with every other problem', async () => {
+  const dir = await files.dir({ 'client.pem': 'PEM', 'client-key.pem': 'KEY' });
+  const missing = join(dir, 'ca.pem');
+  const yaml = `${BASE}election: etcd\netcd: {endpoints: [https://10.77.0.14:2379], on_store_lost: hold, tls: {ca_file: ${missing}, cert_file: ${join(dir, 'client.pem')}, key_file: ${dir}}}\npaths: []\n`;
+  const p = problems(await load(yaml));
+  const text = formatProblems(p);
+  assert.deepEqual(p.map((x) => [x.key, x.rule]), [['etcd.on_store_lost', 'invalid-value'], ['etcd.tls.ca_file', 'file-unreadable'], ['etcd.tls.key_file', 'file-unreadable']], text);
+  assert.match(text, new RegExp(`sidecar\\.yaml:\\d+: the file named by etcd\\.tls\\.ca_file does not exist: ${missing} — fix: create ${missing} or correct the path`));
+  assert.match(text, /the file named by etcd\.tls\.key_file is not a regular file \(a directory\)/);
+  const env = problems(await load(`${BASE}election: etcd\netcd: {endpoints: [https://10.77.0.14:2379]}\npaths: []\n`, { HB_ETCD_TLS_CA_FILE: missing }));
+  assert.match(formatProblems(env), new RegExp(`^HB_ETCD_TLS_CA_FILE: the file named by HB_ETCD_TLS_CA_FILE does not exist: ${missing}`));
+  assert.ok((await load(`${BASE}etcd: {tls: {ca_file: ${missing}}}\npaths: [{bcast: {iface: eth0}}]\n`)).ok, 'the heartbeat election reads no TLS file');
 });

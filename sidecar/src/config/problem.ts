@@ -44,6 +44,7 @@ export const RULES = {
   'vip-lease-too-short': 'error',
   'etcd-without-endpoints': 'error',
   'etcd-tls-incomplete': 'error',
+  'etcd-tls-over-http': 'error',
   'vip-lease-over-fence': 'error',
   'logging-directive-ignored': 'warning',
   'auto-failback-default': 'warning',

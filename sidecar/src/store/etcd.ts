@@ -14,6 +14,7 @@
  * and takeover writes settle only when every member's copy has, so that the next one to the same
  * key cannot be overtaken by it.
  */
+import { rootCertificates } from 'node:tls';
 import type { CandidateRecord, StoreView } from '../domain/election.js';
 import type { ElectionStore } from './types.js';
 
@@ -30,10 +31,31 @@ export interface EtcdStoreOptions {
   readonly watchRetryMs: number;
 }
 
+/** The client's TLS credentials, as etcd3 takes them; undefined without TLS files. */
+export interface EtcdCredentials {
+  readonly rootCertificate: Buffer;
+  readonly certChain?: Buffer;
+  readonly privateKey?: Buffer;
+}
+
+/**
+ * The credentials from the files read. A client certificate without ca_file still trusts the
+ * system's CAs: the root certificates must then be given as they are, for an empty set would
+ * trust no server at all.
+ */
+export function credentialsOf(tls: EtcdStoreOptions['tls']): EtcdCredentials | undefined {
+  if (tls === null) return undefined;
+  return {
+    rootCertificate: tls.ca ?? Buffer.from(rootCertificates.join('\n')),
+    ...(tls.cert === null ? {} : { certChain: tls.cert }),
+    ...(tls.key === null ? {} : { privateKey: tls.key }),
+  };
+}
+
 export async function connectEtcdStore(o: EtcdStoreOptions): Promise<ElectionStore> {
   const [{ Etcd3 }, { ConstantBackoff, noop }] = await Promise.all([import('etcd3'), import('cockatiel')]);
   const deadline = () => new Date(o.wallNow() + o.callTimeoutMs);
-  const credentials = o.tls === null ? undefined : { rootCertificate: o.tls.ca ?? Buffer.alloc(0), ...(o.tls.key === null ? {} : { privateKey: o.tls.key }), ...(o.tls.cert === null ? {} : { certChain: o.tls.cert }) };
+  const credentials = credentialsOf(o.tls);
   // One client per member, and every call raced across them: a member cut off from the others
   // (or from us) costs nothing as long as one of the majority answers, where a shared pool would
   // send a share of the keepalives to it and lose them. Retries are ours (daemon/quorum.ts).
