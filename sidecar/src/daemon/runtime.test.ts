@@ -15,6 +15,7 @@ import type { AddressEvent, AddressWatch } from '../resources/ip-monitor.js';
 import { FenceTooClose, type PresentAddress, type VipDriver } from '../resources/ipaddr.js';
 import { FakeTime } from '../../../test/support/fake-time.js';
 import { createRuntime, type DatagramTransport, type GroupResources, type Runtime } from './runtime.js';
+import { statusSnapshotSchema } from './status.js';
 
 const VIP: Vip = { address: '10.77.0.100', prefixLength: 24, iface: 'eth0', label: 'eth0:1', family: 4 };
 const KEY = { id: 1, method: 'sha256' as const, secret: Buffer.from('s3cret') };
@@ -196,6 +197,8 @@ test('a VIP left by an earlier run is removed before joining, then the preferred
   assert.equal(s.groups[0]!.holder, 'alpha');
   assert.equal(s.rscstatus, 'none');
   assert.equal(h.alpha.runtime.snapshot().rscstatus, 'all');
+  assert.deepEqual(s.election, { backend: 'heartbeat' }, '/status names the election that decides');
+  assert.deepEqual(statusSnapshotSchema.parse(JSON.parse(JSON.stringify(s))).election, { backend: 'heartbeat' });
 });
 
 test('reconcile restores a VIP someone deleted, and removes one someone added on the standby', async () => {
