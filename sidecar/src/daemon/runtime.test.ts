@@ -518,6 +518,17 @@ test('reload: another node name is refused as needing a restart', async () => {
   assert.equal(h.alpha.runtime.snapshot().node, 'alpha');
 });
 
+test('reload: what only a restart applies (etcd settings) is applied as far as it can be, logged as waiting for a restart, and shown under reload.restart', async () => {
+  const time = new FakeTime(1000);
+  const logs: string[] = [];
+  const h = pair(time, { logs });
+  await h.alpha.runtime.start();
+  const r = await h.alpha.runtime.reload(configFor('alpha'), 'v2', { ...HUP, restartOnly: ['election (backend and etcd settings)'] });
+  assert.deepEqual([r.result, r.restart], ['applied', ['election (backend and etcd settings)']]);
+  assert.deepEqual(h.alpha.runtime.snapshot().reload?.restart, ['election (backend and etcd settings)']);
+  assert.ok(logs.includes('alpha reload: election (backend and etcd settings) take effect at the next restart'), logs.join('\n'));
+});
+
 test('reload: a refused one is counted and shown, and changes nothing', async () => {
   const time = new FakeTime(1000);
   const h = pair(time);
