@@ -345,3 +345,33 @@ test('takeover writes are one at a time: a second takeover waits for the first, 
   assert.deepEqual(c.holders(), ['gamma']);
   assert.deepEqual(c.problems, []);
 });
+
+test('renewals are sent every renewal period however long etcd takes to answer, so the VIP keeps a whole second except while one is in flight', async () => {
+  const ANSWER_MS = 100;
+  const sent: number[] = [];
+  let time: FakeTime | null = null;
+  const slow = (inner: ElectionStore): ElectionStore => {
+    const late = <T>(call: () => Promise<T>): Promise<T> => new Promise((resolve, reject) => time!.setTimeout(() => void call().then(resolve, reject), ANSWER_MS));
+    return {
+      ...inner,
+      keepalive: (lease) => {
+        sent.push(time!.now());
+        return late(() => inner.keepalive(lease));
+      },
+      read: () => late(() => inner.read()),
+    };
+  };
+  const c = cluster(['alpha'], { store: (_node, store) => slow(store) });
+  time = c.time;
+  await started(c);
+  const capZeroAt: number[] = [];
+  c.time.setInterval(() => {
+    if (c.node('alpha').holds() && c.node('alpha').quorum.vipLeaseCapSec() < 1) capZeroAt.push(c.time.now());
+  }, 10);
+  await c.time.advance(10_000);
+  assert.ok(sent.length >= 8, `${sent.length} renewals`);
+  assert.deepEqual(new Set(sent.slice(1).map((at, i) => at - sent[i]!)), new Set([RENEW_MS]), 'one renewal period apart, not one period after each answer and read');
+  for (const at of capZeroAt) assert.ok(sent.some((s) => at >= s && at <= s + ANSWER_MS), `no whole second at ${at}, with no renewal in flight`);
+  assert.deepEqual(c.holders(), ['alpha']);
+  assert.deepEqual(c.problems, []);
+});

@@ -308,16 +308,29 @@ export function createQuorum(d: QuorumDeps): Quorum {
   }
 
   /**
-   * Renewals follow each other every renewal period; one that failed is tried again soon (a
-   * member that died, an election among the others), so that a short etcd hiccup is bridged
-   * long before the fence.
+   * Renewals follow each other every renewal period, counted from when the last answered one was
+   * sent, not from when its answer and the read after it came back: so while etcd answers, the
+   * fence never comes nearer than half the TTL, which the VIP's kernel lease counts on
+   * (domain/lease-timing.ts, maxVipLeaseSec). One that failed is tried again soon (a member that
+   * died, an election among the others), so that a short etcd hiccup is bridged long before the
+   * fence.
    */
   function scheduleRenewal(afterMs: number): void {
     if (!running) return;
     renewHandle = timers.setTimeout(() => {
       renewHandle = null;
-      void renew().then((ok) => scheduleRenewal(ok ? timing.renewEveryMs : Math.min(timing.renewEveryMs, RETRY_MS)));
+      void renew().then((ok) => scheduleRenewal(ok ? nextRenewalInMs() : Math.min(timing.renewEveryMs, RETRY_MS)));
     }, afterMs);
+  }
+
+  /**
+   * A renewal period after the send of the request that set the fence (the send the fence stands
+   * for, at the TTL asked for); at once if that is past.
+   */
+  function nextRenewalInMs(): number {
+    if (fence.deadline === null) return RETRY_MS;
+    const sentAt = fence.deadline - timing.ttlMs + timing.marginMs;
+    return Math.max(0, sentAt + timing.renewEveryMs - clock.now());
   }
 
   /** Keepalive (or a new lease), then read everything again; whether etcd answered. */
@@ -376,7 +389,7 @@ export function createQuorum(d: QuorumDeps): Quorum {
       // A watched change is a cue to read, not a fact to apply: a watch served by a member that
       // was cut off replays old changes (an expired owner's delete) after the new owner's put.
       store.watch(() => void refresh());
-      void newLease().then(() => scheduleRenewal(fence.leaseId === null ? RETRY_MS : timing.renewEveryMs));
+      void newLease().then(() => scheduleRenewal(nextRenewalInMs()));
     },
     async stop({ revoke }) {
       running = false;

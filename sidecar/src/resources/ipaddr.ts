@@ -119,9 +119,9 @@ export function createIpVipDriver(run: RunCommand, writeSysctl: WriteSysctl, ses
   async function batch(lines: () => string[], wantPresent: boolean, vips: readonly Vip[]): Promise<void> {
     if (vips.length === 0) return;
     if (session?.up === true) {
-      const now = lines();
+      const issued = lines();
       try {
-        if ((await session.run(now, SESSION_BARRIER)).failed.length === 0) return;
+        if ((await session.run(issued, SESSION_BARRIER)).failed.length === 0) return;
       } catch {
         // in doubt: the old way below decides
       }
