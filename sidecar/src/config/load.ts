@@ -379,7 +379,7 @@ function etcdChecks(c: Parts, ctx: CheckContext): void {
     error(
       locate(['vip_lease']),
       'vip-lease-over-fence',
-      `vip_lease ${c.vipLeaseSec} s is longer than etcd.lease_ttl ${ttl} s allows (${maxVipLeaseSec(ttl)} s: half of it, less the second the kernel may take to remove an expired address): renewals would be cut short to stay inside the fence`,
+      `vip_lease ${c.vipLeaseSec} s is longer than etcd.lease_ttl ${ttl} s allows (${maxVipLeaseSec(ttl)} s: half of it, less the second the kernel may take to remove an expired address): the fence would cut its renewals short and the VIP could lapse while held`,
       `lower vip_lease to ${maxVipLeaseSec(ttl)} s or less, or raise etcd.lease_ttl to ${leaseTtlForVipSec(c.vipLeaseSec)} s`,
     );
   }

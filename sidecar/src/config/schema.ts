@@ -323,7 +323,7 @@ const etcdPrefix = leaf("a key prefix starting and ending with '/', such as /hea
 
 /**
  * etcd grants leases in whole seconds. The least TTL is the one that still leaves a VIP a whole
- * second of kernel lifetime before the fence at every moment (engine/fence.ts); that is above
+ * second of kernel lifetime before the fence at every moment (domain/lease-timing.ts); that is above
  * etcd's own minimum (1.5 s at its defaults).
  */
 const LEASE_TTL_TEXT = `a whole number of seconds from ${MIN_LEASE_TTL_SEC} to 600, such as 5s`;
