@@ -31,9 +31,10 @@ import { nextGeneration } from './daemon/generation.js';
 import { openReplayStore } from './daemon/replay-store.js';
 import type { ContainerStatus, ReloadStatus } from './daemon/status.js';
 import { createQuorum, type Quorum } from './daemon/quorum.js';
+import { restartOnlyChanges } from './daemon/restart-only.js';
 import { createRuntime, type GroupResources } from './daemon/runtime.js';
 import type { ElectionSpec } from './domain/election.js';
-import { fenceTiming } from './engine/fence.js';
+import { fenceTiming } from './domain/lease-timing.js';
 import { createHealthMonitor, type HealthMonitor } from './health/monitor.js';
 import { collectProcessMetrics, createMetrics, initContainerSeries, initHealthSeries, Registry, type Metrics } from './metrics/index.js';
 import { createArpingAnnouncer } from './resources/announce.js';
@@ -392,15 +393,9 @@ async function runDaemon(source: Source): Promise<void> {
     const next = await load(source);
     if (!next.ok) return runtime.refuseReload(trigger, formatProblems([...next.problems]).split('\n'));
     for (const w of next.warnings) logger.warn({ event: 'config-warning', ...w }, w.message);
-    const changed = (k: keyof Config): boolean => JSON.stringify(running[k]) !== JSON.stringify(next.config[k]);
-    // The etcd election reads its settings, groups and priority at start (docs/etcd.md, Reload).
-    const restartOnly: string[] = (['api', 'log', 'health', 'pingNodes', 'notifyCommand', 'election'] as const).filter(changed);
-    if (election.backend === 'etcd' && (changed('groups') || changed('nodes') || changed('autoFailback'))) restartOnly.push('etcd candidacy (groups, priorities, auto_failback)');
-    const containers = (c: Config): string => JSON.stringify(c.groups.filter((g) => g.container != null).map((g) => [g.id, g.container]));
-    if (containers(running) !== containers(next.config)) restartOnly.push('protected containers');
     let outcome: ReloadStatus;
     try {
-      outcome = await runtime.reload(next.config, configHash(next.config), { trigger, restartOnly });
+      outcome = await runtime.reload(next.config, configHash(next.config), { trigger, restartOnly: restartOnlyChanges(config, next.config) });
     } catch (err) {
       // The heartbeat socket is lost: hand over and exit, rather than hold VIPs unheard.
       void shutdown('the reload lost the heartbeat socket', err);

@@ -1,8 +1,9 @@
 /**
  * The status page at `GET /`: one self-contained HTML document (no framework, no CDN, nothing
- * built at run time) that polls `/status` on the same port and shows who holds each group, each
- * peer per path, the protected containers and the last transitions with their reasons. It is a
- * string in the compiled code, so it ships wherever dist/ does (the image copies dist/sidecar).
+ * built at run time) that polls `/status` on the same port and shows who holds each group, the
+ * election (with etcd: the lease, the fence, whether etcd answers, each group's owner in etcd),
+ * each peer per path, the protected containers and the last transitions with their reasons. It
+ * is a string in the compiled code, so it ships wherever dist/ does (the image copies dist/sidecar).
  *
  * Polling rather than server-sent events: a poll is one short request on a kept-alive
  * connection, so an open page never holds one of the API's bounded connections (api/limits.ts)
@@ -64,8 +65,18 @@ function render(s) {
     cell(c.dockerUp == null ? "not asked yet" : c.dockerUp ? "answers" : "unreachable" + (c.dockerError ? ": " + c.dockerError : ""), c.dockerUp === false ? "bad" : c.dockerUp ? "ok" : "sub"),
     cell(c.healthWaiting ?? "", "sub"),
   ]), "no protected container");
+  renderElection(s.election);
   const timeline = (s.recentTransitions ?? (s.lastTransition ? [s.lastTransition] : [])).slice().reverse();
   fill("timeline", timeline.map((t) => [cell(clock(t.at)), cell(t.group), cell(t.from + " → " + t.to), cell(t.reason)]), "no transition since start");
+}
+function renderElection(e) {
+  const etcd = e != null && e.backend === "etcd";
+  $("election").textContent = !etcd ? "heartbeat: the nodes elect among themselves, over the paths" :
+    "etcd · lease " + (e.lease ?? "none") + " · " + (e.fenceInMs == null ? "no fence: nothing may be held" : e.fenceInMs > 0 ? "fence in " + (e.fenceInMs / 1000).toFixed(1) + " s" : "fence passed") +
+    " · " + (e.storeReachable ? "etcd answers" : "etcd does not answer") + " · on_store_lost " + e.onStoreLost + " · registered: " + (e.candidates.join(", ") || "none");
+  $("election").className = etcd && (!e.storeReachable || e.fenceInMs == null) ? "bad" : "sub";
+  $("owners").hidden = !etcd;
+  fill("owners-rows", etcd ? Object.entries(e.holders).map(([g, o]) => [cell(g), cell(o ?? "nobody", o ? "holder" : "holder bad")]) : [], "no resource groups");
 }
 function tick() {
   const age = Date.now() - lastAt;
@@ -99,6 +110,8 @@ const HTML = `<!doctype html>
 <div id="role" class="sub"></div><div id="updated" class="sub"></div>
 <div id="stale" role="alert"></div>
 <h2>Groups</h2><div class="wrap"><table><thead><tr><th>group</th><th>holder</th><th>this node's claim</th><th>VIPs</th><th>preferred</th></tr></thead><tbody id="groups"></tbody></table></div>
+<h2>Election</h2><div id="election" class="sub"></div>
+<div class="wrap" id="owners"><table><thead><tr><th>group</th><th>owner in etcd</th></tr></thead><tbody id="owners-rows"></tbody></table></div>
 <h2>Nodes</h2><div class="wrap"><table><thead><tr><th>node / path</th><th>state</th><th>last heard</th><th>RTT</th><th>healthy</th></tr></thead><tbody id="nodes"></tbody></table></div>
 <h2>Protected containers</h2><div class="wrap"><table><thead><tr><th>group</th><th>container</th><th>state</th><th>health</th><th>Docker</th><th>note</th></tr></thead><tbody id="containers"></tbody></table></div>
 <h2>Last transitions</h2><div class="wrap"><table><thead><tr><th>time</th><th>group</th><th>claim</th><th>reason</th></tr></thead><tbody id="timeline"></tbody></table></div>

@@ -170,6 +170,21 @@ describe('heartbeat-sidecar status', () => {
     assert.match(r.out, /^haproxy +api +up +running +unhealthy \(not evidence: its health predates its last pause\)$/m);
   });
 
+  test('the election: heartbeat in one line; etcd with its lease, time to the fence, whether etcd answers, and every group’s owner in etcd', async () => {
+    const heartbeat = await cli(['status'], { fetch: fakeFetch({ 'GET /status': json(200, snapshot({ election: { backend: 'heartbeat' } })) }).fetch });
+    assert.match(heartbeat.out, /^Election: +heartbeat \(the nodes among themselves, over the paths\)$/m);
+    assert.doesNotMatch(heartbeat.out, /OWNER IN ETCD/);
+    const election = { backend: 'etcd', lease: '7587883212345', fenceInMs: 2_250, storeReachable: true, onStoreLost: 'release', candidates: ['cookbook', 'cookbook2'], holders: { web: 'cookbook', db: null } } as const;
+    const etcd = await cli(['status'], { fetch: fakeFetch({ 'GET /status': json(200, snapshot({ election })) }).fetch });
+    assert.equal(etcd.code, 0, etcd.err);
+    assert.match(etcd.out, /^Election: +etcd, lease 7587883212345, fence in 2\.3 s, etcd answers, on_store_lost release, registered: cookbook, cookbook2$/m);
+    assert.match(etcd.out, /^GROUP +OWNER IN ETCD$/m);
+    assert.match(etcd.out, /^web +cookbook$/m);
+    assert.match(etcd.out, /^db +nobody$/m);
+    const cut = await cli(['status'], { fetch: fakeFetch({ 'GET /status': json(200, snapshot({ election: { ...election, lease: null, fenceInMs: null, storeReachable: false } })) }).fetch });
+    assert.match(cut.out, /^Election: +etcd, lease none, no fence \(nothing may be held\), etcd does not answer,/m);
+  });
+
   test('--json prints the snapshot itself', async () => {
     const r = await cli(['status', '--json'], { fetch: fakeFetch({ 'GET /status': json(200, snapshot()) }).fetch });
     assert.deepEqual(JSON.parse(r.out), snapshot());

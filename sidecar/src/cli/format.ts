@@ -1,6 +1,6 @@
 /** `heartbeat-sidecar status`: the snapshot as a table an operator reads at a glance. */
 import { rscstatusSentence } from '../api/rscstatus.js';
-import type { ContainerStatus, GroupStatus, PeerStatus, StatusSnapshot } from '../daemon/status.js';
+import type { ContainerStatus, ElectionStatus, GroupStatus, PeerStatus, StatusSnapshot } from '../daemon/status.js';
 
 export function formatStatus(s: StatusSnapshot): string {
   const operator = [s.standby ? 'standby' : null, s.maintenance ? 'maintenance' : null].filter((x) => x !== null);
@@ -12,6 +12,7 @@ export function formatStatus(s: StatusSnapshot): string {
     ['Operator:', operator.length === 0 ? 'none' : operator.join(', ')],
     ['Ready:', s.ready ? 'yes' : 'no (initdead: waiting for peers before taking anything)'],
     ['Config:', s.configHash],
+    ['Election:', electionLine(s.election)],
   ]);
   const groups =
     s.groups.length === 0
@@ -22,9 +23,21 @@ export function formatStatus(s: StatusSnapshot): string {
       ? ['(no peers configured)']
       : table([['PEER', 'STATE', 'LAST HEARD', 'RTT', 'HEALTH', 'PATHS'], ...s.peers.map(peerRow)]);
   const containers = s.containers.length === 0 ? [] : ['', ...table([['CONTAINER', 'GROUP', 'DOCKER', 'STATE', 'HEALTH'], ...s.containers.map(containerRow)])];
+  const owners = s.election?.backend === 'etcd' ? ['', ...table([['GROUP', 'OWNER IN ETCD'], ...Object.entries(s.election.holders).map(([group, owner]) => [group, owner ?? 'nobody'])])] : [];
   const t = s.lastTransition;
   const last = t === null ? 'Last transition: none since start' : `Last transition: ${t.group} ${t.from} -> ${t.to} (${t.reason}) at ${t.at}`;
-  return [...summary, '', ...groups, ...containers, '', ...peers, '', last].join('\n');
+  return [...summary, '', ...groups, ...owners, ...containers, '', ...peers, '', last].join('\n');
+}
+
+/**
+ * Who decides the holders; with etcd, what this node's standing rests on: its lease, how long
+ * before it must let go, and whether etcd answered. A daemon older than the field says nothing.
+ */
+function electionLine(e: ElectionStatus | undefined): string {
+  if (e === undefined || e.backend === 'heartbeat') return 'heartbeat (the nodes among themselves, over the paths)';
+  const fence = e.fenceInMs === null ? 'no fence (nothing may be held)' : e.fenceInMs > 0 ? `fence in ${(e.fenceInMs / 1000).toFixed(1)} s` : 'fence passed';
+  const store = e.storeReachable ? 'etcd answers' : 'etcd does not answer';
+  return `etcd, lease ${e.lease ?? 'none'}, ${fence}, ${store}, on_store_lost ${e.onStoreLost}, registered: ${e.candidates.join(', ') || 'none'}`;
 }
 
 function groupRow(g: GroupStatus): string[] {

@@ -15,13 +15,14 @@ import { fillHeartbeatDefaults, readHeartbeatDir } from './heartbeat.js';
 import { keyLabel, readNativeFile } from './native.js';
 import { problemAt } from './problem.js';
 import type { ConfigProblem, Locate, ProblemRule, Where } from './problem.js';
-import { configSchema, describeConfig, envBindings, knownKeys, maxVipLeaseSec, partsOf, show } from './schema.js';
+import { configSchema, describeConfig, envBindings, knownKeys, partsOf, show } from './schema.js';
 import type { DraftKey, Parts } from './schema.js';
 import { pathKey, readSourceBytes } from './source.js';
 import type { SourceDocument } from './source.js';
 import type { Config } from './types.js';
 import type { AuthKey } from '../domain/auth.js';
 import { largestHeartbeatBytes, MAX_DATAGRAM_BYTES } from '../domain/datagram.js';
+import { leaseTtlForVipSec, maxVipLeaseSec } from '../domain/lease-timing.js';
 
 export type { ConfigProblem } from './problem.js';
 
@@ -75,6 +76,7 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadResult> {
   };
   warnings.push(...weakSecrets(parts.keys?.map((k, i) => k && withSecret(k, i)) ?? [], locate, source.kind));
   if (parts.tokenFile !== undefined) await readSecret(parts.tokenFile, locate(['api', 'token_file']), problems);
+  await checkTlsFiles(parts, locate, problems);
   if (!parsed.success || problems.length > 0) return failed();
   // Every secret file was read: one that was not is a problem, and the configuration refused.
   const keys = parsed.data.auth.keys.map((k, i) => withSecret(k, i)!);
@@ -181,6 +183,22 @@ async function readSecret(file: string, where: Where, problems: ConfigProblem[])
   if (secret.length > 0) return secret;
   problems.push(problemAt(where, 'invalid-value', `${file} is empty`, `write the secret into ${file}`));
   return null;
+}
+
+/**
+ * With election: etcd, each TLS file must be readable now: the daemon reads them when it starts,
+ * and should it fail then, nothing would say which key named the file. Each problem is reported
+ * where the key is written, naming the file.
+ */
+async function checkTlsFiles(c: Parts, locate: Locate, problems: ConfigProblem[]): Promise<void> {
+  if (c.election !== 'etcd') return;
+  const { caFile, certFile, keyFile } = c.etcd.tls;
+  for (const [key, file] of [['ca_file', caFile], ['cert_file', certFile], ['key_file', keyFile]] as const) {
+    if (typeof file !== 'string') continue;
+    const where = locate(['etcd', 'tls', key]);
+    const read = await readSourceBytes(file, { secret: false, key: where.key });
+    problems.push(...read.problems.map((p) => problemAt(where, p.rule, `${p.message}: ${file}`, p.fix)));
+  }
 }
 
 /** A secret file ends with a line break more often than not; the secret does not include it. */
@@ -362,14 +380,20 @@ function heartbeatFits(c: Parts, ctx: CheckContext, names: readonly string[] | u
   );
 }
 
-/** election: etcd needs members to talk to, whole TLS pairs, and a VIP lease inside the fence. */
+/** election: etcd needs members to talk to, whole TLS pairs over https://, and a VIP lease inside the fence. */
 function etcdChecks(c: Parts, ctx: CheckContext): void {
   const { locate } = ctx;
   const error = (where: Where, rule: ProblemRule, message: string, fix: string) => ctx.problems.push(problemAt(where, rule, message, fix));
   if (c.etcd.endpoints?.length === 0) {
     error(locate(['election']), 'etcd-without-endpoints', 'election is etcd, but no etcd endpoint is configured', 'list the etcd members, e.g. etcd: {endpoints: [https://10.0.0.1:2379, https://10.0.0.2:2379, https://10.0.0.3:2379]}');
   }
-  const { certFile, keyFile } = c.etcd.tls;
+  const { caFile, certFile, keyFile } = c.etcd.tls;
+  // Over http:// the files would go unused and the traffic in the clear, which is not what they ask for.
+  if ([caFile, certFile, keyFile].some((f) => typeof f === 'string')) {
+    c.etcd.endpoints?.forEach((url, i) => {
+      if (url?.startsWith('http://')) error(locate(['etcd', 'endpoints', i]), 'etcd-tls-over-http', `${url} is plain http://, but etcd.tls names certificate files: they would not be used`, `write https://${url.slice('http://'.length)}, or remove etcd.tls`);
+    });
+  }
   if (certFile !== undefined && keyFile !== undefined && (certFile === null) !== (keyFile === null)) {
     const [has, lacks] = certFile === null ? ['key_file', 'cert_file'] : ['cert_file', 'key_file'];
     error(locate(['etcd', 'tls', has]), 'etcd-tls-incomplete', `etcd.tls has ${has} but no ${lacks}: a client certificate needs both`, `set etcd.tls.${lacks}, or remove etcd.tls.${has}`);
@@ -379,8 +403,8 @@ function etcdChecks(c: Parts, ctx: CheckContext): void {
     error(
       locate(['vip_lease']),
       'vip-lease-over-fence',
-      `vip_lease ${c.vipLeaseSec} s is longer than half of etcd.lease_ttl (${ttl} s): a frozen holder's VIP could outlive its etcd lease and sit beside the next holder's`,
-      `lower vip_lease to ${maxVipLeaseSec(ttl)} s or less, or raise etcd.lease_ttl to ${2 * c.vipLeaseSec} s`,
+      `vip_lease ${c.vipLeaseSec} s is longer than etcd.lease_ttl ${ttl} s allows (${maxVipLeaseSec(ttl)} s: half of it, less the second the kernel may take to remove an expired address): the fence would cut its renewals short and the VIP could lapse while held`,
+      `lower vip_lease to ${maxVipLeaseSec(ttl)} s or less, or raise etcd.lease_ttl to ${leaseTtlForVipSec(c.vipLeaseSec)} s`,
     );
   }
 }

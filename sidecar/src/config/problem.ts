@@ -45,6 +45,7 @@ export const RULES = {
   'heartbeat-too-big': 'error',
   'etcd-without-endpoints': 'error',
   'etcd-tls-incomplete': 'error',
+  'etcd-tls-over-http': 'error',
   'vip-lease-over-fence': 'error',
   'logging-directive-ignored': 'warning',
   'auto-failback-default': 'warning',

@@ -17,6 +17,7 @@ import { ACQUIRE_POLICIES, RELEASE_POLICIES } from '../domain/groups.js';
 import type { ContainerSpec, GroupSpec, Vip } from '../domain/groups.js';
 import type { PathSpec } from '../domain/peers.js';
 import { ELECTIONS, STORE_LOST_POLICIES, type ElectionSpec } from '../domain/election.js';
+import { maxVipLeaseSec, MIN_LEASE_TTL_SEC } from '../domain/lease-timing.js';
 import { formatDuration, parseDurationMs } from './duration.js';
 import { quote } from './problem.js';
 
@@ -321,18 +322,25 @@ const etcdEndpoint = leaf(ETCD_ENDPOINT_TEXT, (v) => {
 const etcdPrefix = leaf("a key prefix starting and ending with '/', such as /heartbeat-sidecar/web/", (v) => (typeof v === 'string' && /^\/[\x21-\x7e]*$/.test(v) && v.endsWith('/') && !v.includes('//') ? v : undefined));
 
 /**
- * etcd grants leases in whole seconds, and its servers refuse a TTL shorter than their election
- * timeout allows (1.5 s at etcd's defaults): 2 s is the least that works everywhere.
+ * etcd grants leases in whole seconds. The least TTL is the one that still leaves a VIP a whole
+ * second of kernel lifetime before the fence at every moment (domain/lease-timing.ts); that is above
+ * etcd's own minimum (1.5 s at its defaults).
  */
-const leaseTtl = leaf('a whole number of seconds from 2 to 600, such as 5s', (v) => {
+const LEASE_TTL_TEXT = `a whole number of seconds from ${MIN_LEASE_TTL_SEC} to 600, such as 5s`;
+const leaseTtl = leaf(LEASE_TTL_TEXT, (v) => {
   const ms = parseDurationMs(v);
-  return ms !== null && ms % 1000 === 0 && ms >= 2000 && ms <= 600_000 ? ms / 1000 : undefined;
+  if (ms === null || ms % 1000 !== 0 || ms <= 0 || ms > 600_000) return undefined;
+  if (ms >= MIN_LEASE_TTL_SEC * 1000) return ms / 1000;
+  return reject(
+    `${formatDuration(ms)} is shorter than ${MIN_LEASE_TTL_SEC} s, the least that leaves a VIP a whole second of kernel lifetime before the fence (the kernel removes an expired address up to a second late)`,
+    `raise etcd.lease_ttl to ${MIN_LEASE_TTL_SEC}s or more`,
+  );
 });
 
 const etcdShape = {
     endpoints: documented(z.array(etcdEndpoint).max(LIST_LIMITS.endpoints).prefault([]), { description: 'With election: etcd, the client URLs of the etcd members, e.g. [https://10.0.0.1:2379, https://10.0.0.2:2379, https://10.0.0.3:2379].' }),
     prefix: documented(etcdPrefix.prefault('/heartbeat-sidecar/'), { description: 'Key prefix of every key this cluster writes in etcd; give each cluster sharing an etcd its own.', env: true }),
-    lease_ttl: documented(leaseTtl.prefault('5s'), { description: "TTL of this node's etcd lease. A holder that cannot renew it releases its VIPs a quarter of it before it can expire; a killed holder's groups move within about this long.", env: true }),
+    lease_ttl: documented(leaseTtl.prefault('5s'), { description: `TTL of this node's etcd lease, at least ${MIN_LEASE_TTL_SEC} s. A holder that cannot renew it releases its VIPs a quarter of it before it can expire; a killed holder's groups move within about this long.`, env: true }),
     on_store_lost: documented(oneOf(STORE_LOST_POLICIES).prefault('release'), { description: 'What a holder does when it cannot renew its lease in time: release (fenced: never two holders; an outage while etcd is unreachable everywhere) or keep (available: it keeps the VIP, unfenced, and another node may take the group meanwhile).', env: true }),
     tls: z
       .strictObject({
@@ -373,7 +381,7 @@ const configFields = z
         token_file: documented(textOrNull.prefault(null), { description: 'File holding the bearer token for admin actions (mode 600); without it they are refused.', env: true }),
       })
       .prefault({}),
-    vip_lease: documented(wholeSeconds.optional(), { description: 'Kernel lifetime of a VIP, renewed while held, so a crashed holder’s VIP vanishes by itself.', env: true, default: 'max(2 s, deadtime rounded up to seconds); with election: etcd at most half of etcd.lease_ttl' }),
+    vip_lease: documented(wholeSeconds.optional(), { description: 'Kernel lifetime of a VIP, renewed while held, so a crashed holder’s VIP vanishes by itself.', env: true, default: 'max(2 s, deadtime rounded up to seconds); with election: etcd at most half of etcd.lease_ttl less 1 s' }),
     reconcile: documented(duration(10).prefault('500ms'), { description: "How often the protected containers are brought back to their roles, and, while the kernel's address events are not heard, the VIPs listed and compared with the claims. Leases are renewed every third of vip_lease.", env: true }),
     garp: z
       .strictObject({
@@ -442,17 +450,6 @@ export const configSchema = configFields.transform((c) => ({
 function defaultVipLeaseSec(deadtimeMs: number, leaseTtlSec: number | null): number {
   const byDeadtime = Math.max(2, Math.ceil(deadtimeMs / 1000));
   return leaseTtlSec === null ? byDeadtime : Math.min(byDeadtime, maxVipLeaseSec(leaseTtlSec));
-}
-
-/**
- * The longest kernel lease a VIP may get under an etcd lease of `leaseTtlSec`: half of it. A
- * holder renews its etcd lease every quarter of the TTL and must have let go a quarter before
- * the lease can expire (engine/fence.ts), so between two renewals it always has at least half
- * the TTL left: a VIP renewed then with at most that much dies before the fence, even if the
- * daemon is frozen right after.
- */
-export function maxVipLeaseSec(leaseTtlSec: number): number {
-  return Math.max(1, Math.floor(leaseTtlSec / 2));
 }
 
 /** The election as the daemon reads it: the heartbeat election, or etcd's with its settings. */

@@ -10,7 +10,7 @@ import type { Config } from '../config/types.js';
 import type { GroupSpec, Vip } from '../domain/groups.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Announcer } from '../resources/announce.js';
-import type { VipDriver } from '../resources/ipaddr.js';
+import { FenceTooClose, type VipDriver } from '../resources/ipaddr.js';
 import type { Claim } from '../domain/claims.js';
 import type { PlannedStep } from './plan.js';
 import type { GroupResources } from './runtime.js';
@@ -28,8 +28,9 @@ export interface HostStepsDeps {
   /** The config in force (a reload replaces it). */
   readonly config: () => Config;
   /**
-   * The kernel lease to give a VIP now: vip_lease, or less under an etcd fence (engine/fence.ts);
-   * 0 when the VIP must not be assigned or renewed at all, as it would outlive the fence.
+   * The kernel lease to give a VIP in a write issued now: vip_lease, or less under an etcd fence
+   * (engine/fence.ts); 0 when the VIP must not be assigned or renewed at all, as it would outlive
+   * the fence.
    */
   readonly leaseSec: () => number;
   readonly groupOf: (id: string) => GroupSpec;
@@ -72,18 +73,19 @@ export function createHostSteps(d: HostStepsDeps): HostSteps {
   async function perform({ step }: PlannedStep): Promise<void> {
     switch (step.do) {
       case 'assign': {
-        const lease = d.leaseSec();
-        if (lease < 1) throw new Error('the etcd fence is less than a second away: the VIP would outlive it');
-        await vips.assign(step.vips, lease);
+        // The driver asks for the lease as it issues each write (FenceTooClose when none is left).
+        await vips.assign(step.vips, d.leaseSec);
         d.done(step.vips, true);
         return;
       }
       case 'renew': {
-        // Planned when the timer fired; a group released since is left out, not renewed. Past
+        // Planned when the timer fired; a group released since is left out, not renewed. Near
         // the fence nothing is renewed: the lease it has ends before the fence.
         const held = step.groups.filter((g) => d.claimOf(g.group) === 'held');
-        const lease = d.leaseSec();
-        if (held.length > 0 && lease >= 1) await vips.assign(held.flatMap((g) => g.vips), lease);
+        if (held.length === 0 || d.leaseSec() < 1) return;
+        await vips.assign(held.flatMap((g) => g.vips), d.leaseSec).catch((err: unknown) => {
+          if (!(err instanceof FenceTooClose)) throw err;
+        });
         return;
       }
       case 'remove':

@@ -2,15 +2,18 @@
  * The etcd election's loop (quorum.ts) on a fake clock against an in-memory etcd with etcd's
  * rules (test/support/memory-store.ts). Each node's engine is stood in for by a claim that follows
  * the authority at once. A watchdog checks every 10 ms of fake time that at most one node holds,
- * and that a holder's lease is alive on the "server" for longer than any VIP lease it may give.
+ * and that a holder's lease is alive on the "server" for longer than any VIP lease it may give,
+ * with the second the kernel may take to remove the VIP once that lease ran out.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import type { Claim } from '../domain/claims.js';
-import type { StoreLostPolicy } from '../domain/election.js';
+import type { CandidateRecord, StoreLostPolicy } from '../domain/election.js';
+import type { ElectionStore } from '../store/types.js';
 import { FakeTime } from '../../../test/support/fake-time.js';
 import { MemoryEtcd } from '../../../test/support/memory-store.js';
+import { KERNEL_EXPIRY_SLACK_MS } from '../domain/lease-timing.js';
 import { createQuorum, type Quorum } from './quorum.js';
 
 const TTL_SEC = 4;
@@ -25,7 +28,7 @@ interface Node {
   heldSince: number | null;
 }
 
-function cluster(names: readonly string[], opts: { onStoreLost?: StoreLostPolicy; preferred?: string; priorities?: Record<string, number> } = {}) {
+function cluster(names: readonly string[], opts: { onStoreLost?: StoreLostPolicy; preferred?: string; priorities?: Record<string, number>; store?: (node: string, store: ElectionStore) => ElectionStore } = {}) {
   const time = new FakeTime(1_000);
   const etcd = new MemoryEtcd(time);
   const problems: string[] = [];
@@ -38,7 +41,7 @@ function cluster(names: readonly string[], opts: { onStoreLost?: StoreLostPolicy
       releasedAt: null,
       heldSince: null,
       quorum: createQuorum({
-        store: etcd.connect(name),
+        store: opts.store?.(name, etcd.connect(name)) ?? etcd.connect(name),
         node: name,
         priority: opts.priorities?.[name] ?? 0,
         groups: [{ id: 'web', preferred: opts.preferred ?? null, vips: [], container: null }],
@@ -71,7 +74,7 @@ function cluster(names: readonly string[], opts: { onStoreLost?: StoreLostPolicy
         const lease = n.quorum.status().lease;
         const server = lease === null ? undefined : etcd.leaseOf(lease);
         if (server === undefined) problems.push(`${time.now()}: ${n.name} holds without a live lease`);
-        else if (time.now() + n.quorum.vipLeaseCapSec() * 1000 > server.expiresAt) problems.push(`${time.now()}: ${n.name}'s VIP could outlive its lease`);
+        else if (time.now() + n.quorum.vipLeaseCapSec() * 1000 + KERNEL_EXPIRY_SLACK_MS > server.expiresAt) problems.push(`${time.now()}: ${n.name}'s VIP could outlive its lease`);
       }
     }, 10);
   const holders = () => [...nodes.values()].filter((n) => n.holds()).map((n) => n.name);
@@ -279,4 +282,96 @@ test('a publish that failed is made again after the next renewal: the cluster se
   await c.time.advance(2 * RENEW_MS);
   assert.equal(c.etcd.record('alpha')?.maintenance, true, "alpha's record says maintenance");
   assert.deepEqual(c.holders(), ['beta']);
+});
+
+/**
+ * A store whose record and takeover writes, once `holding`, wait until the test lets them reach
+ * etcd, in whatever order it chooses: as copies of a write sent to every member can commit late.
+ */
+function outOfOrder(inner: ElectionStore) {
+  const held: { what: string; commit: () => void }[] = [];
+  const state = { holding: false };
+  const hold = <T>(what: string, write: () => Promise<T>): Promise<T> =>
+    state.holding ? new Promise<T>((resolve, reject) => held.push({ what, commit: () => void write().then(resolve, reject) })) : write();
+  const store: ElectionStore = {
+    ...inner,
+    register: (lease, node, record: CandidateRecord) => hold(`maintenance ${record.maintenance}`, () => inner.register(lease, node, record)),
+    takeover: (node) => hold(`takeover ${node}`, () => inner.takeover(node)),
+  };
+  return { store, held, state };
+}
+
+test('record writes are one at a time, the newest last: maintenance on then off ends off, however the writes complete', async () => {
+  let alpha: ReturnType<typeof outOfOrder> | null = null;
+  const c = cluster(['alpha', 'beta'], { priorities: { alpha: 10 }, store: (node, store) => (node === 'alpha' ? (alpha = outOfOrder(store)).store : store) });
+  await started(c);
+  const w = alpha!;
+  w.state.holding = true;
+  for (const enabled of [true, false, true, false]) c.node('alpha').quorum.command({ type: 'maintenance', enabled });
+  await c.time.advance(1);
+  assert.deepEqual(w.held.map((h) => h.what), ['maintenance true'], 'one write in flight; the rest wait');
+  // Complete the newest first, as a late copy would: with one in flight, the order cannot invert.
+  while (w.held.length > 0) {
+    w.held.pop()!.commit();
+    await c.time.advance(1);
+  }
+  assert.equal(c.etcd.record('alpha')?.maintenance, false, "alpha's last word stands");
+  w.state.holding = false;
+  await c.time.advance(2 * RENEW_MS);
+  assert.deepEqual(c.holders(), ['alpha'], 'out of maintenance, the best node holds');
+  assert.deepEqual(c.problems, []);
+});
+
+test('takeover writes are one at a time: a second takeover waits for the first, and two waiting become one', async () => {
+  let gamma: ReturnType<typeof outOfOrder> | null = null;
+  const c = cluster(['alpha', 'beta', 'gamma'], { preferred: 'alpha', store: (node, store) => (node === 'gamma' ? (gamma = outOfOrder(store)).store : store) });
+  await started(c);
+  const w = gamma!;
+  w.state.holding = true;
+  for (let i = 0; i < 3; i++) c.node('gamma').quorum.command({ type: 'takeover' });
+  await c.time.advance(1);
+  const takeovers = () => w.held.filter((h) => h.what.startsWith('takeover'));
+  assert.equal(takeovers().length, 1, 'one in flight');
+  let written = 0;
+  while (w.held.length > 0) {
+    const next = w.held.shift()!;
+    if (next.what.startsWith('takeover')) written++;
+    next.commit();
+    await c.time.advance(1);
+  }
+  assert.equal(written, 2, 'the two that waited were written once');
+  w.state.holding = false;
+  await c.time.advance(50);
+  assert.deepEqual(c.holders(), ['gamma']);
+  assert.deepEqual(c.problems, []);
+});
+
+test('renewals are sent every renewal period however long etcd takes to answer, so the VIP keeps a whole second except while one is in flight', async () => {
+  const ANSWER_MS = 100;
+  const sent: number[] = [];
+  let time: FakeTime | null = null;
+  const slow = (inner: ElectionStore): ElectionStore => {
+    const late = <T>(call: () => Promise<T>): Promise<T> => new Promise((resolve, reject) => time!.setTimeout(() => void call().then(resolve, reject), ANSWER_MS));
+    return {
+      ...inner,
+      keepalive: (lease) => {
+        sent.push(time!.now());
+        return late(() => inner.keepalive(lease));
+      },
+      read: () => late(() => inner.read()),
+    };
+  };
+  const c = cluster(['alpha'], { store: (_node, store) => slow(store) });
+  time = c.time;
+  await started(c);
+  const capZeroAt: number[] = [];
+  c.time.setInterval(() => {
+    if (c.node('alpha').holds() && c.node('alpha').quorum.vipLeaseCapSec() < 1) capZeroAt.push(c.time.now());
+  }, 10);
+  await c.time.advance(10_000);
+  assert.ok(sent.length >= 8, `${sent.length} renewals`);
+  assert.deepEqual(new Set(sent.slice(1).map((at, i) => at - sent[i]!)), new Set([RENEW_MS]), 'one renewal period apart, not one period after each answer and read');
+  for (const at of capZeroAt) assert.ok(sent.some((s) => at >= s && at <= s + ANSWER_MS), `no whole second at ${at}, with no renewal in flight`);
+  assert.deepEqual(c.holders(), ['alpha']);
+  assert.deepEqual(c.problems, []);
 });

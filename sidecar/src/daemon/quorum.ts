@@ -20,9 +20,11 @@ import type { Claim } from '../domain/claims.js';
 import type { CandidateRecord, StoreLostPolicy, StoreView } from '../domain/election.js';
 import type { GroupSpec } from '../domain/groups.js';
 import { judge, type Verdict } from '../engine/candidacy.js';
-import { fenceHolds, fenceTiming, leaseGranted, leaseRenewed, NO_FENCE, vipLeaseCapSec, type Fence, type FenceTiming } from '../engine/fence.js';
+import { fenceTiming, type FenceTiming } from '../domain/lease-timing.js';
+import { fenceHolds, leaseGranted, leaseRenewed, NO_FENCE, vipLeaseCapSec, type Fence } from '../engine/fence.js';
 import type { Authority } from '../engine/types.js';
 import type { ElectionStore } from '../store/types.js';
+import { createLatestWriter } from '../work/latest.js';
 import type { ElectionStatus } from './status.js';
 
 export interface QuorumDeps {
@@ -98,6 +100,13 @@ export function createQuorum(d: QuorumDeps): Quorum {
   let synced = false;
   /** When this node last stood under a new lease. */
   let registeredAt = -Infinity;
+  /**
+   * This node's record and the takeover key, each written one at a time and the newest last
+   * (work/latest.ts): every write goes to every member, and two in flight at once could commit
+   * in either order (maintenance on, then off, left on).
+   */
+  const records = createLatestWriter<{ lease: string; record: CandidateRecord }>(({ lease, record }) => store.register(lease, d.node, record));
+  const takeovers = createLatestWriter<string>((node) => store.takeover(node));
 
   /** Whether this node may stand and hold now: running, with a lease whose fence holds. */
   function standing(now: number): boolean {
@@ -253,8 +262,9 @@ export function createQuorum(d: QuorumDeps): Quorum {
     published = false;
     const record = own;
     try {
-      await store.register(fence.leaseId, d.node, record);
-      // A command that came meanwhile publishes again; this one is current only if none did.
+      await records.write({ lease: fence.leaseId, record });
+      // A command that came meanwhile publishes again; this one is current only if none did
+      // (a newer record that replaced this one settles it too).
       published = record === own;
     } catch (err) {
       log.warn({ event: 'register-failed', err: (err as Error).message }, 'cannot publish this node in etcd; retrying with the next renewal');
@@ -298,16 +308,29 @@ export function createQuorum(d: QuorumDeps): Quorum {
   }
 
   /**
-   * Renewals follow each other every renewal period; one that failed is tried again soon (a
-   * member that died, an election among the others), so that a short etcd hiccup is bridged
-   * long before the fence.
+   * Renewals follow each other every renewal period, counted from when the last answered one was
+   * sent, not from when its answer and the read after it came back: so while etcd answers, the
+   * fence never comes nearer than half the TTL, which the VIP's kernel lease counts on
+   * (domain/lease-timing.ts, maxVipLeaseSec). One that failed is tried again soon (a member that
+   * died, an election among the others), so that a short etcd hiccup is bridged long before the
+   * fence.
    */
   function scheduleRenewal(afterMs: number): void {
     if (!running) return;
     renewHandle = timers.setTimeout(() => {
       renewHandle = null;
-      void renew().then((ok) => scheduleRenewal(ok ? timing.renewEveryMs : Math.min(timing.renewEveryMs, RETRY_MS)));
+      void renew().then((ok) => scheduleRenewal(ok ? nextRenewalInMs() : Math.min(timing.renewEveryMs, RETRY_MS)));
     }, afterMs);
+  }
+
+  /**
+   * A renewal period after the send of the request that set the fence (the send the fence stands
+   * for, at the TTL asked for); at once if that is past.
+   */
+  function nextRenewalInMs(): number {
+    if (fence.deadline === null) return RETRY_MS;
+    const sentAt = fence.deadline - timing.ttlMs + timing.marginMs;
+    return Math.max(0, sentAt + timing.renewEveryMs - clock.now());
   }
 
   /** Keepalive (or a new lease), then read everything again; whether etcd answered. */
@@ -366,7 +389,7 @@ export function createQuorum(d: QuorumDeps): Quorum {
       // A watched change is a cue to read, not a fact to apply: a watch served by a member that
       // was cut off replays old changes (an expired owner's delete) after the new owner's put.
       store.watch(() => void refresh());
-      void newLease().then(() => scheduleRenewal(fence.leaseId === null ? RETRY_MS : timing.renewEveryMs));
+      void newLease().then(() => scheduleRenewal(nextRenewalInMs()));
     },
     async stop({ revoke }) {
       running = false;
@@ -384,7 +407,7 @@ export function createQuorum(d: QuorumDeps): Quorum {
       else if (event.type === 'health') own = { ...own, healthy: event.healthy };
       else {
         own = { ...own, standby: false };
-        void store.takeover(d.node).then(refresh, (err: unknown) => log.warn({ event: 'takeover-failed', err: (err as Error).message }, 'cannot record the takeover in etcd'));
+        void takeovers.write(d.node).then(refresh, (err: unknown) => log.warn({ event: 'takeover-failed', err: (err as Error).message }, 'cannot record the takeover in etcd'));
       }
       evaluate();
       void publish();

@@ -12,9 +12,10 @@ import type { Vip } from '../domain/groups.js';
 import { createMetrics } from '../metrics/index.js';
 import type { Announcer } from '../resources/announce.js';
 import type { AddressEvent, AddressWatch } from '../resources/ip-monitor.js';
-import type { PresentAddress, VipDriver } from '../resources/ipaddr.js';
+import { FenceTooClose, type PresentAddress, type VipDriver } from '../resources/ipaddr.js';
 import { FakeTime } from '../../../test/support/fake-time.js';
 import { createRuntime, type DatagramTransport, type GroupResources, type Runtime } from './runtime.js';
+import { statusSnapshotSchema } from './status.js';
 
 const VIP: Vip = { address: '10.77.0.100', prefixLength: 24, iface: 'eth0', label: 'eth0:1', family: 4 };
 const KEY = { id: 1, method: 'sha256' as const, secret: Buffer.from('s3cret') };
@@ -57,7 +58,9 @@ class FakeInterface implements VipDriver {
     this.lists++;
     return new Map(this.addresses);
   }
-  async assign(vips: readonly Vip[], leaseSec: number): Promise<void> {
+  async assign(vips: readonly Vip[], leaseAt: () => number): Promise<void> {
+    const leaseSec = leaseAt();
+    if (leaseSec < 1) throw new FenceTooClose();
     if (this.failNext > 0) {
       this.failNext--;
       throw new Error('RTNETLINK answers: Operation not permitted');
@@ -194,6 +197,8 @@ test('a VIP left by an earlier run is removed before joining, then the preferred
   assert.equal(s.groups[0]!.holder, 'alpha');
   assert.equal(s.rscstatus, 'none');
   assert.equal(h.alpha.runtime.snapshot().rscstatus, 'all');
+  assert.deepEqual(s.election, { backend: 'heartbeat' }, '/status names the election that decides');
+  assert.deepEqual(statusSnapshotSchema.parse(JSON.parse(JSON.stringify(s))).election, { backend: 'heartbeat' });
 });
 
 test('reconcile restores a VIP someone deleted, and removes one someone added on the standby', async () => {
@@ -511,6 +516,17 @@ test('reload: another node name is refused as needing a restart', async () => {
   const r = await h.alpha.runtime.reload(configFor('beta'), 'v2', HUP);
   assert.deepEqual([r.applied, r.restart], [[], ['node']]);
   assert.equal(h.alpha.runtime.snapshot().node, 'alpha');
+});
+
+test('reload: what only a restart applies (etcd settings) is applied as far as it can be, logged as waiting for a restart, and shown under reload.restart', async () => {
+  const time = new FakeTime(1000);
+  const logs: string[] = [];
+  const h = pair(time, { logs });
+  await h.alpha.runtime.start();
+  const r = await h.alpha.runtime.reload(configFor('alpha'), 'v2', { ...HUP, restartOnly: ['election (backend and etcd settings)'] });
+  assert.deepEqual([r.result, r.restart], ['applied', ['election (backend and etcd settings)']]);
+  assert.deepEqual(h.alpha.runtime.snapshot().reload?.restart, ['election (backend and etcd settings)']);
+  assert.ok(logs.includes('alpha reload: election (backend and etcd settings) take effect at the next restart'), logs.join('\n'));
 });
 
 test('reload: a refused one is counted and shown, and changes nothing', async () => {

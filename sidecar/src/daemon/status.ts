@@ -139,7 +139,12 @@ export const statusSnapshotSchema = z.object({
   ready: z.boolean(),
   /** The last reload since start; null when there was none. */
   reload: reloadStatusSchema.nullable(),
-  /** The daemon always sends it; optional so that fixtures need not spell it. */
+  /**
+   * Who decides the holders. Deliberately always sent, `{backend: 'heartbeat'}` under the
+   * heartbeat election, so that a client (the CLI, the status page) tells the two apart without
+   * the configuration; a field added beside the others, which older clients ignore. Optional so
+   * that fixtures and older daemons need not send it: a client reads its absence as heartbeat.
+   */
   election: electionStatusSchema.optional(),
 });
 export type StatusSnapshot = Frozen<z.output<typeof statusSnapshotSchema>>;

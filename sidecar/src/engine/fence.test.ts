@@ -4,7 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fenceHolds, fenceTiming, leaseGranted, leaseRenewed, NO_FENCE, vipLeaseCapSec } from './fence.js';
+import { fenceTiming, KERNEL_EXPIRY_SLACK_MS, leaseTtlForVipSec, maxVipLeaseSec, MIN_LEASE_TTL_SEC } from '../domain/lease-timing.js';
+import { fenceHolds, leaseGranted, leaseRenewed, NO_FENCE, vipLeaseCapSec } from './fence.js';
 
 const timing = fenceTiming(4);
 
@@ -54,21 +55,32 @@ test('a keepalive answered with TTL 0 (the lease is gone) ends the fence at once
   assert.ok(!fenceHolds(f, 1000));
 });
 
-test('a VIP gets whole seconds that end before the fence, at most vip_lease, and none past it', () => {
+test('a VIP gets whole seconds that, with the kernel removing it up to a second late, end before the fence; at most vip_lease, and none past it', () => {
   const f = leaseGranted('L1', 0, 4, timing); // fence at 3000
-  assert.equal(vipLeaseCapSec(f, 0, 2), 2);
-  assert.equal(vipLeaseCapSec(f, 900, 2), 2);
-  assert.equal(vipLeaseCapSec(f, 1500, 2), 1);
-  assert.equal(vipLeaseCapSec(f, 2100, 2), 0);
+  assert.equal(KERNEL_EXPIRY_SLACK_MS, 1000);
+  assert.equal(vipLeaseCapSec(f, 0, 5), 2);
+  assert.equal(vipLeaseCapSec(f, 0, 1), 1, 'at most vip_lease');
+  assert.equal(vipLeaseCapSec(f, 900, 5), 1);
+  assert.equal(vipLeaseCapSec(f, 1001, 5), 0, 'issued 1001 ms in: 1 s of lease and 1 s of lateness would end at 3001');
   assert.equal(vipLeaseCapSec(f, 5000, 2), 0);
   assert.equal(vipLeaseCapSec(NO_FENCE, 0, 2), 0);
-  for (let now = 0; now < 3000; now += 37) assert.ok(now + vipLeaseCapSec(f, now, 2) * 1000 <= 3000, `at ${now}`);
+  for (let issuedAt = 0; issuedAt < 3000; issuedAt += 37) {
+    const cap = vipLeaseCapSec(f, issuedAt, 5);
+    assert.ok(cap === 0 || issuedAt + cap * 1000 + KERNEL_EXPIRY_SLACK_MS <= 3000, `issued at ${issuedAt}`);
+  }
 });
 
-test('between two on-time renewals the cap never drops below the largest VIP lease allowed (half the TTL)', () => {
-  let f = leaseGranted('L1', 0, 4, timing);
-  for (let sent = 0; sent < 10_000; sent += timing.renewEveryMs) {
-    f = leaseRenewed(f, 'L1', sent, 4, timing);
-    for (let now = sent; now < sent + timing.renewEveryMs; now += 50) assert.ok(vipLeaseCapSec(f, now, 2) >= 2, `at ${now}`);
+test('the longest VIP lease a TTL allows is the cap just before an on-time renewal; under 4 s no whole second is left', () => {
+  assert.deepEqual([3, 4, 5, 6, 8, 10].map(maxVipLeaseSec), [0, 1, 1, 2, 3, 4]);
+  assert.equal(MIN_LEASE_TTL_SEC, 4);
+  assert.equal(leaseTtlForVipSec(2), 6);
+  for (const ttl of [MIN_LEASE_TTL_SEC, 5, 7, 9, 60]) {
+    const t = fenceTiming(ttl);
+    let f = leaseGranted('L1', 0, ttl, t);
+    for (let sent = 0; sent < 4 * t.ttlMs; sent += t.renewEveryMs) {
+      f = leaseRenewed(f, 'L1', sent, ttl, t);
+      for (let now = sent; now < sent + t.renewEveryMs; now += 50) assert.ok(vipLeaseCapSec(f, now, maxVipLeaseSec(ttl)) === maxVipLeaseSec(ttl), `ttl ${ttl} at ${now}`);
+    }
+    assert.ok(maxVipLeaseSec(ttl) >= 1, `ttl ${ttl}`);
   }
 });

@@ -10,26 +10,15 @@
  *
  * The margin is one renewal period (a quarter of the TTL): time for the release to reach the
  * kernel, and for clocks that tick at slightly different rates. Renewals come every quarter, so
- * between two of them the fence is at least half the TTL away; a VIP renewed with a kernel lease
- * of at most that (vipLeaseCapSec) vanishes by itself before the fence, even if the daemon is
- * frozen right after renewing it.
+ * between two of them the fence is at least half the TTL away. A VIP's kernel lease is capped so
+ * that the address is gone before the fence even if the daemon is frozen right after writing it:
+ * the lease, plus the kernel's lateness in removing it (KERNEL_EXPIRY_SLACK_MS), counted from
+ * when the write was issued, ends before the fence (vipLeaseCapSec).
  *
- * Pure: every function takes the time; the daemon (daemon/quorum.ts) feeds it real renewals.
+ * Pure: every function takes the time; the daemon (daemon/quorum.ts) feeds it real renewals. The
+ * timing itself, which the configuration checks too, is in domain/lease-timing.ts.
  */
-
-export interface FenceTiming {
-  readonly ttlMs: number;
-  /** How often the lease is renewed. */
-  readonly renewEveryMs: number;
-  /** How long before the earliest possible expiry the holder lets go. */
-  readonly marginMs: number;
-}
-
-export function fenceTiming(leaseTtlSec: number): FenceTiming {
-  const ttlMs = leaseTtlSec * 1000;
-  const renewEveryMs = Math.floor(ttlMs / 4);
-  return { ttlMs, renewEveryMs, marginMs: renewEveryMs };
-}
+import { KERNEL_EXPIRY_SLACK_MS, type FenceTiming } from '../domain/lease-timing.js';
 
 export interface Fence {
   /** The lease the deadline belongs to; null before one is granted and after it is lost. */
@@ -41,8 +30,10 @@ export interface Fence {
 export const NO_FENCE: Fence = { leaseId: null, deadline: null };
 
 /**
- * A lease granted in answer to a request sent at `sentAt`, for `ttlSec` as the server granted it
- * (which may differ from what was asked): the server started its TTL after we asked.
+ * A lease granted in answer to a request sent at `sentAt` for `ttlSec`, the TTL asked for: the
+ * server started its TTL after we asked, and it never grants less than asked (it raises a TTL
+ * under its minimum), so the fence is never later than the lease's end. From the first renewal
+ * on, the fence follows the TTL the server reports (leaseRenewed).
  */
 export function leaseGranted(leaseId: string, sentAt: number, ttlSec: number, timing: FenceTiming): Fence {
   return { leaseId, deadline: sentAt + ttlSec * 1000 - timing.marginMs };
@@ -65,10 +56,12 @@ export function fenceHolds(fence: Fence, now: number): boolean {
 }
 
 /**
- * The kernel lease a VIP may get at `now`: whole seconds that end before the fence, at most
- * `maxSec`. 0 means the VIP must not be renewed at all (it would outlive the fence).
+ * The kernel lease a VIP may get from a write issued at `issuedAt`: whole seconds that, with the
+ * kernel's lateness, end before the fence; at most `maxSec`. 0 means the VIP must not be written
+ * at all (it could outlive the fence). Computed as each write is issued: a write retried later
+ * (a fallback from the `ip` that stays to a spawned one) gets a shorter lease, not a stale one.
  */
-export function vipLeaseCapSec(fence: Fence, now: number, maxSec: number): number {
+export function vipLeaseCapSec(fence: Fence, issuedAt: number, maxSec: number): number {
   if (fence.deadline === null) return 0;
-  return Math.max(0, Math.min(maxSec, Math.floor((fence.deadline - now) / 1000)));
+  return Math.max(0, Math.min(maxSec, Math.floor((fence.deadline - issuedAt - KERNEL_EXPIRY_SLACK_MS) / 1000)));
 }

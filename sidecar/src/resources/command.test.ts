@@ -95,3 +95,27 @@ test('an abort kills the program and everything it started, and the result says 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('input given as a function is made once the command has its slot, and one that throws runs nothing', async () => {
+  const run = spawnCommand(10_000, { maxConcurrent: 1 });
+  const holding = new AbortController();
+  const first = run('sleep', ['30'], undefined, holding.signal);
+  const made: string[] = [];
+  const second = run('cat', [], () => {
+    made.push('input');
+    return 'lease 2\n';
+  });
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(made, [], 'not made while the command waits for a slot');
+  holding.abort();
+  assert.equal((await first).code, ABORTED);
+  assert.equal((await second).stdout, 'lease 2\n');
+  assert.deepEqual(made, ['input']);
+  await assert.rejects(
+    run('cat', [], () => {
+      throw new Error('no lease left');
+    }),
+    /no lease left/,
+  );
+  assert.equal((await run('true', [])).code, 0, 'the slot was given back');
+});

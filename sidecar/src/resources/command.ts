@@ -9,9 +9,12 @@ export interface CommandResult {
 /**
  * Runs one program without a shell. Injected so adapters can be tested without touching the host.
  * With a signal, the program runs in a process group of its own, and an abort kills the whole
- * group (a shell and what it started); the result then has code ABORTED.
+ * group (a shell and what it started); the result then has code ABORTED. Input given as a
+ * function is made when the program starts, not when it is asked for: a command can wait for a
+ * slot, and what its input says (a VIP's lease) counts from the start. Should it throw, the
+ * program is not run and the call rejects with its error.
  */
-export type RunCommand = (file: string, args: readonly string[], input?: string, signal?: AbortSignal) => Promise<CommandResult>;
+export type RunCommand = (file: string, args: readonly string[], input?: string | (() => string), signal?: AbortSignal) => Promise<CommandResult>;
 
 export class CommandError extends Error {
   readonly code = 'HB_COMMAND_FAILED';
@@ -43,7 +46,7 @@ export interface CommandLimits {
 const DEFAULT_LIMITS = { maxConcurrent: 16, maxQueued: 256, maxOutputBytes: 1 << 20 } as const;
 
 /**
- * Never rejects and never throws: a program that cannot be started (EMFILE, ENOENT, EAGAIN) is a
+ * Never rejects and never throws (unless its input function does): a program that cannot be started (EMFILE, ENOENT, EAGAIN) is a
  * result with code NOT_RUN and the reason in stderr, like a program that failed. Node reports
  * spawn failures as an `error` event that has no stdio streams (`child.stdout` is undefined after
  * EMFILE), so the listener goes on first and every stream is optional.
@@ -80,7 +83,7 @@ export function spawnCommand(timeoutMs = 5000, limits: CommandLimits = {}): RunC
     if (!(await slot())) return notRun(file, `not run: ${maxQueued} commands already wait for one of ${maxConcurrent} slots`);
     try {
       if (signal?.aborted === true) return { code: ABORTED, stdout: '', stderr: `${file}: aborted before it started` };
-      return await runOne(file, args, input, timeoutMs, maxOutput, notRun, signal);
+      return await runOne(file, args, typeof input === 'function' ? input() : input, timeoutMs, maxOutput, notRun, signal);
     } finally {
       release();
     }

@@ -5,7 +5,7 @@ import type { Vip } from '../domain/groups.js';
 import { FakeTime } from '../../../test/support/fake-time.js';
 import type { CommandResult, RunCommand } from './command.js';
 import { createIpSession, type IpSession } from './ip-session.js';
-import { createIpVipDriver } from './ipaddr.js';
+import { createIpVipDriver, FenceTooClose } from './ipaddr.js';
 import type { LineChildEvents, StartLineChild } from './line-child.js';
 
 const VIP: Vip = { address: '10.77.0.100', prefixLength: 24, iface: 'eth0', label: 'eth0:1', family: 4 };
@@ -69,7 +69,8 @@ class FakeIp {
 
 function fakeRun(replies: CommandResult[]): { run: RunCommand; calls: string[] } {
   const calls: string[] = [];
-  const run: RunCommand = async (file, args, input) => {
+  const run: RunCommand = async (file, args, lazy) => {
+    const input = typeof lazy === 'function' ? lazy() : lazy;
     calls.push([file, ...args].join(' ') + (input === undefined ? '' : ` <<< ${input.trim()}`));
     const reply = replies.shift();
     if (reply === undefined) throw new Error(`unexpected call ${file} ${args.join(' ')}`);
@@ -89,7 +90,7 @@ test('renewals and listings go to the one ip that stays: no process per change',
   const ip = new FakeIp();
   const { run, calls } = fakeRun([]);
   const driver = createIpVipDriver(run, noSysctl, session(time, ip));
-  for (let i = 0; i < 3; i++) await driver.assign([VIP, OTHER], 2);
+  for (let i = 0; i < 3; i++) await driver.assign([VIP, OTHER], () => 2);
   const present = await driver.list();
   assert.deepEqual(calls, [], 'nothing spawned');
   assert.equal(ip.starts, 1);
@@ -112,7 +113,7 @@ test('a line that fails in the session is done again the old way: one spawned ba
   const s = session(time, ip);
   const reply = await s.run(['address replace 10.77.0.100/24 dev eth0 valid_lft 2 preferred_lft 2', 'address replace 10.77.0.101/24 dev eth0 valid_lft 2 preferred_lft 2'], 'link show dev lo');
   assert.deepEqual(reply.failed, [1], 'the second change failed, by its line number');
-  await createIpVipDriver(run, noSysctl, s).assign([VIP, OTHER], 2);
+  await createIpVipDriver(run, noSysctl, s).assign([VIP, OTHER], () => 2);
   assert.deepEqual(calls, ['ip -force -batch - <<< address replace 10.77.0.100/24 dev eth0 label eth0:1 valid_lft 2 preferred_lft 2\naddress replace 10.77.0.101/24 dev eth0 valid_lft 2 preferred_lft 2']);
   assert.equal(ip.lines.at(-1), 'address show', 'the outcome judged from a listing (through the session)');
   assert.equal(s.up, true, 'a failing line is an answer, not a broken session');
@@ -125,7 +126,7 @@ test('an ip that does not answer in time is killed and restarted; meanwhile chan
   const s = session(time, ip);
   const driver = createIpVipDriver(run, noSysctl, s);
   ip.hung = true;
-  const renewing = driver.assign([VIP], 2);
+  const renewing = driver.assign([VIP], () => 2);
   await time.advance(999);
   assert.deepEqual(calls, [], 'still waiting for the answer');
   await time.advance(1);
@@ -137,8 +138,36 @@ test('an ip that does not answer in time is killed and restarted; meanwhile chan
   await time.advance(250);
   assert.equal(ip.starts, 2, 'started again after the first backoff step');
   assert.equal(s.up, true);
-  await driver.assign([VIP], 2);
+  await driver.assign([VIP], () => 2);
   assert.equal(calls.length, 1, 'and used again');
+});
+
+test('a write that falls back to a spawned ip after the session hung gets the lease left when it is issued', async () => {
+  const time = new FakeTime(0);
+  const ip = new FakeIp();
+  const { run, calls } = fakeRun([{ code: 0, stdout: '', stderr: '' }]);
+  const driver = createIpVipDriver(run, noSysctl, session(time, ip));
+  // As under an etcd fence: a second less of lease for every second later the write is issued.
+  const leaseLeft = () => 2 - Math.floor(time.now() / 1000);
+  ip.hung = true;
+  const renewing = driver.assign([VIP], leaseLeft);
+  await time.advance(1_000);
+  await renewing;
+  assert.equal(ip.lines[0], 'address replace 10.77.0.100/24 dev eth0 label eth0:1 valid_lft 2 preferred_lft 2', 'issued at 0: 2 s');
+  assert.deepEqual(calls, ['ip -force -batch - <<< address replace 10.77.0.100/24 dev eth0 label eth0:1 valid_lft 1 preferred_lft 1'], 'issued at 1 s: 1 s');
+});
+
+test('a fallback with less than a second left before the fence writes nothing and fails with FenceTooClose', async () => {
+  const time = new FakeTime(0);
+  const ip = new FakeIp();
+  const { run, calls } = fakeRun([]);
+  const driver = createIpVipDriver(run, noSysctl, session(time, ip));
+  const leaseLeft = () => 1 - Math.floor(time.now() / 1000);
+  ip.hung = true;
+  const renewing = assert.rejects(driver.assign([VIP], leaseLeft), FenceTooClose);
+  await time.advance(1_000);
+  await renewing;
+  assert.deepEqual(calls, [], 'nothing spawned');
 });
 
 test('a session that dies fails what it was asked at once, and comes back with growing backoff', async () => {

@@ -23,7 +23,8 @@ const V6: Vip = { address: 'fd77::100', prefixLength: 64, iface: 'eth0', label: 
 
 function fakeRun(replies: CommandResult[]): { run: RunCommand; calls: { file: string; args: readonly string[]; input?: string }[] } {
   const calls: { file: string; args: readonly string[]; input?: string }[] = [];
-  const run: RunCommand = async (file, args, input) => {
+  const run: RunCommand = async (file, args, lazy) => {
+    const input = typeof lazy === 'function' ? lazy() : lazy;
     calls.push({ file, args, ...(input !== undefined ? { input } : {}) });
     const reply = replies.shift();
     if (reply === undefined) throw new Error(`unexpected call ${file} ${args.join(' ')}`);
@@ -45,7 +46,7 @@ test('parses ip -j: interface, prefix, label and lease; permanent addresses have
 test('assign is one ip -batch with label, lease, and nodad for IPv6', async () => {
   const { run, calls } = fakeRun([{ code: 0, stdout: '', stderr: '' }]);
   const sysctls: string[] = [];
-  await createIpVipDriver(run, async (f, v) => void sysctls.push(`${f}=${v}`)).assign([V4, V6], 2);
+  await createIpVipDriver(run, async (f, v) => void sysctls.push(`${f}=${v}`)).assign([V4, V6], () => 2);
   assert.deepEqual(sysctls, ['/proc/sys/net/ipv6/conf/eth0/ndisc_notify=1'], 'so the kernel announces the IPv6 VIP');
   assert.equal(calls.length, 1);
   assert.deepEqual(calls[0]!.args, ['-force', '-batch', '-']);
@@ -70,7 +71,7 @@ test('a failed assign that left the VIP absent is an error naming the address', 
     { code: 2, stdout: '', stderr: 'Cannot find device "eth9"' },
     { code: 0, stdout: '[]', stderr: '' },
   ]);
-  await assert.rejects(createIpVipDriver(run, noSysctl).assign([V4], 2), (err: Error & { code?: string }) => {
+  await assert.rejects(createIpVipDriver(run, noSysctl).assign([V4], () => 2), (err: Error & { code?: string }) => {
     assert.equal(err.code, 'HB_COMMAND_FAILED');
     assert.match(err.message, /10\.77\.0\.100/);
     assert.match(err.message, /eth9/);

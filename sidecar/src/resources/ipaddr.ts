@@ -20,8 +20,13 @@ export interface PresentAddress {
 export interface VipDriver {
   /** Every address on the host's interfaces, keyed by address. */
   list(): Promise<Map<string, PresentAddress>>;
-  /** Adds or renews: each VIP ends up present with a fresh lease. "Already there" is success. */
-  assign(vips: readonly Vip[], leaseSec: number): Promise<void>;
+  /**
+   * Adds or renews: each VIP ends up present with a fresh lease. "Already there" is success.
+   * `leaseSec` gives the kernel lease for a write issued now, and is asked again for each write
+   * (a fallback to a spawned `ip` issues its own, later); below 1 the write is not made and the
+   * assign fails with FenceTooClose.
+   */
+  assign(vips: readonly Vip[], leaseSec: () => number): Promise<void>;
   /** Removes; "not there" is success. */
   remove(vips: readonly Vip[]): Promise<void>;
   /** Ends any helper process it keeps. */
@@ -77,6 +82,14 @@ function removeLine(vip: Vip): string {
   return ['address', 'del', `${vip.address}/${vip.prefixLength}`, 'dev', vip.iface].join(' ');
 }
 
+/** No whole second of kernel lease is left before the etcd fence: the VIP was not written. */
+export class FenceTooClose extends Error {
+  constructor() {
+    super('the etcd fence is less than a second away: the VIP would outlive it');
+    this.name = 'FenceTooClose';
+  }
+}
+
 /** Sets a kernel tunable by its /proc/sys path; injected so tests never touch the host. */
 export type WriteSysctl = (file: string, value: string) => Promise<void>;
 
@@ -100,18 +113,20 @@ export function createIpVipDriver(run: RunCommand, writeSysctl: WriteSysctl, ses
   /**
    * Runs a batch, in the session when it is up and every line works there; otherwise (a line
    * failed, no answer, no session) spawned, and then the outcome is checked against the
-   * kernel's own view, not the exit text.
+   * kernel's own view, not the exit text. The lines are made as each attempt is issued: an
+   * assign's lease counts from then.
    */
-  async function batch(lines: string[], wantPresent: boolean, vips: readonly Vip[]): Promise<void> {
-    if (lines.length === 0) return;
+  async function batch(lines: () => string[], wantPresent: boolean, vips: readonly Vip[]): Promise<void> {
+    if (vips.length === 0) return;
     if (session?.up === true) {
+      const issued = lines();
       try {
-        if ((await session.run(lines, SESSION_BARRIER)).failed.length === 0) return;
+        if ((await session.run(issued, SESSION_BARRIER)).failed.length === 0) return;
       } catch {
         // in doubt: the old way below decides
       }
     }
-    const r = await run('ip', ['-force', '-batch', '-'], lines.join('\n') + '\n');
+    const r = await run('ip', ['-force', '-batch', '-'], () => lines().join('\n') + '\n');
     if (r.code === 0) return;
     const present = await list();
     const wrong = vips.filter((v) => present.has(v.address) !== wantPresent);
@@ -125,9 +140,14 @@ export function createIpVipDriver(run: RunCommand, writeSysctl: WriteSysctl, ses
       for (const iface of new Set(vips.filter((v) => v.family === 6).map((v) => v.iface))) {
         await writeSysctl(`/proc/sys/net/ipv6/conf/${iface}/ndisc_notify`, '1');
       }
-      await batch(vips.map((v) => assignLine(v, leaseSec)), true, vips);
+      const lines = () => {
+        const sec = leaseSec();
+        if (sec < 1) throw new FenceTooClose();
+        return vips.map((v) => assignLine(v, sec));
+      };
+      await batch(lines, true, vips);
     },
-    remove: (vips) => batch(vips.map(removeLine), false, vips),
+    remove: (vips) => batch(() => vips.map(removeLine), false, vips),
     close: () => session?.close(),
   };
 }

@@ -10,8 +10,11 @@
  * A group key is only ever created when absent (a transaction on its create revision) and only
  * deleted under the lease that created it, so etcd, not this client, decides who owns a group.
  * Every call has a deadline shorter than a renewal period and goes to every member at once, so
- * a member that stopped answering, or sits in a minority, delays nothing past the fence.
+ * a member that stopped answering, or sits in a minority, delays nothing past the fence. Record
+ * and takeover writes settle only when every member's copy has, so that the next one to the same
+ * key cannot be overtaken by it.
  */
+import { rootCertificates } from 'node:tls';
 import type { CandidateRecord, StoreView } from '../domain/election.js';
 import type { ElectionStore } from './types.js';
 
@@ -28,10 +31,31 @@ export interface EtcdStoreOptions {
   readonly watchRetryMs: number;
 }
 
+/** The client's TLS credentials, as etcd3 takes them; undefined without TLS files. */
+export interface EtcdCredentials {
+  readonly rootCertificate: Buffer;
+  readonly certChain?: Buffer;
+  readonly privateKey?: Buffer;
+}
+
+/**
+ * The credentials from the files read. A client certificate without ca_file still trusts the
+ * system's CAs: the root certificates must then be given as they are, for an empty set would
+ * trust no server at all.
+ */
+export function credentialsOf(tls: EtcdStoreOptions['tls']): EtcdCredentials | undefined {
+  if (tls === null) return undefined;
+  return {
+    rootCertificate: tls.ca ?? Buffer.from(rootCertificates.join('\n')),
+    ...(tls.cert === null ? {} : { certChain: tls.cert }),
+    ...(tls.key === null ? {} : { privateKey: tls.key }),
+  };
+}
+
 export async function connectEtcdStore(o: EtcdStoreOptions): Promise<ElectionStore> {
   const [{ Etcd3 }, { ConstantBackoff, noop }] = await Promise.all([import('etcd3'), import('cockatiel')]);
   const deadline = () => new Date(o.wallNow() + o.callTimeoutMs);
-  const credentials = o.tls === null ? undefined : { rootCertificate: o.tls.ca ?? Buffer.alloc(0), ...(o.tls.key === null ? {} : { privateKey: o.tls.key }), ...(o.tls.cert === null ? {} : { certChain: o.tls.cert }) };
+  const credentials = credentialsOf(o.tls);
   // One client per member, and every call raced across them: a member cut off from the others
   // (or from us) costs nothing as long as one of the majority answers, where a shared pool would
   // send a share of the keepalives to it and lose them. Retries are ours (daemon/quorum.ts).
@@ -48,6 +72,17 @@ export async function connectEtcdStore(o: EtcdStoreOptions): Promise<ElectionSto
   type Client = (typeof clients)[number];
   /** The first member's answer; fails only when every member failed (with the first error). */
   const anyMember = <T>(call: (client: Client) => Promise<T>): Promise<T> => Promise.any(clients.map(call)).catch((err: AggregateError) => Promise.reject(err.errors[0] as Error));
+  /**
+   * Like anyMember, but settled only once every member's copy has (each within its deadline): a
+   * record or takeover is written again only after that (daemon/quorum.ts), so a copy of an older
+   * write still on its way through a slow member cannot commit after the newer one.
+   */
+  const everyMember = async <T>(call: (client: Client) => Promise<T>): Promise<T> => {
+    const results = await Promise.allSettled(clients.map(call));
+    const answered = results.find((r) => r.status === 'fulfilled');
+    if (answered !== undefined) return answered.value;
+    throw (results[0] as PromiseRejectedResult).reason;
+  };
   const nodeKey = (node: string) => `${o.prefix}nodes/${node}`;
   const groupKey = (group: string) => `${o.prefix}groups/${group}`;
   const takeoverKey = `${o.prefix}takeover`;
@@ -103,7 +138,7 @@ export async function connectEtcdStore(o: EtcdStoreOptions): Promise<ElectionSto
         return { candidates, holders, holderLeases, takeover };
       }),
     async register(leaseId, node, record) {
-      await anyMember((c) => c.put(nodeKey(node)).value(JSON.stringify(record)).lease(leaseId).exec());
+      await everyMember((c) => c.put(nodeKey(node)).value(JSON.stringify(record)).lease(leaseId).exec());
     },
     claim(leaseId, group, node) {
       // Raced too: etcd creates the key once; our own second attempt then finds it ours.
@@ -120,7 +155,7 @@ export async function connectEtcdStore(o: EtcdStoreOptions): Promise<ElectionSto
       await anyMember((c) => c.if(key, 'Lease', '==', leaseId).then(c.delete().key(key)).commit());
     },
     async takeover(node) {
-      await anyMember((c) => c.put(takeoverKey).value(node).exec());
+      await everyMember((c) => c.put(takeoverKey).value(node).exec());
     },
     watch(onChange) {
       for (const client of clients) {

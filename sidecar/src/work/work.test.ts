@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { FakeTime } from '../../../test/support/fake-time.js';
 import { createBackoff } from './backoff.js';
 import { createExecutor, type ExecutorStep } from './executor.js';
+import { createLatestWriter } from './latest.js';
 import { createSerial } from './serial.js';
 
 test('backoff doubles up to its cap and starts over after a reset; nonsense bounds are refused', () => {
@@ -120,4 +121,48 @@ test('executor: cancel ends retry waits at once and runs nothing more', async ()
   assert.equal(await h.executor.run([step('late', 'vip')]), 'cancelled');
   await h.executor.idle();
   assert.deepEqual(h.done, []);
+});
+
+/** A store write the test completes by hand, in any order. */
+function manualStore() {
+  const inFlight: { value: string; done: (err?: Error) => void }[] = [];
+  const committed: string[] = [];
+  const write = (value: string) =>
+    new Promise<void>((resolve, reject) => {
+      inFlight.push({ value, done: (err) => (err === undefined ? (committed.push(value), resolve()) : reject(err)) });
+    });
+  const settled = () => new Promise((r) => setImmediate(r));
+  return { inFlight, committed, write, settled };
+}
+
+test('latest writer: one write in flight; meanwhile only the newest value waits, and is written once the first completed', async () => {
+  const store = manualStore();
+  const writer = createLatestWriter(store.write);
+  const outcomes: string[] = [];
+  for (const v of ['on', 'off', 'on again', 'off again']) void writer.write(v).then(() => outcomes.push(`${v} written`));
+  await store.settled();
+  assert.deepEqual(store.inFlight.map((w) => w.value), ['on'], 'the others wait for it');
+  store.inFlight.shift()!.done();
+  await store.settled();
+  assert.deepEqual(store.inFlight.map((w) => w.value), ['off again'], 'the newest replaced the two before it');
+  assert.deepEqual(outcomes, ['on written']);
+  store.inFlight.shift()!.done();
+  await store.settled();
+  assert.deepEqual(store.committed, ['on', 'off again']);
+  assert.deepEqual(outcomes, ['on written', 'off written', 'on again written', 'off again written'], 'a replaced value settles with the write that replaced it');
+});
+
+test('latest writer: a failed write fails its callers only, and the next value is still written after it', async () => {
+  const store = manualStore();
+  const writer = createLatestWriter(store.write);
+  const first = writer.write('on');
+  const second = writer.write('off');
+  await store.settled();
+  store.inFlight.shift()!.done(new Error('no member answered'));
+  await assert.rejects(first, /no member answered/);
+  await store.settled();
+  assert.deepEqual(store.inFlight.map((w) => w.value), ['off']);
+  store.inFlight.shift()!.done();
+  await second;
+  assert.deepEqual(store.committed, ['off']);
 });
