@@ -544,4 +544,9 @@ test('a freeze just short of deadtime: timers that fire before the queued heartb
   const alone = engine.step(freeze().state, { type: 'resumed' }, 2886);
   assert.equal(alone.state.peers['cookbook']!.state, 'dead');
   assert.ok(alone.actions.some((a) => a.type === 'acquire'), `took over (${JSON.stringify(alone.actions.map((a) => a.type))})`);
+
+  // A shutdown that ends during a pause waits for nothing more (the runtime would queue `resumed` for ever).
+  const stopping = engine.step(freeze().state, { type: 'shutdown' }, 2886);
+  assert.equal(stopping.state.phase, 'stopped');
+  assert.equal(stopping.state.pausedAt, null);
 });

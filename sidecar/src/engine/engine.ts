@@ -173,6 +173,8 @@ export function createEngine(settings: EngineSettings): Engine {
       // Tell peers we are gone so they elect a new holder now, not after deadtime.
       sendNow(s, 'leave', now);
       s.state.phase = 'stopped';
+      // A stopped engine judges nothing more: no `resumed` is waited for.
+      s.state.pausedAt = null;
       s.actions.push({ type: 'stopped' });
     } else if (now >= s.state.nextHeartbeatAt) {
       sendNow(s, 'heartbeat', now);
